@@ -1,0 +1,31 @@
+// Identifiers in AWS's formats: request ids, message ids, access keys, trace ids.
+import { randomBytes, randomUUID } from 'node:crypto';
+
+export const newRequestId = (): string => randomUUID();
+export const newUuid = (): string => randomUUID();
+
+const KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** An access key id: a four-letter prefix (AKIA for long-term keys, ASIA for temporary) and 16 characters. */
+export function newAccessKeyId(prefix = 'AKIA'): string {
+  const bytes = randomBytes(16);
+  let id = prefix;
+  for (const b of bytes) id += KEY_ALPHABET[b % 32];
+  return id;
+}
+
+export function newSecretAccessKey(): string {
+  return randomBytes(30).toString('base64').replace(/[^A-Za-z0-9]/g, 'x').slice(0, 40);
+}
+
+/** A unique id of the form IAM uses for users and roles (`AIDA…`). */
+export function newUniqueId(prefix: string): string {
+  return newAccessKeyId(prefix).slice(0, 21);
+}
+
+/** An X-Ray trace id: `1-<8 hex seconds>-<24 hex random>`. */
+export function newTraceId(now = Date.now()): string {
+  return `1-${Math.floor(now / 1000).toString(16).padStart(8, '0')}-${randomBytes(12).toString('hex')}`;
+}
+
+export const randomHex = (bytes: number): string => randomBytes(bytes).toString('hex');

@@ -1,0 +1,21 @@
+export { AtollError, CommonErrors, ServiceError, serviceError } from './errors.js';
+export type { ServiceErrorSpec } from './errors.js';
+export { DEFAULT_CONFIG, loadConfig } from './config.js';
+export type { AtollConfig, AuthMode, LogLevel } from './config.js';
+export { newAccessKeyId, newRequestId, newSecretAccessKey, newTraceId, newUniqueId, newUuid, randomHex } from './ids.js';
+export { formatArn, parseArn } from './arn.js';
+export type { Arn } from './arn.js';
+export { EventBus } from './event-bus.js';
+export type { EventHandler, PlatformEvent } from './event-bus.js';
+export type {
+  CallContext,
+  CallerIdentity,
+  HttpRoute,
+  Logger,
+  OperationHandler,
+  PlatformContext,
+  RawRouteContext,
+  RequestContext,
+  ServiceFactory,
+  ServiceProvider,
+} from './provider.js';

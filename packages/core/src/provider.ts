@@ -1,0 +1,110 @@
+// The contract between the edge (apps/server) and a service provider (services/<name>).
+// A provider exposes typed operations; the edge does routing, auth, parsing, serialization,
+// audit and metrics around them. Providers never see HTTP for modeled operations.
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { AtollConfig } from './config.js';
+import type { EventBus } from './event-bus.js';
+
+/** Who made a request, as CloudTrail's `userIdentity` and STS's GetCallerIdentity describe it. */
+export interface CallerIdentity {
+  type: 'Root' | 'IAMUser' | 'AssumedRole' | 'AWSService' | 'Anonymous';
+  accountId: string;
+  /** e.g. `arn:aws:iam::000000000000:root` or `arn:aws:iam::000000000000:user/alice`. */
+  arn: string;
+  /** The unique id of the principal (`AIDA…` for users; the account id for root). */
+  principalId: string;
+  userName?: string;
+  accessKeyId?: string;
+}
+
+export interface RequestContext {
+  requestId: string;
+  traceId: string;
+  /** Model name of the service, e.g. `sqs`. */
+  service: string;
+  operation: string;
+  accountId: string;
+  region: string;
+  identity: CallerIdentity;
+  sourceIp: string;
+  userAgent: string;
+  /** Base URL the caller used (`http://host:port`), for URLs that point back at Atoll (queue URLs …). */
+  endpoint: string;
+  /** The HTTP request headers (lower-case names). Empty for in-process calls. */
+  headers: IncomingHttpHeaders;
+  /** Aborted when the client goes away or the platform shuts down. */
+  signal: AbortSignal;
+  /**
+   * Trailing headers of an `aws-chunked` request body (e.g. `x-amz-checksum-crc32`), available once
+   * the streaming body member has been read to its end. The edge has already removed the chunk
+   * framing and verified the chunk signatures.
+   */
+  trailers?: () => Record<string, string>;
+}
+
+/** A typed operation. Input and output follow the shapes generated from the service model. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type OperationHandler<I = any, O = unknown> = (input: I, ctx: RequestContext) => O | Promise<O>;
+
+/** An HTTP route outside the AWS model (S3 CORS preflight, SNS signing certificate, OCI API …). */
+export interface HttpRoute {
+  method: string | '*';
+  /** Matched against the URL path. A string matches exactly or, ending in `/*`, as a prefix. */
+  path: string | RegExp;
+  handle(req: IncomingMessage, res: ServerResponse, ctx: RawRouteContext): void | Promise<void>;
+}
+
+export interface RawRouteContext {
+  requestId: string;
+  endpoint: string;
+  accountId: string;
+  region: string;
+}
+
+export interface ServiceProvider {
+  /** Model name, e.g. `sqs`: the key under which `@atoll/aws-models` knows the service. */
+  readonly service: string;
+  /** Implemented operations by name. An operation of the model missing here answers 501 NotImplemented. */
+  readonly operations: Partial<Record<string, OperationHandler>>;
+  /** Non-model HTTP routes this service serves on the edge listener. */
+  readonly routes?: readonly HttpRoute[];
+  /** Called once after every service was created, before the listener opens. */
+  start?(): void | Promise<void>;
+  /** Stops background work and closes the service's databases. */
+  close?(): void | Promise<void>;
+}
+
+/** Context for in-process calls between services. */
+export interface CallContext {
+  accountId: string;
+  region: string;
+  identity?: CallerIdentity;
+  requestId?: string;
+  traceId?: string;
+}
+
+/** The minimal logger interface Atoll uses (pino satisfies it). */
+export interface Logger {
+  trace(obj: unknown, msg?: string): void;
+  debug(obj: unknown, msg?: string): void;
+  info(obj: unknown, msg?: string): void;
+  warn(obj: unknown, msg?: string): void;
+  error(obj: unknown, msg?: string): void;
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+/** What a service factory receives from the composition root. */
+export interface PlatformContext {
+  readonly config: AtollConfig;
+  readonly logger: Logger;
+  readonly bus: EventBus;
+  /** The edge's base URL (`http://127.0.0.1:4566`), known once the listener is bound. */
+  endpoint(): string;
+  /**
+   * Calls another service's public typed operation in-process: no HTTP and no signature, but the
+   * same validation and audit as a request. Throws the operation's ServiceError.
+   */
+  call<O = unknown>(service: string, operation: string, input: unknown, ctx: CallContext): Promise<O>;
+}
+
+export type ServiceFactory = (platform: PlatformContext) => ServiceProvider | Promise<ServiceProvider>;
