@@ -15,6 +15,8 @@ export interface AtollConfig {
   logLevel: LogLevel;
   /** `permissive` accepts any access key (the caller is still recorded); it must be asked for by name. */
   authMode: AuthMode;
+  /** Serve only these services (model names); every registered service when undefined. */
+  services?: string[];
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -33,6 +35,7 @@ const OPTIONS: readonly Option[] = [
   { key: 'accountId', flag: '--account-id', env: 'ATOLL_ACCOUNT_ID' },
   { key: 'logLevel', flag: '--log-level', env: 'ATOLL_LOG_LEVEL' },
   { key: 'authMode', flag: '--auth', env: 'ATOLL_AUTH' },
+  { key: 'services', flag: '--services', env: 'ATOLL_SERVICES' },
 ];
 
 export const DEFAULT_CONFIG: AtollConfig = {
@@ -102,6 +105,9 @@ export function loadConfig(
       throw new AtollError('CONFIG_INVALID_AUTH', `auth mode must be "strict" or "permissive", got "${raw.authMode}"`);
     }
     config.authMode = raw.authMode;
+  }
+  if (raw.services !== undefined) {
+    config.services = raw.services.split(',').map((s) => s.trim()).filter(Boolean);
   }
   Object.assign(config, overrides);
   config.dataDir = resolve(config.dataDir);

@@ -19,3 +19,4 @@ export type {
   ServiceFactory,
   ServiceProvider,
 } from './provider.js';
+export type { AccessKeyCredentials, IdentityDirectory } from './identity.js';

@@ -4,6 +4,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { AtollConfig } from './config.js';
 import type { EventBus } from './event-bus.js';
+import type { IdentityDirectory } from './identity.js';
 
 /** Who made a request, as CloudTrail's `userIdentity` and STS's GetCallerIdentity describe it. */
 export interface CallerIdentity {
@@ -72,6 +73,13 @@ export interface ServiceProvider {
   start?(): void | Promise<void>;
   /** Stops background work and closes the service's databases. */
   close?(): void | Promise<void>;
+  /** Set by the identity service (IAM): the edge resolves access keys and policies through it. */
+  readonly identityDirectory?: IdentityDirectory;
+  /**
+   * The resource ARN an operation acts on, for authorization. Without it, identity policies are
+   * evaluated against `*`.
+   */
+  resourceArn?(operation: string, input: Record<string, unknown>, ctx: RequestContext): string | undefined;
 }
 
 /** Context for in-process calls between services. */

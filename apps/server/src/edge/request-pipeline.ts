@@ -1,0 +1,523 @@
+// The edge: every AWS-compatible request passes these named steps in order (DESIGN.md):
+//   1 identify (request id, trace)   2 route (service, operation)   3 authenticate (SigV4)
+//   4 authorize (IAM policies)       5 parse + validate (model)     6 dispatch (provider)
+//   7 serialize                      8 finalize (audit, metrics, log)
+// Cross-cutting work lives here and only here; providers see typed input and return typed output.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import { performance } from 'node:perf_hooks';
+import type { OperationModel, ServiceModel } from '@atoll/aws-models';
+import {
+  jsonProtocol,
+  queryParams,
+  queryProtocol,
+  restJsonProtocol,
+  restXmlProtocol,
+  validateInput,
+  type ProtocolCodec,
+  type ProtocolRequest,
+  type ProtocolResponse,
+} from '@atoll/aws-protocol';
+import {
+  AwsChunkedDecoder,
+  PayloadHashVerifier,
+  STREAMING_SIGNED,
+  STREAMING_SIGNED_TRAILER,
+  STREAMING_UNSIGNED_TRAILER,
+  authenticationKind,
+  evaluatePolicies,
+  needsBodyHash,
+  parsePolicyDocument,
+  peekCredentialScope,
+  sha256Hex,
+  verifySigV4,
+  AuthErrors,
+  type AuthDialect,
+  type PolicyDocument,
+} from '@atoll/auth';
+import {
+  CommonErrors,
+  ServiceError,
+  newRequestId,
+  serviceError,
+  type AtollConfig,
+  type CallerIdentity,
+  type Logger,
+  type RequestContext,
+} from '@atoll/core';
+import type { AuditLog, RequestMetrics } from '@atoll/telemetry';
+import { traceFromHeaders } from '@atoll/telemetry';
+import { buildAuditEvent } from './audit-event.js';
+import { writeResponse } from './respond.js';
+import { resolveService, virtualHostBucket } from './resolve-service.js';
+import type { ServedService, ServiceDirectory } from './service-directory.js';
+import type { IdentityResolver } from '../identity/identity-resolver.js';
+import { rootIdentity } from '../identity/identity-resolver.js';
+
+const DEFAULT_MAX_BODY = 20 * 1024 * 1024;
+const MAX_BODY: Record<string, number> = { lambda: 80 * 1024 * 1024, ecr: 80 * 1024 * 1024 };
+const IAM_NAMESPACE: Record<string, string> = { monitoring: 'cloudwatch' };
+/** Operations every authenticated principal may call, as in AWS. */
+const ALWAYS_ALLOWED = new Set(['sts:GetCallerIdentity']);
+
+export interface PipelineDeps {
+  config: AtollConfig;
+  directory: ServiceDirectory;
+  identities: IdentityResolver;
+  logger: Logger;
+  metrics: RequestMetrics;
+  audit: AuditLog;
+  /** Aborted when the platform shuts down. */
+  shutdown: AbortSignal;
+  /** The edge's base URL once bound. */
+  endpoint: () => string;
+}
+
+/** Everything one request accumulates on its way through the chain. */
+interface Exchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  started: number;
+  time: Date;
+  requestId: string;
+  traceHeader: string;
+  traceId: string;
+  rawPath: string;
+  rawQuery: string;
+  query: URLSearchParams;
+  service?: ServedService;
+  model?: ServiceModel;
+  codec?: ProtocolCodec;
+  operation?: OperationModel;
+  uriParams: Record<string, string>;
+  body?: Buffer;
+  bodyStream?: Readable;
+  trailers?: () => Record<string, string>;
+  identity?: CallerIdentity;
+  region: string;
+  input?: Record<string, unknown>;
+  output?: unknown;
+  error?: ServiceError;
+  status?: number;
+}
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      req.resume();
+      reject(new BodyTooLarge());
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new BodyTooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function codecFor(service: ServedService, ex: Exchange, form: URLSearchParams | undefined): ProtocolCodec {
+  const protocols = service.entry.protocols;
+  if (protocols.includes('json') && ex.req.headers['x-amz-target'] !== undefined) return jsonProtocol;
+  if (protocols.includes('query') && (form?.has('Action') || ex.query.has('Action'))) return queryProtocol;
+  switch (service.entry.protocol) {
+    case 'json':
+      return jsonProtocol;
+    case 'query':
+      return queryProtocol;
+    case 'rest-json':
+      return restJsonProtocol;
+    default:
+      return restXmlProtocol;
+  }
+}
+
+function dialectFor(service: ServedService | undefined, codec: ProtocolCodec | undefined): AuthDialect {
+  if (service?.name === 's3') return 's3';
+  if (!codec) return 'query';
+  return codec.name === 'rest-xml' ? 'query' : codec.name;
+}
+
+function isFormRequest(req: IncomingMessage): boolean {
+  return req.method === 'POST' && String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+}
+
+export class RequestPipeline {
+  readonly #deps: PipelineDeps;
+
+  constructor(deps: PipelineDeps) {
+    this.#deps = deps;
+  }
+
+  /** Handles one AWS API request end to end; never throws. */
+  async handle(req: IncomingMessage, res: ServerResponse, rawPath: string, rawQuery: string): Promise<void> {
+    const trace = traceFromHeaders(req.headers);
+    const ex: Exchange = {
+      req,
+      res,
+      started: performance.now(),
+      time: new Date(),
+      requestId: newRequestId(),
+      traceHeader: trace.header,
+      traceId: trace.traceId,
+      rawPath,
+      rawQuery,
+      query: new URLSearchParams(rawQuery),
+      uriParams: {},
+      region: this.#deps.config.region,
+    };
+    try {
+      await this.route(ex);
+      await this.authenticate(ex);
+      this.authorize(ex);
+      this.parse(ex);
+      await this.dispatch(ex);
+      await this.serialize(ex);
+    } catch (error) {
+      await this.fail(ex, error);
+    } finally {
+      this.finalize(ex);
+    }
+  }
+
+  /** Step 2: the service, its protocol, the operation, and the body when it is not streamed. */
+  private async route(ex: Exchange): Promise<void> {
+    const { directory } = this.#deps;
+    const req = ex.req;
+    let form: URLSearchParams | undefined;
+    if (isFormRequest(req)) {
+      const scope = peekCredentialScope({ headers: req.headers, query: ex.rawQuery });
+      ex.body = await this.readLimitedBody(ex, scope?.service ?? '');
+      form = new URLSearchParams(ex.body.toString('utf8'));
+    }
+    const service = await resolveService(directory, { headers: req.headers, rawQuery: ex.rawQuery, rawPath: ex.rawPath, method: req.method ?? 'GET', form });
+    if (!service) {
+      throw serviceError('UnknownService', 400, 'The request does not name a service that Atoll serves (no X-Amz-Target, Action or SigV4 credential scope matched).');
+    }
+    ex.service = service;
+    ex.codec = codecFor(service, ex, form);
+    ex.model = await directory.model(service.name);
+    const model = ex.model;
+    switch (ex.codec.name) {
+      case 'json': {
+        const target = String(req.headers['x-amz-target'] ?? '');
+        const name = target.slice(target.lastIndexOf('.') + 1);
+        ex.operation = model.operations[name];
+        if (!ex.operation) throw serviceError('UnknownOperationException', 400, `Unknown operation ${name}`);
+        break;
+      }
+      case 'query': {
+        const params = form ?? ex.query;
+        const action = params.get('Action');
+        if (!action) throw serviceError('MissingAction', 400, 'Missing Action');
+        ex.operation = model.operations[action];
+        if (!ex.operation) {
+          throw serviceError('InvalidAction', 400, `The action ${action} is not valid for this web service.`);
+        }
+        break;
+      }
+      default: {
+        let path = ex.rawPath;
+        if (service.name === 's3') {
+          const bucket = virtualHostBucket(req.headers.host);
+          if (bucket) path = `/${encodeURIComponent(bucket)}${path === '/' ? '' : path}`;
+        }
+        const router = await directory.router(service.name);
+        const match = router.match(req.method ?? 'GET', path, ex.query, req.headers);
+        if (!match) {
+          if (router.pathExists(path)) throw serviceError('MethodNotAllowed', 405, 'The specified method is not allowed against this resource.');
+          throw serviceError(service.name === 's3' ? 'InvalidRequest' : 'UnknownOperationException', service.name === 's3' ? 400 : 404, `No operation of ${service.name} matches ${req.method} ${ex.rawPath}`);
+        }
+        ex.operation = match.operation;
+        ex.uriParams = match.uriParams;
+      }
+    }
+    if (ex.body === undefined && !this.streamsInput(ex)) {
+      ex.body = await this.readLimitedBody(ex, service.name);
+    }
+  }
+
+  private async readLimitedBody(ex: Exchange, service: string): Promise<Buffer> {
+    try {
+      return await readBody(ex.req, MAX_BODY[service] ?? DEFAULT_MAX_BODY);
+    } catch (error) {
+      if (error instanceof BodyTooLarge) {
+        throw serviceError(service === 'lambda' ? 'RequestEntityTooLargeException' : 'RequestEntityTooLarge', 413, 'Request must be smaller than the maximum request size.');
+      }
+      throw serviceError('IncompleteBody', 400, 'The request body terminated unexpectedly');
+    }
+  }
+
+  private streamsInput(ex: Exchange): boolean {
+    const input = ex.operation?.input;
+    if (!input || !ex.model) return false;
+    const shape = ex.model.shapes[input.shape];
+    if (!shape?.payload) return false;
+    const member = shape.members?.[shape.payload];
+    return Boolean(member?.streaming || (member && ex.model.shapes[member.shape]?.streaming));
+  }
+
+  /** Step 3: SigV4 (header or presigned), or the permissive mode when it was asked for by name. */
+  private async authenticate(ex: Exchange): Promise<void> {
+    const { config, identities } = this.#deps;
+    const req = ex.req;
+    const dialect = dialectFor(ex.service, ex.codec);
+    const kind = authenticationKind({ headers: req.headers, query: ex.rawQuery });
+    const scope = peekCredentialScope({ headers: req.headers, query: ex.rawQuery });
+    if (scope?.region) ex.region = scope.region;
+    if (config.authMode === 'permissive') {
+      const known = scope ? identities.lookup(scope.accessKeyId) : undefined;
+      ex.identity = known?.identity ?? rootIdentity(config.accountId, scope?.accessKeyId);
+      this.attachStream(ex, undefined);
+      return;
+    }
+    if (kind === 'none') {
+      if (ex.service?.name === 's3') {
+        ex.identity = { type: 'Anonymous', accountId: config.accountId, arn: '', principalId: 'anonymous' };
+        this.attachStream(ex, undefined);
+        return;
+      }
+      throw AuthErrors.missingToken(dialect);
+    }
+    const bodyHash = ex.body !== undefined && needsBodyHash({ headers: req.headers, query: ex.rawQuery }) ? sha256Hex(ex.body) : undefined;
+    const result = await verifySigV4(
+      { method: req.method ?? 'GET', path: ex.rawPath, query: ex.rawQuery, headers: req.headers, bodyHash },
+      {
+        lookupSecret: async (accessKeyId) => identities.lookup(accessKeyId),
+        dialect,
+        service: ex.service?.entry.signingName,
+      },
+    );
+    ex.identity = result.identity;
+    ex.region = result.region;
+    this.attachStream(ex, result);
+  }
+
+  /** Puts the (decoded, verified) request stream in place for operations with a streaming input. */
+  private attachStream(ex: Exchange, auth: Awaited<ReturnType<typeof verifySigV4>> | undefined): void {
+    if (ex.body !== undefined) {
+      const sha = ex.req.headers['x-amz-content-sha256'];
+      if (auth && typeof sha === 'string' && /^[0-9a-f]{64}$/i.test(sha) && sha256Hex(ex.body) !== sha.toLowerCase()) {
+        throw AuthErrors.contentSha256Mismatch(sha, sha256Hex(ex.body));
+      }
+      return;
+    }
+    const req = ex.req;
+    const sha = String(req.headers['x-amz-content-sha256'] ?? '');
+    const encoding = String(req.headers['content-encoding'] ?? '');
+    const decodedLength = req.headers['x-amz-decoded-content-length'];
+    const chunked = sha.startsWith('STREAMING-') || encoding.split(',').map((s) => s.trim()).includes('aws-chunked');
+    if (chunked) {
+      const signed = sha === STREAMING_SIGNED || sha === STREAMING_SIGNED_TRAILER;
+      const decoder = new AwsChunkedDecoder({
+        signing: signed && auth ? { signingKey: auth.signingKey, seedSignature: auth.signature, date: auth.date, scope: auth.scope } : undefined,
+        trailer: sha === STREAMING_SIGNED_TRAILER || sha === STREAMING_UNSIGNED_TRAILER || req.headers['x-amz-trailer'] !== undefined,
+        decodedContentLength: decodedLength !== undefined ? Number(decodedLength) : undefined,
+      });
+      req.on('error', (e) => decoder.destroy(e));
+      ex.bodyStream = req.pipe(decoder);
+      ex.trailers = () => decoder.trailers;
+      return;
+    }
+    if (auth && /^[0-9a-f]{64}$/i.test(sha)) {
+      const verifier = new PayloadHashVerifier(sha);
+      req.on('error', (e) => verifier.destroy(e));
+      ex.bodyStream = req.pipe(verifier);
+      return;
+    }
+    ex.bodyStream = req;
+  }
+
+  /** Step 4: identity policies of IAM users (the root identity and anonymous S3 calls pass here). */
+  private authorize(ex: Exchange): void {
+    const identity = ex.identity!;
+    if (identity.type !== 'IAMUser' || this.#deps.config.authMode === 'permissive') return;
+    const signingName = ex.service!.entry.signingName;
+    const action = `${IAM_NAMESPACE[signingName] ?? signingName}:${ex.operation!.name}`;
+    if (ALWAYS_ALLOWED.has(action)) return;
+    const policies: PolicyDocument[] = [];
+    for (const text of this.#deps.identities.policiesFor(identity)) {
+      try {
+        policies.push(parsePolicyDocument(text));
+      } catch {
+        // A stored policy that no longer parses grants nothing.
+      }
+    }
+    const decision = evaluatePolicies(
+      { action, resource: '*', principal: { arn: identity.arn, accountId: identity.accountId }, context: { 'aws:username': identity.userName ?? '', 'aws:SourceIp': ex.req.socket.remoteAddress ?? '' } },
+      policies,
+    );
+    if (decision !== 'Allow') {
+      const message = `User: ${identity.arn} is not authorized to perform: ${action} because no identity-based policy allows the ${action} action`;
+      const dialect = dialectFor(ex.service, ex.codec);
+      throw dialect === 'json' || dialect === 'rest-json' ? serviceError('AccessDeniedException', 400, message) : CommonErrors.accessDenied(message);
+    }
+  }
+
+  /** Step 5: the typed input from the wire, checked against the model. */
+  private parse(ex: Exchange): void {
+    const request: ProtocolRequest = {
+      method: ex.req.method ?? 'GET',
+      rawPath: ex.rawPath,
+      rawQuery: ex.rawQuery,
+      query: ex.query,
+      headers: ex.req.headers,
+      body: ex.body,
+      bodyStream: ex.bodyStream,
+    };
+    if (ex.codec === queryProtocol) request.query = queryParams(request);
+    ex.input = ex.codec!.parseInput(ex.model!, ex.operation!, request, ex.uriParams);
+    const invalid = validateInput(ex.model!, ex.operation!.input, ex.input);
+    if (invalid) throw invalid;
+  }
+
+  /** Step 6: the provider's typed operation, or 501 when Atoll does not implement it. */
+  private async dispatch(ex: Exchange): Promise<void> {
+    const service = ex.service!;
+    const handler = service.provider.operations[ex.operation!.name];
+    if (!handler) throw CommonErrors.notImplemented(ex.operation!.name, service.entry.serviceId ?? service.name);
+    const abort = new AbortController();
+    const onClose = () => {
+      if (!ex.res.writableFinished) abort.abort();
+    };
+    ex.res.once('close', onClose);
+    const onShutdown = () => abort.abort();
+    this.#deps.shutdown.addEventListener('abort', onShutdown, { once: true });
+    const ctx: RequestContext = {
+      requestId: ex.requestId,
+      traceId: ex.traceId,
+      service: service.name,
+      operation: ex.operation!.name,
+      accountId: ex.identity!.accountId || this.#deps.config.accountId,
+      region: ex.region,
+      identity: ex.identity!,
+      sourceIp: ex.req.socket.remoteAddress ?? '',
+      userAgent: String(ex.req.headers['user-agent'] ?? ''),
+      endpoint: ex.req.headers.host ? `http://${ex.req.headers.host}` : this.#deps.endpoint(),
+      headers: ex.req.headers,
+      signal: abort.signal,
+      trailers: ex.trailers,
+    };
+    try {
+      ex.output = await handler(ex.input ?? {}, ctx);
+    } finally {
+      this.#deps.shutdown.removeEventListener('abort', onShutdown);
+    }
+  }
+
+  /** Step 7: the output in the protocol's shape. */
+  private async serialize(ex: Exchange): Promise<void> {
+    const response = ex.codec!.serializeOutput(ex.model!, ex.operation!, ex.output, {
+      requestId: ex.requestId,
+      requestContentType: ex.req.headers['content-type'],
+      method: ex.req.method ?? 'GET',
+    });
+    ex.status = response.status;
+    await this.send(ex, response);
+  }
+
+  private async fail(ex: Exchange, error: unknown): Promise<void> {
+    let serviceErr: ServiceError;
+    if (error instanceof ServiceError) serviceErr = error;
+    else {
+      this.#deps.logger.error({ err: error, requestId: ex.requestId, service: ex.service?.name, operation: ex.operation?.name }, 'request failed');
+      serviceErr = ex.service?.name === 's3'
+        ? new ServiceError({ code: 'InternalError', status: 500, senderFault: false }, 'We encountered an internal error. Please try again.')
+        : CommonErrors.internal();
+    }
+    ex.error = serviceErr;
+    ex.status = serviceErr.status;
+    // Drain an unread request body so the connection can be reused.
+    if (!ex.req.readableEnded && ex.bodyStream === undefined) ex.req.resume();
+    const codec = ex.codec ?? jsonProtocol;
+    const response = codec.serializeError(ex.model, serviceErr, {
+      requestId: ex.requestId,
+      requestContentType: ex.req.headers['content-type'],
+      method: ex.req.method ?? 'GET',
+    });
+    await this.send(ex, response);
+  }
+
+  private async send(ex: Exchange, response: ProtocolResponse): Promise<void> {
+    const extra: Record<string, string> = { 'x-amzn-trace-id': ex.traceHeader };
+    if (ex.service?.name === 's3' || !ex.service) extra['x-amz-request-id'] = ex.requestId;
+    await writeResponse(ex.res, response, extra);
+  }
+
+  /** Step 8: one audit event, the metrics, one log line. */
+  private finalize(ex: Exchange): void {
+    const { metrics, audit, logger, config } = this.#deps;
+    const service = ex.service?.name ?? 'unknown';
+    const operation = ex.operation?.name ?? 'unknown';
+    const seconds = (performance.now() - ex.started) / 1000;
+    const status = ex.status ?? 500;
+    metrics.record(service, operation, status, seconds, ex.error?.code);
+    if (ex.service && ex.operation) {
+      try {
+        audit.record(
+          buildAuditEvent({
+            requestId: ex.requestId,
+            time: ex.time,
+            endpointPrefix: ex.service.entry.endpointPrefix,
+            operation,
+            region: ex.region,
+            accountId: ex.identity?.accountId || config.accountId,
+            sourceIp: ex.req.socket.remoteAddress ?? '',
+            userAgent: String(ex.req.headers['user-agent'] ?? ''),
+            identity: ex.identity ?? { type: 'Anonymous', accountId: config.accountId, arn: '', principalId: 'anonymous' },
+            input: ex.input,
+            output: ex.output,
+            errorCode: ex.error?.code,
+            errorMessage: ex.error?.message,
+          }),
+        );
+      } catch (error) {
+        logger.error({ err: error }, 'audit event not recorded');
+      }
+    }
+    logger.info(
+      { requestId: ex.requestId, service, operation, status, ms: Math.round(seconds * 100000) / 100, ...(ex.error ? { code: ex.error.code } : {}) },
+      'request',
+    );
+  }
+
+  /** In-process call of another service's operation (PlatformContext.call). */
+  async call(serviceName: string, operation: string, input: unknown, ctx: Partial<RequestContext> & { accountId: string; region: string }): Promise<unknown> {
+    const service = this.#deps.directory.get(serviceName);
+    if (!service) throw serviceError('UnknownService', 400, `Atoll does not serve ${serviceName}`);
+    const model = await this.#deps.directory.model(serviceName);
+    const op = model.operations[operation];
+    if (!op) throw serviceError('UnknownOperationException', 400, `Unknown operation ${operation}`);
+    const invalid = validateInput(model, op.input, (input ?? {}) as Record<string, unknown>);
+    if (invalid) throw invalid;
+    const handler = service.provider.operations[operation];
+    if (!handler) throw CommonErrors.notImplemented(operation, serviceName);
+    const identity = ctx.identity ?? rootIdentity(ctx.accountId);
+    return handler(input ?? {}, {
+      requestId: ctx.requestId ?? newRequestId(),
+      traceId: ctx.traceId ?? traceFromHeaders({}).traceId,
+      service: serviceName,
+      operation,
+      accountId: ctx.accountId,
+      region: ctx.region,
+      identity,
+      sourceIp: '127.0.0.1',
+      userAgent: 'atoll-internal',
+      endpoint: ctx.endpoint ?? this.#deps.endpoint(),
+      headers: {},
+      signal: ctx.signal ?? this.#deps.shutdown,
+    });
+  }
+}

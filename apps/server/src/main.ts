@@ -1,0 +1,44 @@
+// `npm start`: starts Atoll with the configuration from flags and ATOLL_* variables, prints where
+// it listens (and the root key, the first time), and shuts down cleanly on SIGTERM or SIGINT.
+import { AtollError, loadConfig } from '@atoll/core';
+import { startAtoll } from './platform.js';
+
+export async function main(argv = process.argv.slice(2)): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(argv);
+  } catch (error) {
+    if (error instanceof AtollError) {
+      process.stderr.write(`atoll: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const atoll = await startAtoll(config);
+  const out = process.stdout;
+  out.write(`Atoll listening on ${atoll.endpoint} (region ${config.region}, account ${config.accountId}, data ${config.dataDir})\n`);
+  out.write(`Services: ${atoll.services.join(', ')}\n`);
+  if (config.authMode === 'permissive') out.write('Auth: PERMISSIVE — any access key is accepted (callers are still recorded).\n');
+  if (atoll.rootCredentialsCreated) {
+    out.write(
+      `Created the root access key (shown once; kept in ${atoll.rootCredentialsPath}):\n` +
+        `  AWS_ACCESS_KEY_ID=${atoll.rootCredentials.accessKeyId}\n  AWS_SECRET_ACCESS_KEY=${atoll.rootCredentials.secretAccessKey}\n`,
+    );
+  }
+  out.write(`Point an SDK at it: eval "$(npx atoll env)"\n`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    atoll.logger.info({ signal }, 'shutting down');
+    atoll.close().then(
+      () => process.exit(0),
+      (error) => {
+        atoll.logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}

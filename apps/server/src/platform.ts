@@ -1,0 +1,185 @@
+// The composition root: creates the telemetry, the identities and every registered service, wires
+// them into the edge and opens the listener. `startAtoll` is what `npm start` and the tests run.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { EventBus, type AtollConfig, type HttpRoute, type Logger, type PlatformContext, type ServiceProvider } from '@atoll/core';
+import { AuditLog, createLogger, RequestMetrics } from '@atoll/telemetry';
+import { RequestPipeline } from './edge/request-pipeline.js';
+import { ServiceDirectory } from './edge/service-directory.js';
+import { IdentityResolver } from './identity/identity-resolver.js';
+import { loadOrCreateRootCredentials, type RootCredentials } from './identity/root-credentials.js';
+import { SERVICES } from './service-registry.js';
+
+export interface StartOptions {
+  /** Serve only these services (by model name); all registered ones by default. */
+  services?: readonly string[];
+  logger?: Logger;
+  /** Collect Node process metrics (on by default). */
+  processMetrics?: boolean;
+}
+
+export interface AtollHandle {
+  readonly config: AtollConfig;
+  /** `http://host:port` of the edge. */
+  readonly endpoint: string;
+  readonly port: number;
+  readonly rootCredentials: RootCredentials;
+  /** True when this start created the root key (it is printed once). */
+  readonly rootCredentialsCreated: boolean;
+  readonly rootCredentialsPath: string;
+  readonly services: readonly string[];
+  readonly logger: Logger;
+  /** Stops accepting requests, lets in-flight ones finish (up to `graceMs`), closes every service. */
+  close(graceMs?: number): Promise<void>;
+}
+
+function matchRoute(route: HttpRoute, method: string, path: string): boolean {
+  if (route.method !== '*' && route.method !== method) return false;
+  if (typeof route.path !== 'string') return route.path.test(path);
+  return route.path.endsWith('/*') ? path.startsWith(route.path.slice(0, -1)) : path === route.path;
+}
+
+export async function startAtoll(config: AtollConfig, options: StartOptions = {}): Promise<AtollHandle> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const metrics = new RequestMetrics({ processMetrics: options.processMetrics });
+  const audit = new AuditLog(config.dataDir);
+  const bus = new EventBus();
+  bus.onError((error, event) => logger.error({ err: error, event: event.type }, 'event handler failed'));
+  const root = loadOrCreateRootCredentials(config.dataDir, config.accountId);
+  const identities = new IdentityResolver(root.credentials);
+  const directory = new ServiceDirectory();
+  const shutdown = new AbortController();
+  let endpoint = `http://${config.host}:${config.port}`;
+
+  const pipeline = new RequestPipeline({ config, directory, identities, logger, metrics, audit, shutdown: shutdown.signal, endpoint: () => endpoint });
+  const platform: PlatformContext = {
+    config,
+    logger,
+    bus,
+    endpoint: () => endpoint,
+    call: async <O>(service: string, operation: string, input: unknown, ctx: Parameters<PlatformContext['call']>[3]) =>
+      (await pipeline.call(service, operation, input, ctx)) as O,
+  };
+
+  const only = options.services ?? config.services;
+  const wanted = only ? new Set(only) : undefined;
+  const providers: ServiceProvider[] = [];
+  try {
+    for (const registration of SERVICES) {
+      if (wanted && !wanted.has(registration.name)) continue;
+      const factory = await registration.load();
+      const provider = await factory({ ...platform, logger: logger.child({ service: registration.name }) });
+      providers.push(provider);
+      directory.add(provider);
+      if (provider.identityDirectory) identities.useDirectory(provider.identityDirectory);
+    }
+    for (const provider of providers) await provider.start?.();
+  } catch (error) {
+    for (const provider of providers) await provider.close?.();
+    audit.close();
+    throw error;
+  }
+  const routes = providers.flatMap((p) => p.routes ?? []);
+
+  let ready = false;
+  let active = 0;
+  let idle: (() => void) | undefined;
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    active++;
+    res.once('close', () => {
+      active--;
+      if (active === 0) idle?.();
+    });
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const rawPath = q === -1 ? url : url.slice(0, q);
+    const rawQuery = q === -1 ? '' : url.slice(q + 1);
+    const method = req.method ?? 'GET';
+    if (rawPath.startsWith('/_atoll/') || (rawPath === '/metrics' && method === 'GET' && !req.headers.authorization && !rawQuery)) {
+      if (rawPath === '/_atoll/health') return sendJson(res, 200, { status: 'ok' });
+      if (rawPath === '/_atoll/ready') return sendJson(res, ready ? 200 : 503, { ready });
+      if (rawPath === '/metrics') {
+        metrics.render().then(
+          ({ contentType, body }) => {
+            res.writeHead(200, { 'content-type': contentType });
+            res.end(body);
+          },
+          () => sendJson(res, 500, { error: 'metrics unavailable' }),
+        );
+        return;
+      }
+    }
+    for (const route of routes) {
+      if (!matchRoute(route, method, rawPath)) continue;
+      Promise.resolve(route.handle(req, res, { requestId: '', endpoint, accountId: config.accountId, region: config.region })).catch((error) => {
+        logger.error({ err: error, path: rawPath }, 'route failed');
+        if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+        else res.destroy();
+      });
+      return;
+    }
+    void pipeline.handle(req, res, rawPath, rawQuery);
+  };
+
+  const server: Server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, handler);
+  server.on('clientError', (error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy(error);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  endpoint = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  ready = true;
+
+  let closing: Promise<void> | undefined;
+  const close = (graceMs = 10_000): Promise<void> => {
+    closing ??= (async () => {
+      ready = false;
+      server.close();
+      server.closeIdleConnections();
+      if (active > 0) {
+        await new Promise<void>((resolve) => {
+          idle = resolve;
+          setTimeout(resolve, graceMs).unref();
+        });
+      }
+      shutdown.abort();
+      server.closeAllConnections();
+      for (const provider of [...providers].reverse()) {
+        try {
+          await provider.close?.();
+        } catch (error) {
+          logger.error({ err: error, service: provider.service }, 'service did not close cleanly');
+        }
+      }
+      audit.close();
+    })();
+    return closing;
+  };
+
+  return {
+    config,
+    endpoint,
+    port,
+    rootCredentials: root.credentials,
+    rootCredentialsCreated: root.created,
+    rootCredentialsPath: root.path,
+    services: providers.map((p) => p.service),
+    logger,
+    close,
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}

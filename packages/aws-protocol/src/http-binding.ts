@@ -1,0 +1,158 @@
+// HTTP bindings of the rest protocols: members bound to the URI, query string, headers and status
+// code, read from a request and written to a response.
+import type { ServiceModel, Shape, ShapeRef } from '@atoll/aws-models';
+import type { IncomingHttpHeaders } from 'node:http';
+import { isBlobLike, shapeOf } from './shapes.js';
+import { formatTimestamp, isoTimestamp, parseTimestamp } from './timestamps.js';
+import { readScalar, XmlValueError } from './xml.js';
+import { serviceError } from '@atoll/core';
+
+function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name.toLowerCase()];
+  if (value === undefined) return undefined;
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+function scalarFrom(model: ServiceModel, ref: ShapeRef, text: string, where: string): unknown {
+  try {
+    return readScalar(model, ref, text);
+  } catch (error) {
+    if (error instanceof XmlValueError) throw serviceError('InvalidArgument', 400, `${error.message} (${where})`);
+    throw error;
+  }
+}
+
+function splitHeaderList(text: string): string[] {
+  // Values with commas are quoted, as the SDKs write them.
+  const out: string[] = [];
+  const re = /\s*(?:"((?:[^"\\]|\\.)*)"|([^,]*))\s*(?:,|$)/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text)) !== null) {
+    if (m[0] === '') break;
+    out.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]!.trim());
+  }
+  return out;
+}
+
+/** Reads the members of `input` bound to the URI, query string and headers. */
+export function readHttpBindings(
+  model: ServiceModel,
+  input: Shape,
+  headers: IncomingHttpHeaders,
+  query: URLSearchParams,
+  uriParams: Record<string, string>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const boundQueryNames = new Set<string>();
+  for (const [name, member] of Object.entries(input.members ?? {})) {
+    if (member.location === 'querystring' && member.locationName) boundQueryNames.add(member.locationName);
+  }
+  for (const [name, member] of Object.entries(input.members ?? {})) {
+    const shape = shapeOf(model, member);
+    switch (member.location) {
+      case 'uri': {
+        const value = uriParams[member.locationName ?? name];
+        if (value !== undefined) out[name] = shape.type === 'string' ? value : scalarFrom(model, member, value, name);
+        break;
+      }
+      case 'querystring': {
+        if (shape.type === 'map') {
+          const map: Record<string, unknown> = {};
+          for (const key of new Set(query.keys())) {
+            if (boundQueryNames.has(key)) continue;
+            const values = query.getAll(key);
+            map[key] = shapeOf(model, shape.value!).type === 'list' ? values : values[0];
+          }
+          if (Object.keys(map).length > 0) out[name] = map;
+          break;
+        }
+        const key = member.locationName ?? name;
+        if (!query.has(key)) break;
+        if (shape.type === 'list') {
+          out[name] = query.getAll(key).map((v) => scalarFrom(model, shape.member!, v, key));
+        } else {
+          out[name] = scalarFrom(model, member, query.get(key)!, key);
+        }
+        break;
+      }
+      case 'header': {
+        const text = headerValue(headers, member.locationName ?? name);
+        if (text === undefined) break;
+        if (shape.type === 'list') out[name] = splitHeaderList(text).map((v) => scalarFrom(model, shape.member!, v, name));
+        else if (member.jsonvalue || (shape as { jsonvalue?: boolean }).jsonvalue) {
+          try {
+            out[name] = JSON.parse(Buffer.from(text, 'base64').toString('utf8'));
+          } catch {
+            throw serviceError('InvalidArgument', 400, `Invalid JSON value in header ${member.locationName}`);
+          }
+        } else out[name] = scalarFrom(model, member, text, member.locationName ?? name);
+        break;
+      }
+      case 'headers': {
+        const prefix = (member.locationName ?? '').toLowerCase();
+        const map: Record<string, string> = {};
+        for (const [header, value] of Object.entries(headers)) {
+          if (value === undefined || !header.startsWith(prefix)) continue;
+          map[header.slice(prefix.length)] = Array.isArray(value) ? value.join(', ') : value;
+        }
+        if (Object.keys(map).length > 0) out[name] = map;
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return out;
+}
+
+function headerText(model: ServiceModel, ref: ShapeRef, value: unknown): string {
+  const shape = shapeOf(model, ref);
+  if (shape.type === 'timestamp') {
+    const date = value instanceof Date ? value : parseTimestamp(value);
+    return date ? String(formatTimestamp(date, ref.timestampFormat ?? shape.timestampFormat ?? 'rfc822')) : '';
+  }
+  if (shape.type === 'blob' && isBlobLike(value)) return Buffer.from(value).toString('base64');
+  if (ref.jsonvalue) return Buffer.from(JSON.stringify(value)).toString('base64');
+  if (shape.type === 'list') {
+    return (value as unknown[])
+      .map((v) => {
+        const text = headerText(model, shape.member!, v);
+        return /[,"]/.test(text) ? `"${text.replace(/(["\\])/g, '\\$1')}"` : text;
+      })
+      .join(', ');
+  }
+  return String(value);
+}
+
+/** Writes the output members bound to headers; returns the status code member's value, if any. */
+export function writeHttpBindings(
+  model: ServiceModel,
+  output: Shape,
+  value: Record<string, unknown>,
+  headers: Record<string, string | string[]>,
+): number | undefined {
+  let status: number | undefined;
+  for (const [name, member] of Object.entries(output.members ?? {})) {
+    const memberValue = value[name];
+    if (memberValue === undefined || memberValue === null) continue;
+    switch (member.location) {
+      case 'statusCode':
+        status = Number(memberValue);
+        break;
+      case 'header':
+        headers[(member.locationName ?? name).toLowerCase()] = headerText(model, member, memberValue);
+        break;
+      case 'headers':
+        for (const [key, v] of Object.entries(memberValue as Record<string, unknown>)) {
+          headers[`${(member.locationName ?? '').toLowerCase()}${key.toLowerCase()}`] = String(v);
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  return status;
+}
+
+/** Builds a query string member value for output URLs (used by tests and presigning helpers). */
+export const queryTimestamp = isoTimestamp;

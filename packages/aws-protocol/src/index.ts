@@ -1,0 +1,15 @@
+export type { ProtocolRequest, ProtocolResponse, ResponseContext } from './types.js';
+export type { ProtocolCodec } from './protocols/codec.js';
+export { jsonProtocol } from './protocols/json.js';
+export { queryProtocol, queryParams, readQueryInput } from './protocols/query.js';
+export { restJsonProtocol } from './protocols/rest-json.js';
+export { restXmlProtocol, malformedXml } from './protocols/rest-xml.js';
+export { RestRouter } from './router.js';
+export type { RouteMatch } from './router.js';
+export { validateInput } from './validate.js';
+export { protocolOverrides } from './overrides.js';
+export type { ProtocolOverrides } from './overrides.js';
+export { formatTimestamp, isoTimestamp, parseTimestamp } from './timestamps.js';
+export { escapeXml, escapeXmlText, parseXmlDocument, writeXml } from './xml.js';
+export type { XmlNode } from './xml.js';
+export { fromJson, toJson } from './json-codec.js';

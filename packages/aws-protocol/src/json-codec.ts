@@ -1,0 +1,125 @@
+// Shape-directed conversion between JSON documents and typed values (Date, Buffer …), for the
+// `json` and `rest-json` protocols. `json` names body members by member name; `rest-json` honours
+// `locationName` (jsonName).
+import type { ServiceModel, ShapeRef, TimestampFormat } from '@atoll/aws-models';
+import { decodeBase64, INTEGER_TYPES, isBlobLike, NUMERIC_TYPES, serializationError, shapeOf } from './shapes.js';
+import { formatTimestamp, parseTimestamp } from './timestamps.js';
+
+export interface JsonCodecOptions {
+  /** Use `locationName` for member keys (rest-json). */
+  useLocationName: boolean;
+}
+
+const describe = (value: unknown): string =>
+  value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value === 'object' ? 'object' : typeof value;
+
+/** Converts a parsed JSON value into the typed input the provider receives. */
+export function fromJson(model: ServiceModel, ref: ShapeRef, value: unknown, options: JsonCodecOptions, path = ''): unknown {
+  if (value === null || value === undefined) return undefined;
+  const shape = shapeOf(model, ref);
+  if (shape.document) return value;
+  switch (shape.type) {
+    case 'structure': {
+      if (typeof value !== 'object' || Array.isArray(value)) {
+        throw serializationError(`Expected an object for ${path || 'the request body'}, got ${describe(value)}`);
+      }
+      const out: Record<string, unknown> = {};
+      const source = value as Record<string, unknown>;
+      for (const [name, member] of Object.entries(shape.members ?? {})) {
+        if (member.location) continue;
+        const key = options.useLocationName ? (member.locationName ?? name) : name;
+        if (!(key in source)) continue;
+        const converted = fromJson(model, member, source[key], options, path ? `${path}.${name}` : name);
+        if (converted !== undefined) out[name] = converted;
+      }
+      return out;
+    }
+    case 'list': {
+      if (!Array.isArray(value)) throw serializationError(`Expected a list for ${path}, got ${describe(value)}`);
+      return value.map((item, i) => fromJson(model, shape.member!, item, options, `${path}[${i}]`) ?? null);
+    }
+    case 'map': {
+      if (typeof value !== 'object' || Array.isArray(value)) {
+        throw serializationError(`Expected a map for ${path}, got ${describe(value)}`);
+      }
+      const out: Record<string, unknown> = {};
+      for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+        out[key] = fromJson(model, shape.value!, item, options, `${path}.${key}`) ?? null;
+      }
+      return out;
+    }
+    case 'string':
+    case 'character':
+      if (typeof value !== 'string') throw serializationError(`Expected a string for ${path}, got ${describe(value)}`);
+      return value;
+    case 'boolean':
+      if (typeof value !== 'boolean') throw serializationError(`Expected a boolean for ${path}, got ${describe(value)}`);
+      return value;
+    case 'timestamp': {
+      const date = typeof value === 'number' || typeof value === 'string' ? parseTimestamp(value) : undefined;
+      if (!date) throw serializationError(`Expected a timestamp for ${path}, got ${JSON.stringify(value)}`);
+      return date;
+    }
+    case 'blob': {
+      if (typeof value !== 'string') throw serializationError(`Expected base64 text for ${path}, got ${describe(value)}`);
+      const bytes = decodeBase64(value);
+      if (!bytes) throw serializationError(`Invalid base64 for ${path}`);
+      return bytes;
+    }
+    default:
+      if (NUMERIC_TYPES.has(shape.type)) {
+        if (typeof value !== 'number' || !Number.isFinite(value)) {
+          throw serializationError(`Expected a number for ${path}, got ${describe(value)}`);
+        }
+        if (INTEGER_TYPES.has(shape.type) && !Number.isInteger(value)) {
+          throw serializationError(`Expected an integer for ${path}, got ${value}`);
+        }
+        return value;
+      }
+      return value;
+  }
+}
+
+/** Converts a typed output value into a JSON-ready value. */
+export function toJson(
+  model: ServiceModel,
+  ref: ShapeRef,
+  value: unknown,
+  options: JsonCodecOptions,
+  defaultTimestamp: TimestampFormat = 'unixTimestamp',
+): unknown {
+  if (value === null || value === undefined) return undefined;
+  const shape = shapeOf(model, ref);
+  if (shape.document) return value;
+  switch (shape.type) {
+    case 'structure': {
+      const out: Record<string, unknown> = {};
+      const source = value as Record<string, unknown>;
+      for (const [name, member] of Object.entries(shape.members ?? {})) {
+        if (member.location) continue;
+        const converted = toJson(model, member, source[name], options, defaultTimestamp);
+        if (converted !== undefined) out[options.useLocationName ? (member.locationName ?? name) : name] = converted;
+      }
+      return out;
+    }
+    case 'list':
+      return (value as unknown[]).map((item) => toJson(model, shape.member!, item, options, defaultTimestamp) ?? null);
+    case 'map': {
+      const out: Record<string, unknown> = {};
+      for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+        out[key] = toJson(model, shape.value!, item, options, defaultTimestamp) ?? null;
+      }
+      return out;
+    }
+    case 'timestamp': {
+      const date = value instanceof Date ? value : parseTimestamp(value);
+      if (!date) return undefined;
+      return formatTimestamp(date, ref.timestampFormat ?? shape.timestampFormat ?? defaultTimestamp);
+    }
+    case 'blob':
+      if (isBlobLike(value)) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+      return Buffer.from(String(value)).toString('base64');
+    default:
+      return value;
+  }
+}

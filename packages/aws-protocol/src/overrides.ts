@@ -1,0 +1,53 @@
+// The small map of per-service protocol quirks that the models do not say.
+export interface ProtocolOverrides {
+  /** XML namespace of query responses for services whose model is not query-first (SQS). */
+  queryXmlNamespace?: string;
+  /** rest-xml errors without the `<ErrorResponse>` wrapper (S3). */
+  bareXmlErrors?: boolean;
+  /** Root element names of rest-xml outputs that have no payload member, by operation. */
+  xmlOutputRoots?: Record<string, string>;
+  /** The code for a model validation failure, and how it is worded. */
+  validation?: 'aws-json' | 'query' | 'sqs' | 's3';
+}
+
+const OVERRIDES: Record<string, ProtocolOverrides> = {
+  sqs: { queryXmlNamespace: 'http://queue.amazonaws.com/doc/2012-11-05/', validation: 'sqs' },
+  s3: {
+    bareXmlErrors: true,
+    validation: 's3',
+    xmlOutputRoots: {
+      ListBuckets: 'ListAllMyBucketsResult',
+      ListDirectoryBuckets: 'ListAllMyDirectoryBucketsResult',
+      ListObjects: 'ListBucketResult',
+      ListObjectsV2: 'ListBucketResult',
+      ListObjectVersions: 'ListVersionsResult',
+      ListMultipartUploads: 'ListMultipartUploadsResult',
+      ListParts: 'ListPartsResult',
+      CreateMultipartUpload: 'InitiateMultipartUploadResult',
+      CompleteMultipartUpload: 'CompleteMultipartUploadResult',
+      DeleteObjects: 'DeleteResult',
+      GetBucketLocation: 'LocationConstraint',
+      GetObjectTagging: 'Tagging',
+      GetBucketTagging: 'Tagging',
+      GetBucketVersioning: 'VersioningConfiguration',
+      GetBucketCors: 'CORSConfiguration',
+      GetBucketLifecycleConfiguration: 'LifecycleConfiguration',
+      GetBucketNotificationConfiguration: 'NotificationConfiguration',
+      GetObjectAttributes: 'GetObjectAttributesResponse',
+      GetBucketAcl: 'AccessControlPolicy',
+      GetObjectAcl: 'AccessControlPolicy',
+      GetBucketAccelerateConfiguration: 'AccelerateConfiguration',
+      GetBucketRequestPayment: 'RequestPaymentConfiguration',
+      GetBucketLogging: 'BucketLoggingStatus',
+      GetBucketWebsite: 'WebsiteConfiguration',
+      GetObjectLockConfiguration: 'ObjectLockConfiguration',
+      GetObjectRetention: 'Retention',
+      GetObjectLegalHold: 'LegalHold',
+      GetBucketOwnershipControls: 'OwnershipControls',
+    },
+  },
+};
+
+export function protocolOverrides(service: string): ProtocolOverrides {
+  return OVERRIDES[service] ?? {};
+}

@@ -1,0 +1,65 @@
+// The AWS JSON protocol (awsJson1_0 / awsJson1_1): POST /, `X-Amz-Target: Prefix.Operation`,
+// a JSON body named by member names, errors as `{"__type": …, "message": …}`.
+import type { OperationModel, ServiceModel } from '@atoll/aws-models';
+import type { ServiceError } from '@atoll/core';
+import { fromJson, toJson } from '../json-codec.js';
+import { serializationError } from '../shapes.js';
+import type { ProtocolRequest, ProtocolResponse, ResponseContext } from '../types.js';
+import { errorShapeName, type ProtocolCodec } from './codec.js';
+
+const OPTIONS = { useLocationName: false };
+
+export function parseJsonBody(body: Buffer | undefined): unknown {
+  if (!body || body.length === 0) return {};
+  const text = body.toString('utf8');
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw serializationError('Start of structure or map found where not expected, or the request body is not valid JSON.');
+  }
+}
+
+function contentType(model: ServiceModel, ctx: ResponseContext): string {
+  const sent = ctx.requestContentType;
+  if (sent && sent.startsWith('application/x-amz-json-')) return sent.split(';')[0]!;
+  return `application/x-amz-json-${model.metadata.jsonVersion ?? '1.0'}`;
+}
+
+export const jsonProtocol: ProtocolCodec = {
+  name: 'json',
+
+  parseInput(model: ServiceModel, operation: OperationModel, request: ProtocolRequest) {
+    const document = parseJsonBody(request.body);
+    if (!operation.input) return {};
+    return (fromJson(model, operation.input, document, OPTIONS) as Record<string, unknown>) ?? {};
+  },
+
+  serializeOutput(model, operation, output, ctx): ProtocolResponse {
+    const body = operation.output && output ? toJson(model, operation.output, output, OPTIONS) : {};
+    return {
+      status: 200,
+      headers: { 'content-type': contentType(model, ctx), 'x-amzn-requestid': ctx.requestId },
+      body: JSON.stringify(body ?? {}),
+    };
+  },
+
+  serializeError(model, error: ServiceError, ctx): ProtocolResponse {
+    const prefix = model ? `com.amazonaws.${model.metadata.endpointPrefix}#` : '';
+    const shapeName = errorShapeName(model, error.code);
+    const fields =
+      model && shapeName && Object.keys(error.fields).length > 0
+        ? (toJson(model, { shape: shapeName }, error.fields, OPTIONS) as Record<string, unknown>)
+        : error.fields;
+    const body: Record<string, unknown> = { __type: `${prefix}${error.code}`, message: error.message, ...fields };
+    const headers: Record<string, string> = {
+      'content-type': model ? contentType(model, ctx) : 'application/x-amz-json-1.0',
+      'x-amzn-requestid': ctx.requestId,
+      ...error.headers,
+    };
+    if (model?.metadata.awsQueryCompatible) {
+      headers['x-amzn-query-error'] = `${error.queryCode};${error.senderFault ? 'Sender' : 'Receiver'}`;
+    }
+    return { status: error.status, headers, body: JSON.stringify(body) };
+  },
+};

@@ -1,0 +1,226 @@
+// XML for the query and rest-xml protocols: a shape-directed writer (hand-written: it is the wire
+// format itself) and a reader over fast-xml-parser's ordered tree.
+import type { ServiceModel, ShapeRef, TimestampFormat } from '@atoll/aws-models';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { decodeBase64, INTEGER_TYPES, isBlobLike, NUMERIC_TYPES, shapeOf } from './shapes.js';
+import { formatTimestamp, parseTimestamp } from './timestamps.js';
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\r': '&#13;', '\n': '&#10;' };
+
+export function escapeXml(text: string): string {
+  return text.replace(/[&<>"'\r\n]/g, (c) => ESCAPES[c]!);
+}
+
+/** Escapes element text; newlines stay literal there, as AWS writes them. */
+export function escapeXmlText(text: string): string {
+  return text.replace(/[&<>]/g, (c) => ESCAPES[c]!);
+}
+
+function scalarText(model: ServiceModel, ref: ShapeRef, value: unknown, defaultTimestamp: TimestampFormat): string {
+  const shape = shapeOf(model, ref);
+  if (shape.type === 'timestamp') {
+    const date = value instanceof Date ? value : parseTimestamp(value);
+    return date ? String(formatTimestamp(date, ref.timestampFormat ?? shape.timestampFormat ?? defaultTimestamp)) : '';
+  }
+  if (shape.type === 'blob') {
+    return isBlobLike(value) ? Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') : Buffer.from(String(value)).toString('base64');
+  }
+  return String(value);
+}
+
+/**
+ * Writes `value` of shape `ref` as the element `name` (or, for flattened lists and maps, as the
+ * repeated elements) into `out`.
+ */
+export function writeXml(
+  model: ServiceModel,
+  ref: ShapeRef,
+  value: unknown,
+  name: string,
+  out: string[],
+  xmlnsAttr = '',
+  defaultTimestamp: TimestampFormat = 'iso8601',
+): void {
+  if (value === undefined || value === null) return;
+  const shape = shapeOf(model, ref);
+  switch (shape.type) {
+    case 'structure': {
+      const attrs: string[] = [];
+      const body: string[] = [];
+      const source = value as Record<string, unknown>;
+      for (const [memberName, member] of Object.entries(shape.members ?? {})) {
+        const memberValue = source[memberName];
+        if (memberValue === undefined || memberValue === null || member.location) continue;
+        const elementName = member.locationName ?? memberName;
+        if (member.xmlAttribute) {
+          attrs.push(` ${elementName}="${escapeXml(scalarText(model, member, memberValue, defaultTimestamp))}"`);
+          continue;
+        }
+        const ns = member.xmlNamespace
+          ? ` xmlns${member.xmlNamespace.prefix ? `:${member.xmlNamespace.prefix}` : ''}="${escapeXml(member.xmlNamespace.uri)}"`
+          : '';
+        writeXml(model, member, memberValue, elementName, body, ns, defaultTimestamp);
+      }
+      out.push(`<${name}${xmlnsAttr}${attrs.join('')}>`, ...body, `</${name}>`);
+      return;
+    }
+    case 'list': {
+      const items = value as unknown[];
+      const member = shape.member!;
+      if (ref.flattened || shape.flattened) {
+        const itemName = ref.locationName ?? member.locationName ?? name;
+        for (const item of items) writeXml(model, member, item, itemName, out, '', defaultTimestamp);
+        return;
+      }
+      out.push(`<${name}${xmlnsAttr}>`);
+      for (const item of items) writeXml(model, member, item, member.locationName ?? 'member', out, '', defaultTimestamp);
+      out.push(`</${name}>`);
+      return;
+    }
+    case 'map': {
+      const entries = Object.entries(value as Record<string, unknown>);
+      const keyName = shape.key!.locationName ?? 'key';
+      const valueName = shape.value!.locationName ?? 'value';
+      const flattened = ref.flattened || shape.flattened;
+      if (!flattened) out.push(`<${name}${xmlnsAttr}>`);
+      for (const [key, item] of entries) {
+        out.push(flattened ? `<${name}>` : '<entry>');
+        out.push(`<${keyName}>${escapeXmlText(key)}</${keyName}>`);
+        writeXml(model, shape.value!, item, valueName, out, '', defaultTimestamp);
+        out.push(flattened ? `</${name}>` : '</entry>');
+      }
+      if (!flattened) out.push(`</${name}>`);
+      return;
+    }
+    default:
+      out.push(`<${name}${xmlnsAttr}>${escapeXmlText(scalarText(model, ref, value, defaultTimestamp))}</${name}>`);
+  }
+}
+
+export interface XmlNode {
+  name: string;
+  attributes: Record<string, string>;
+  children: XmlNode[];
+  text: string;
+}
+
+const parser = new XMLParser({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: false,
+  removeNSPrefix: true,
+  processEntities: true,
+  htmlEntities: false,
+});
+
+type OrderedNode = Record<string, unknown> & { ':@'?: Record<string, string> };
+
+function convert(nodes: OrderedNode[]): XmlNode[] {
+  const out: XmlNode[] = [];
+  for (const node of nodes) {
+    const name = Object.keys(node).find((k) => k !== ':@');
+    if (!name || name === '#text' || name === '?xml' || name === '#comment') continue;
+    const children = (node[name] as OrderedNode[]) ?? [];
+    let text = '';
+    for (const child of children) if ('#text' in child) text += String(child['#text']);
+    out.push({ name, attributes: node[':@'] ?? {}, children: convert(children), text });
+  }
+  return out;
+}
+
+/** Parses an XML document into its root element; returns undefined when it is not well-formed. */
+export function parseXmlDocument(text: string): XmlNode | undefined {
+  if (text.trim() === '') return undefined;
+  if (XMLValidator.validate(text) !== true) return undefined;
+  const roots = convert(parser.parse(text) as OrderedNode[]);
+  return roots.length === 1 ? roots[0] : undefined;
+}
+
+export class XmlValueError extends Error {}
+
+/** Reads the element `node` as a value of shape `ref` (inverse of writeXml). */
+export function readXml(model: ServiceModel, ref: ShapeRef, node: XmlNode): unknown {
+  const shape = shapeOf(model, ref);
+  switch (shape.type) {
+    case 'structure': {
+      const out: Record<string, unknown> = {};
+      for (const [memberName, member] of Object.entries(shape.members ?? {})) {
+        if (member.location) continue;
+        const elementName = member.locationName ?? memberName;
+        if (member.xmlAttribute) {
+          const attr = node.attributes[elementName];
+          if (attr !== undefined) out[memberName] = readScalar(model, member, attr);
+          continue;
+        }
+        const memberShape = shapeOf(model, member);
+        if (memberShape.type === 'list' && (member.flattened || memberShape.flattened)) {
+          const itemName = member.locationName ?? memberShape.member!.locationName ?? memberName;
+          const items = node.children.filter((c) => c.name === itemName);
+          if (items.length > 0) out[memberName] = items.map((c) => readXml(model, memberShape.member!, c));
+          continue;
+        }
+        if (memberShape.type === 'map' && (member.flattened || memberShape.flattened)) {
+          const entries = node.children.filter((c) => c.name === elementName);
+          if (entries.length > 0) out[memberName] = readMapEntries(model, memberShape.key!, memberShape.value!, entries);
+          continue;
+        }
+        const child = node.children.find((c) => c.name === elementName);
+        if (child) out[memberName] = readXml(model, member, child);
+      }
+      return out;
+    }
+    case 'list': {
+      const itemName = shape.member!.locationName ?? 'member';
+      return node.children.filter((c) => c.name === itemName).map((c) => readXml(model, shape.member!, c));
+    }
+    case 'map':
+      return readMapEntries(model, shape.key!, shape.value!, node.children.filter((c) => c.name === 'entry'));
+    default:
+      return readScalar(model, ref, node.text);
+  }
+}
+
+function readMapEntries(model: ServiceModel, key: ShapeRef, value: ShapeRef, entries: XmlNode[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const keyName = key.locationName ?? 'key';
+  const valueName = value.locationName ?? 'value';
+  for (const entry of entries) {
+    const k = entry.children.find((c) => c.name === keyName);
+    const v = entry.children.find((c) => c.name === valueName);
+    if (k) out[k.text] = v ? readXml(model, value, v) : '';
+  }
+  return out;
+}
+
+/** Converts text (XML text, query parameter, header) into the scalar type of `ref`. */
+export function readScalar(model: ServiceModel, ref: ShapeRef, text: string): unknown {
+  const shape = shapeOf(model, ref);
+  if (shape.type === 'boolean') {
+    const lower = text.trim().toLowerCase();
+    if (lower === 'true') return true;
+    if (lower === 'false') return false;
+    throw new XmlValueError(`Invalid boolean value: ${text}`);
+  }
+  if (shape.type === 'timestamp') {
+    const date = parseTimestamp(text.trim());
+    if (!date) throw new XmlValueError(`Invalid timestamp value: ${text}`);
+    return date;
+  }
+  if (shape.type === 'blob') {
+    const bytes = decodeBase64(text);
+    if (!bytes) throw new XmlValueError('Invalid base64 value');
+    return bytes;
+  }
+  if (NUMERIC_TYPES.has(shape.type)) {
+    const trimmed = text.trim();
+    const n = Number(trimmed);
+    if (trimmed === '' || !Number.isFinite(n) || (INTEGER_TYPES.has(shape.type) && !Number.isInteger(n))) {
+      throw new XmlValueError(`Invalid ${shape.type} value: ${text}`);
+    }
+    return n;
+  }
+  return text;
+}

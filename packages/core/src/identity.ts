@@ -1,0 +1,14 @@
+// What the edge needs from the identity service (IAM) to authenticate and authorize requests.
+import type { CallerIdentity } from './provider.js';
+
+export interface AccessKeyCredentials {
+  secretAccessKey: string;
+  identity: CallerIdentity;
+}
+
+export interface IdentityDirectory {
+  /** An active access key's secret and owner; undefined when the key is unknown or inactive. */
+  lookupAccessKey(accessKeyId: string): AccessKeyCredentials | undefined;
+  /** The identity-based policy documents (JSON text) that apply to a principal. */
+  policiesFor(identity: CallerIdentity): string[];
+}

@@ -1,0 +1,132 @@
+// The audit trail: one event per API call in CloudTrail's event shape, stored in SQLite. Events are
+// written in batches once per tick (WAL, synchronous=NORMAL: they survive a crash of the process;
+// only a power loss can take the last batch). The CloudTrail service reads them back.
+import { join } from 'node:path';
+import { openDatabase, type SqliteDatabase, type SqliteStatement } from '@atoll/storage';
+import type { CallerIdentity } from '@atoll/core';
+
+export interface AuditEvent {
+  eventVersion: '1.08';
+  eventID: string;
+  eventTime: string;
+  eventSource: string;
+  eventName: string;
+  awsRegion: string;
+  sourceIPAddress: string;
+  userAgent: string;
+  userIdentity: {
+    type: CallerIdentity['type'];
+    principalId: string;
+    arn: string;
+    accountId: string;
+    accessKeyId?: string;
+    userName?: string;
+  };
+  requestParameters: Record<string, unknown> | null;
+  responseElements: Record<string, unknown> | null;
+  errorCode?: string;
+  errorMessage?: string;
+  requestID: string;
+  readOnly: boolean;
+  eventType: 'AwsApiCall';
+  managementEvent: boolean;
+  recipientAccountId: string;
+}
+
+export interface AuditQuery {
+  accountId: string;
+  region?: string;
+  eventName?: string;
+  eventSource?: string;
+  startTime?: Date;
+  endTime?: Date;
+  limit?: number;
+  /** Return events older than this sequence number (for pagination). */
+  before?: number;
+}
+
+const MIGRATIONS = [
+  {
+    version: 1,
+    name: 'audit events',
+    up: `CREATE TABLE audit_events (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      event_id TEXT NOT NULL UNIQUE,
+      event_time TEXT NOT NULL,
+      account_id TEXT NOT NULL,
+      region TEXT NOT NULL,
+      event_source TEXT NOT NULL,
+      event_name TEXT NOT NULL,
+      read_only INTEGER NOT NULL,
+      error_code TEXT,
+      event TEXT NOT NULL);
+    CREATE INDEX audit_events_time ON audit_events (account_id, event_time);`,
+  },
+];
+
+export class AuditLog {
+  readonly #db: SqliteDatabase;
+  readonly #insert: SqliteStatement;
+  #pending: AuditEvent[] = [];
+  #scheduled = false;
+
+  constructor(dataDir: string) {
+    this.#db = openDatabase(join(dataDir, 'audit', 'audit.db'), MIGRATIONS, { synchronous: 'normal' });
+    this.#insert = this.#db.prepare(
+      `INSERT INTO audit_events (event_id, event_time, account_id, region, event_source, event_name, read_only, error_code, event)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+  }
+
+  record(event: AuditEvent): void {
+    this.#pending.push(event);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  flush(): void {
+    this.#scheduled = false;
+    const batch = this.#pending;
+    if (batch.length === 0) return;
+    this.#pending = [];
+    this.#db.transaction(() => {
+      for (const e of batch) {
+        this.#insert.run(
+          e.eventID,
+          e.eventTime,
+          e.recipientAccountId,
+          e.awsRegion,
+          e.eventSource,
+          e.eventName,
+          e.readOnly ? 1 : 0,
+          e.errorCode ?? null,
+          JSON.stringify(e),
+        );
+      }
+    })();
+  }
+
+  /** Newest first. */
+  query(q: AuditQuery): { seq: number; event: AuditEvent }[] {
+    this.flush();
+    const where = ['account_id = ?'];
+    const args: unknown[] = [q.accountId];
+    if (q.region) (where.push('region = ?'), args.push(q.region));
+    if (q.eventName) (where.push('event_name = ?'), args.push(q.eventName));
+    if (q.eventSource) (where.push('event_source = ?'), args.push(q.eventSource));
+    if (q.startTime) (where.push('event_time >= ?'), args.push(q.startTime.toISOString()));
+    if (q.endTime) (where.push('event_time <= ?'), args.push(q.endTime.toISOString()));
+    if (q.before) (where.push('seq < ?'), args.push(q.before));
+    const rows = this.#db
+      .prepare(`SELECT seq, event FROM audit_events WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`)
+      .all(...args, q.limit ?? 50) as { seq: number; event: string }[];
+    return rows.map((r) => ({ seq: r.seq, event: JSON.parse(r.event) as AuditEvent }));
+  }
+
+  close(): void {
+    this.flush();
+    this.#db.close();
+  }
+}

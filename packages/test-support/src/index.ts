@@ -1,0 +1,2 @@
+export { spawnPlatform, startPlatform } from './start-platform.js';
+export type { Credentials, SpawnedPlatform, StartPlatformOptions, TestPlatform } from './start-platform.js';

@@ -1,0 +1,1 @@
+export { IamProvider, createIamService } from './iam-provider.js';

@@ -1,0 +1,1 @@
+export { StsProvider, createStsService } from './sts-provider.js';
