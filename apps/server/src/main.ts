@@ -15,17 +15,20 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
     throw error;
   }
   const atoll = await startAtoll(config);
-  const out = process.stdout;
-  out.write(`Atoll listening on ${atoll.endpoint} (region ${config.region}, account ${config.accountId}, data ${config.dataDir})\n`);
-  out.write(`Services: ${atoll.services.join(', ')}\n`);
-  if (config.authMode === 'permissive') out.write('Auth: PERMISSIVE — any access key is accepted (callers are still recorded).\n');
+  const lines = [
+    `Atoll listening on ${atoll.endpoint} (region ${config.region}, account ${config.accountId}, data ${config.dataDir})`,
+    `Services: ${atoll.services.join(', ')}`,
+  ];
+  if (config.authMode === 'permissive') lines.push('Auth: PERMISSIVE — any access key is accepted (callers are still recorded).');
   if (atoll.rootCredentialsCreated) {
-    out.write(
-      `Created the root access key (shown once; kept in ${atoll.rootCredentialsPath}):\n` +
-        `  AWS_ACCESS_KEY_ID=${atoll.rootCredentials.accessKeyId}\n  AWS_SECRET_ACCESS_KEY=${atoll.rootCredentials.secretAccessKey}\n`,
+    lines.push(
+      `Created the root access key (shown once; kept in ${atoll.rootCredentialsPath}):`,
+      `  AWS_ACCESS_KEY_ID=${atoll.rootCredentials.accessKeyId}`,
+      `  AWS_SECRET_ACCESS_KEY=${atoll.rootCredentials.secretAccessKey}`,
     );
   }
-  out.write(`Point an SDK at it: eval "$(npx atoll env)"\n`);
+  lines.push('Point an SDK at it: eval "$(npx atoll env)"');
+  process.stdout.write(`${lines.join('\n')}\n`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { EventBus, type AtollConfig, type HttpRoute, type Logger, type PlatformContext, type ServiceProvider } from '@atoll/core';
+import { EventBus, type AtollConfig, type ServiceFactory, type HttpRoute, type Logger, type PlatformContext, type ServiceProvider } from '@atoll/core';
 import { AuditLog, createLogger, RequestMetrics } from '@atoll/telemetry';
 import { RequestPipeline } from './edge/request-pipeline.js';
 import { ServiceDirectory } from './edge/service-directory.js';
@@ -17,6 +17,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Collect Node process metrics (on by default). */
   processMetrics?: boolean;
+  /** Providers to serve besides the registered ones (tests use this to exercise the protocol layer). */
+  extraProviders?: readonly ServiceFactory[];
 }
 
 export interface AtollHandle {
@@ -74,6 +76,11 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
       providers.push(provider);
       directory.add(provider);
       if (provider.identityDirectory) identities.useDirectory(provider.identityDirectory);
+    }
+    for (const factory of options.extraProviders ?? []) {
+      const provider = await factory(platform);
+      providers.push(provider);
+      directory.add(provider);
     }
     for (const provider of providers) await provider.start?.();
   } catch (error) {

@@ -12,4 +12,12 @@ export interface ServiceRegistration {
 export const SERVICES: readonly ServiceRegistration[] = [
   { name: 'iam', load: async () => (await import('@atoll/iam')).createIamService },
   { name: 'sts', load: async () => (await import('@atoll/sts')).createStsService },
+  { name: 'dynamodb', load: async () => (await import('@atoll/dynamodb')).createDynamoDbService },
+  { name: 'dynamodbstreams', load: async () => (await import('@atoll/dynamodb')).createDynamoDbStreamsService },
+  { name: 'elbv2', load: async () => (await import('@atoll/elbv2')).createElbv2Service },
+  { name: 'ecs', load: async () => (await import('@atoll/ecs')).createEcsService },
+  { name: 's3', load: async () => (await import('@atoll/s3')).createS3Service },
+  { name: 'lambda', load: async () => (await import('@atoll/lambda')).createLambdaService },
+  { name: 'sqs', load: async () => (await import('@atoll/sqs')).createSqsService },
+  { name: 'sns', load: async () => (await import('@atoll/sns')).createSnsService },
 ];

@@ -8,10 +8,12 @@ export interface ProtocolOverrides {
   xmlOutputRoots?: Record<string, string>;
   /** The code for a model validation failure, and how it is worded. */
   validation?: 'aws-json' | 'query' | 'sqs' | 's3';
+  /** The service checks enum values itself (its models' enums are narrower than what it accepts). */
+  skipEnumValidation?: boolean;
 }
 
 const OVERRIDES: Record<string, ProtocolOverrides> = {
-  sqs: { queryXmlNamespace: 'http://queue.amazonaws.com/doc/2012-11-05/', validation: 'sqs' },
+  sqs: { queryXmlNamespace: 'http://queue.amazonaws.com/doc/2012-11-05/', validation: 'sqs', skipEnumValidation: true },
   s3: {
     bareXmlErrors: true,
     validation: 's3',

@@ -43,11 +43,13 @@ function compile(model: ServiceModel, operation: OperationModel): CompiledRoute 
     pattern += greedy ? '(.+)' : '([^/]+)';
     last = m.index + m[0].length;
   }
-  const tail = pathTemplate!.slice(last);
-  pattern += escapeRegex(tail);
+  let tail = pathTemplate!.slice(last);
   literalLength += tail.length;
   const endsGreedy = labels.length > 0 && labels[labels.length - 1]!.greedy && tail === '';
-  const regex = new RegExp(`^${pattern}${endsGreedy || pattern.endsWith('/') ? '' : '/?'}$`);
+  // A trailing slash is optional either way (`/2015-03-31/functions/` is sent as `…/functions`).
+  if (tail.length > 1 && tail.endsWith('/')) tail = tail.slice(0, -1);
+  pattern += escapeRegex(tail);
+  const regex = new RegExp(`^${pattern}${endsGreedy || pattern === '/' ? '' : '/?'}$`);
   const queryLiterals: [string, string | undefined][] = [];
   for (const part of queryTemplate.split('&')) {
     if (!part) continue;

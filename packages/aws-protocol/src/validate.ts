@@ -35,7 +35,7 @@ function lengthOf(value: unknown): number | undefined {
   return undefined;
 }
 
-function walk(model: ServiceModel, ref: ShapeRef, value: unknown, path: string, member: string, out: Violation[]): void {
+function walk(model: ServiceModel, ref: ShapeRef, value: unknown, path: string, member: string, out: Violation[], enums = true): void {
   const shape = shapeOf(model, ref);
   if (value === undefined || value === null) return;
   if (shape.type === 'structure') {
@@ -48,7 +48,7 @@ function walk(model: ServiceModel, ref: ShapeRef, value: unknown, path: string, 
     }
     for (const [name, memberRef] of Object.entries(shape.members ?? {})) {
       const v = source[name];
-      if (v !== undefined && v !== null) walk(model, memberRef, v, path ? `${path}.${lowerFirst(name)}` : lowerFirst(name), name, out);
+      if (v !== undefined && v !== null) walk(model, memberRef, v, path ? `${path}.${lowerFirst(name)}` : lowerFirst(name), name, out, enums);
     }
     return;
   }
@@ -61,7 +61,7 @@ function walk(model: ServiceModel, ref: ShapeRef, value: unknown, path: string, 
       out.push({ path, member, value, constraint: `Member must have length less than or equal to ${shape.max}`, missing: false });
     }
   }
-  if (shape.type === 'string' && shape.enum && typeof value === 'string' && !shape.enum.includes(value)) {
+  if (enums && shape.type === 'string' && shape.enum && typeof value === 'string' && !shape.enum.includes(value)) {
     out.push({ path, member, value, constraint: `Member must satisfy enum value set: [${shape.enum.join(', ')}]`, missing: false });
   }
   if (NUMERIC_TYPES.has(shape.type) && typeof value === 'number') {
@@ -73,10 +73,10 @@ function walk(model: ServiceModel, ref: ShapeRef, value: unknown, path: string, 
     }
   }
   if (shape.type === 'list' && Array.isArray(value)) {
-    value.forEach((item, i) => walk(model, shape.member!, item, `${path}.${i + 1}.member`, member, out));
+    value.forEach((item, i) => walk(model, shape.member!, item, `${path}.${i + 1}.member`, member, out, enums));
   } else if (shape.type === 'map' && typeof value === 'object') {
     for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
-      walk(model, shape.value!, item, `${path}.${key}.member`, member, out);
+      walk(model, shape.value!, item, `${path}.${key}.member`, member, out, enums);
     }
   }
 }
@@ -85,7 +85,7 @@ function walk(model: ServiceModel, ref: ShapeRef, value: unknown, path: string, 
 export function validateInput(model: ServiceModel, input: ShapeRef | undefined, value: Record<string, unknown>): ServiceError | undefined {
   if (!input) return undefined;
   const violations: Violation[] = [];
-  walk(model, input, value, '', '', violations);
+  walk(model, input, value, '', '', violations, !protocolOverrides(model.metadata.name).skipEnumValidation);
   if (violations.length === 0) return undefined;
   const style = protocolOverrides(model.metadata.name).validation ?? (model.metadata.protocol === 'query' ? 'query' : 'aws-json');
   const first = violations[0]!;

@@ -40,6 +40,7 @@ export function writeXml(
   out: string[],
   xmlnsAttr = '',
   defaultTimestamp: TimestampFormat = 'iso8601',
+  useQueryName = false,
 ): void {
   if (value === undefined || value === null) return;
   const shape = shapeOf(model, ref);
@@ -51,7 +52,7 @@ export function writeXml(
       for (const [memberName, member] of Object.entries(shape.members ?? {})) {
         const memberValue = source[memberName];
         if (memberValue === undefined || memberValue === null || member.location) continue;
-        const elementName = member.locationName ?? memberName;
+        const elementName = (useQueryName ? member.queryName : undefined) ?? member.locationName ?? memberName;
         if (member.xmlAttribute) {
           attrs.push(` ${elementName}="${escapeXml(scalarText(model, member, memberValue, defaultTimestamp))}"`);
           continue;
@@ -59,7 +60,7 @@ export function writeXml(
         const ns = member.xmlNamespace
           ? ` xmlns${member.xmlNamespace.prefix ? `:${member.xmlNamespace.prefix}` : ''}="${escapeXml(member.xmlNamespace.uri)}"`
           : '';
-        writeXml(model, member, memberValue, elementName, body, ns, defaultTimestamp);
+        writeXml(model, member, memberValue, elementName, body, ns, defaultTimestamp, useQueryName);
       }
       out.push(`<${name}${xmlnsAttr}${attrs.join('')}>`, ...body, `</${name}>`);
       return;
@@ -69,11 +70,11 @@ export function writeXml(
       const member = shape.member!;
       if (ref.flattened || shape.flattened) {
         const itemName = ref.locationName ?? member.locationName ?? name;
-        for (const item of items) writeXml(model, member, item, itemName, out, '', defaultTimestamp);
+        for (const item of items) writeXml(model, member, item, itemName, out, '', defaultTimestamp, useQueryName);
         return;
       }
       out.push(`<${name}${xmlnsAttr}>`);
-      for (const item of items) writeXml(model, member, item, member.locationName ?? 'member', out, '', defaultTimestamp);
+      for (const item of items) writeXml(model, member, item, member.locationName ?? 'member', out, '', defaultTimestamp, useQueryName);
       out.push(`</${name}>`);
       return;
     }
@@ -86,7 +87,7 @@ export function writeXml(
       for (const [key, item] of entries) {
         out.push(flattened ? `<${name}>` : '<entry>');
         out.push(`<${keyName}>${escapeXmlText(key)}</${keyName}>`);
-        writeXml(model, shape.value!, item, valueName, out, '', defaultTimestamp);
+        writeXml(model, shape.value!, item, valueName, out, '', defaultTimestamp, useQueryName);
         out.push(flattened ? `</${name}>` : '</entry>');
       }
       if (!flattened) out.push(`</${name}>`);

@@ -6,21 +6,24 @@ export const newUuid = (): string => randomUUID();
 
 const KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
+function randomKeyChars(count: number): string {
+  let out = '';
+  for (const b of randomBytes(count)) out += KEY_ALPHABET[b % 32];
+  return out;
+}
+
 /** An access key id: a four-letter prefix (AKIA for long-term keys, ASIA for temporary) and 16 characters. */
 export function newAccessKeyId(prefix = 'AKIA'): string {
-  const bytes = randomBytes(16);
-  let id = prefix;
-  for (const b of bytes) id += KEY_ALPHABET[b % 32];
-  return id;
+  return prefix + randomKeyChars(16);
 }
 
 export function newSecretAccessKey(): string {
   return randomBytes(30).toString('base64').replace(/[^A-Za-z0-9]/g, 'x').slice(0, 40);
 }
 
-/** A unique id of the form IAM uses for users and roles (`AIDA…`). */
+/** A unique id of the form IAM uses for users and roles: a prefix (`AIDA`, `AROA`) and 17 characters. */
 export function newUniqueId(prefix: string): string {
-  return newAccessKeyId(prefix).slice(0, 21);
+  return prefix + randomKeyChars(17);
 }
 
 /** An X-Ray trace id: `1-<8 hex seconds>-<24 hex random>`. */

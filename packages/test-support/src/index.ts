@@ -1,2 +1,4 @@
 export { spawnPlatform, startPlatform } from './start-platform.js';
 export type { Credentials, SpawnedPlatform, StartPlatformOptions, TestPlatform } from './start-platform.js';
+export { signedFetch } from './signed-fetch.js';
+export type { RawResponse, SignedRequest } from './signed-fetch.js';

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { createRequire } from 'node:module';
-import { loadConfig, type AtollConfig } from '@atoll/core';
+import { loadConfig, type AtollConfig, type ServiceFactory } from '@atoll/core';
 
 export interface Credentials {
   accessKeyId: string;
@@ -21,6 +21,8 @@ export interface StartPlatformOptions {
   /** Reuse a data directory (it is then not deleted on stop). */
   dataDir?: string;
   config?: Partial<AtollConfig>;
+  /** Extra providers to serve (protocol tests). */
+  extraProviders?: ServiceFactory[];
 }
 
 export interface TestPlatform {
@@ -36,7 +38,7 @@ export interface TestPlatform {
 }
 
 interface ServerModule {
-  startAtoll(config: AtollConfig, options?: { services?: readonly string[] }): Promise<{
+  startAtoll(config: AtollConfig, options?: { services?: readonly string[]; extraProviders?: readonly ServiceFactory[] }): Promise<{
     endpoint: string;
     rootCredentials: Credentials;
     close(graceMs?: number): Promise<void>;
@@ -49,7 +51,7 @@ export async function startPlatform(options: StartPlatformOptions = {}): Promise
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'atoll-test-'));
   const config = loadConfig([], {}, { port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', ...options.config });
   const server = (await import(SERVER_PACKAGE)) as ServerModule;
-  const atoll = await server.startAtoll(config, { services: options.services });
+  const atoll = await server.startAtoll(config, { services: options.services, extraProviders: options.extraProviders });
   const credentials = { accessKeyId: atoll.rootCredentials.accessKeyId, secretAccessKey: atoll.rootCredentials.secretAccessKey };
   const clients: { destroy?: () => void }[] = [];
   return {
@@ -101,7 +103,7 @@ export async function spawnPlatform(options: { dataDir: string; args?: string[];
   const endpoint = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`platform did not start in time:\n${output}`)), 30_000);
     const onData = () => {
-      const m = /listening on (http:\/\/\S+)/.exec(output);
+      const m = /listening on (http:\/\/\S+)[\s\S]*Point an SDK/.exec(output);
       if (m) {
         clearTimeout(timer);
         child.stdout!.off('data', onData);

@@ -133,7 +133,7 @@ export const queryProtocol: ProtocolCodec = {
     const out: string[] = [`<${operation.name}Response${namespaceAttr(model)}>`];
     if (operation.output && output) {
       const wrapper = operation.output.resultWrapper ?? `${operation.name}Result`;
-      writeXml(model, operation.output, output, wrapper, out);
+      writeXml(model, operation.output, output, wrapper, out, '', 'iso8601', true);
     }
     out.push(`<ResponseMetadata><RequestId>${ctx.requestId}</RequestId></ResponseMetadata></${operation.name}Response>`);
     return {
@@ -151,7 +151,7 @@ export const queryProtocol: ProtocolCodec = {
     const shapeName = errorShapeName(model, error.code);
     if (model && shapeName && Object.keys(error.fields).length > 0) {
       const inner: string[] = [];
-      writeXml(model, { shape: shapeName }, error.fields, 'x', inner);
+      writeXml(model, { shape: shapeName }, error.fields, 'x', inner, '', 'iso8601', true);
       out.push(...inner.slice(1, -1));
     }
     out.push(`<Detail/></Error><RequestId>${ctx.requestId}</RequestId></ErrorResponse>`);

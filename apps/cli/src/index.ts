@@ -1,0 +1,1 @@
+export { envLines, run } from './cli.js';
