@@ -14,6 +14,12 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
     }
     throw error;
   }
+  let stopRequested: string | undefined;
+  let stop: (signal: string) => void = (signal) => {
+    stopRequested = signal;
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
   const atoll = await startAtoll(config);
   const lines = [
     `Atoll listening on ${atoll.endpoint} (region ${config.region}, account ${config.accountId}, data ${config.dataDir})`,
@@ -30,7 +36,7 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
   lines.push('Point an SDK at it: eval "$(npx atoll env)"');
   process.stdout.write(`${lines.join('\n')}\n`);
   let stopping = false;
-  const stop = (signal: string) => {
+  stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     atoll.logger.info({ signal }, 'shutting down');
@@ -42,6 +48,5 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
       },
     );
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  if (stopRequested) stop(stopRequested);
 }

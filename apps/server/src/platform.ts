@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { EventBus, type AtollConfig, type ServiceFactory, type HttpRoute, type Logger, type PlatformContext, type ServiceProvider } from '@atoll/core';
+import { EventBus, type AtollConfig, type ServiceFactory, type HttpRoute, type Logger, type PlatformContext } from '@atoll/core';
 import { AuditLog, createLogger, RequestMetrics } from '@atoll/telemetry';
 import { RequestPipeline } from './edge/request-pipeline.js';
 import { ServiceDirectory } from './edge/service-directory.js';
@@ -32,6 +32,8 @@ export interface AtollHandle {
   readonly rootCredentialsPath: string;
   readonly services: readonly string[];
   readonly logger: Logger;
+  /** Resolves once every service has been activated (each is also activated on first use). */
+  warmedUp(): Promise<void>;
   /** Stops accepting requests, lets in-flight ones finish (up to `graceMs`), closes every service. */
   close(graceMs?: number): Promise<void>;
 }
@@ -50,10 +52,16 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
   const bus = new EventBus();
   bus.onError((error, event) => logger.error({ err: error, event: event.type }, 'event handler failed'));
   const root = loadOrCreateRootCredentials(config.dataDir, config.accountId);
-  const identities = new IdentityResolver(root.credentials);
-  const directory = new ServiceDirectory();
   const shutdown = new AbortController();
   let endpoint = `http://${config.host}:${config.port}`;
+  let routes: HttpRoute[] = [];
+  const directory = new ServiceDirectory((provider) => {
+    routes = routes.concat(provider.routes ?? []);
+  });
+  const identities = new IdentityResolver(root.credentials, async () => {
+    const iam = directory.get('iam');
+    return iam ? (await iam.activate()).identityDirectory : undefined;
+  });
 
   const pipeline = new RequestPipeline({ config, directory, identities, logger, metrics, audit, shutdown: shutdown.signal, endpoint: () => endpoint });
   const platform: PlatformContext = {
@@ -67,30 +75,21 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
 
   const only = options.services ?? config.services;
   const wanted = only ? new Set(only) : undefined;
-  const providers: ServiceProvider[] = [];
-  try {
-    for (const registration of SERVICES) {
-      if (wanted && !wanted.has(registration.name)) continue;
+  for (const registration of SERVICES) {
+    if (wanted && !wanted.has(registration.name)) continue;
+    directory.register(registration.name, async () => {
       const factory = await registration.load();
-      const provider = await factory({ ...platform, logger: logger.child({ service: registration.name }) });
-      providers.push(provider);
-      directory.add(provider);
-      if (provider.identityDirectory) identities.useDirectory(provider.identityDirectory);
-    }
-    for (const factory of options.extraProviders ?? []) {
-      const provider = await factory(platform);
-      providers.push(provider);
-      directory.add(provider);
-    }
-    for (const provider of providers) await provider.start?.();
-  } catch (error) {
-    for (const provider of providers) await provider.close?.();
-    audit.close();
-    throw error;
+      return factory({ ...platform, logger: logger.child({ service: registration.name }) });
+    });
   }
-  const routes = providers.flatMap((p) => p.routes ?? []);
+  for (const factory of options.extraProviders ?? []) {
+    const provider = await factory(platform);
+    directory.register(provider.service, async () => provider);
+  }
 
   let ready = false;
+  let warmedUp = false;
+  let warmUp: Promise<void> = Promise.resolve();
   let active = 0;
   let idle: (() => void) | undefined;
   const handler = (req: IncomingMessage, res: ServerResponse) => {
@@ -99,6 +98,9 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
       active--;
       if (active === 0) idle?.();
     });
+    route(req, res);
+  };
+  const route = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const rawPath = q === -1 ? url : url.slice(0, q);
@@ -117,6 +119,11 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
         );
         return;
       }
+    }
+    if (!warmedUp && (method === 'OPTIONS' || rawPath.startsWith('/_atoll/'))) {
+      // Non-model routes belong to providers that may not be active yet.
+      void warmUp.then(() => route(req, res));
+      return;
     }
     for (const route of routes) {
       if (!matchRoute(route, method, rawPath)) continue;
@@ -145,6 +152,23 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
   const port = (server.address() as AddressInfo).port;
   endpoint = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   ready = true;
+  // Warm-up: activate every service in the background (those with background work — queues,
+  // tasks, listeners — start it then), and load the metrics library.
+  warmUp = (async () => {
+    await new Promise((resolve) => setImmediate(resolve));
+    await metrics.load();
+    for (const failure of await directory.activateAll()) {
+      logger.error({ err: failure.error, service: failure.service }, 'service failed to start');
+    }
+  })().then(
+    () => {
+      warmedUp = true;
+    },
+    (error) => {
+      warmedUp = true;
+      logger.error({ err: error }, 'a service failed to start');
+    },
+  );
 
   let closing: Promise<void> | undefined;
   const close = (graceMs = 10_000): Promise<void> => {
@@ -160,7 +184,8 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
       }
       shutdown.abort();
       server.closeAllConnections();
-      for (const provider of [...providers].reverse()) {
+      await warmUp;
+      for (const provider of directory.active().reverse()) {
         try {
           await provider.close?.();
         } catch (error) {
@@ -179,7 +204,8 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
     rootCredentials: root.credentials,
     rootCredentialsCreated: root.created,
     rootCredentialsPath: root.path,
-    services: providers.map((p) => p.service),
+    services: directory.all().map((s) => s.name),
+    warmedUp: () => warmUp,
     logger,
     close,
   };

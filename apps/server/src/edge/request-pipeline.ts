@@ -44,6 +44,7 @@ import {
   type CallerIdentity,
   type Logger,
   type RequestContext,
+  type ServiceProvider,
 } from '@atoll/core';
 import type { AuditLog, RequestMetrics } from '@atoll/telemetry';
 import { traceFromHeaders } from '@atoll/telemetry';
@@ -86,6 +87,7 @@ interface Exchange {
   rawQuery: string;
   query: URLSearchParams;
   service?: ServedService;
+  provider?: ServiceProvider;
   model?: ServiceModel;
   codec?: ProtocolCodec;
   operation?: OperationModel;
@@ -181,7 +183,7 @@ export class RequestPipeline {
     try {
       await this.route(ex);
       await this.authenticate(ex);
-      this.authorize(ex);
+      await this.authorize(ex);
       this.parse(ex);
       await this.dispatch(ex);
       await this.serialize(ex);
@@ -208,7 +210,7 @@ export class RequestPipeline {
     }
     ex.service = service;
     ex.codec = codecFor(service, ex, form);
-    ex.model = await directory.model(service.name);
+    [ex.provider, ex.model] = await Promise.all([service.activate(), directory.model(service.name)]);
     const model = ex.model;
     switch (ex.codec.name) {
       case 'json': {
@@ -278,7 +280,7 @@ export class RequestPipeline {
     const scope = peekCredentialScope({ headers: req.headers, query: ex.rawQuery });
     if (scope?.region) ex.region = scope.region;
     if (config.authMode === 'permissive') {
-      const known = scope ? identities.lookup(scope.accessKeyId) : undefined;
+      const known = scope ? await identities.lookup(scope.accessKeyId) : undefined;
       ex.identity = known?.identity ?? rootIdentity(config.accountId, scope?.accessKeyId);
       this.attachStream(ex, undefined);
       return;
@@ -341,14 +343,14 @@ export class RequestPipeline {
   }
 
   /** Step 4: identity policies of IAM users (the root identity and anonymous S3 calls pass here). */
-  private authorize(ex: Exchange): void {
+  private async authorize(ex: Exchange): Promise<void> {
     const identity = ex.identity!;
     if (identity.type !== 'IAMUser' || this.#deps.config.authMode === 'permissive') return;
     const signingName = ex.service!.entry.signingName;
     const action = `${IAM_NAMESPACE[signingName] ?? signingName}:${ex.operation!.name}`;
     if (ALWAYS_ALLOWED.has(action)) return;
     const policies: PolicyDocument[] = [];
-    for (const text of this.#deps.identities.policiesFor(identity)) {
+    for (const text of await this.#deps.identities.policiesFor(identity)) {
       try {
         policies.push(parsePolicyDocument(text));
       } catch {
@@ -386,7 +388,7 @@ export class RequestPipeline {
   /** Step 6: the provider's typed operation, or 501 when Atoll does not implement it. */
   private async dispatch(ex: Exchange): Promise<void> {
     const service = ex.service!;
-    const handler = service.provider.operations[ex.operation!.name];
+    const handler = ex.provider!.operations[ex.operation!.name];
     if (!handler) throw CommonErrors.notImplemented(ex.operation!.name, service.entry.serviceId ?? service.name);
     const abort = new AbortController();
     const onClose = () => {
@@ -502,7 +504,8 @@ export class RequestPipeline {
     if (!op) throw serviceError('UnknownOperationException', 400, `Unknown operation ${operation}`);
     const invalid = validateInput(model, op.input, (input ?? {}) as Record<string, unknown>);
     if (invalid) throw invalid;
-    const handler = service.provider.operations[operation];
+    const provider = await service.activate();
+    const handler = provider.operations[operation];
     if (!handler) throw CommonErrors.notImplemented(operation, serviceName);
     const identity = ctx.identity ?? rootIdentity(ctx.accountId);
     return handler(input ?? {}, {

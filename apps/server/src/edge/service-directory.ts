@@ -1,24 +1,51 @@
-// The services the edge serves: each registered provider with its routing facts (from the eager
-// catalog) and, loaded on first use, its full model and rest router.
+// The services the edge serves. Each is known at start-up by its routing facts (the eager catalog)
+// and activated — module loaded, provider created and started — on first use or by the background
+// warm-up right after the listener opens, whichever comes first. Start-up therefore costs only
+// what the first request needs.
 import { catalog, loadModel, type ServiceCatalogEntry, type ServiceModel } from '@atoll/aws-models';
 import { RestRouter } from '@atoll/aws-protocol';
-import type { ServiceProvider } from '@atoll/core';
+import type { ServiceFactory, ServiceProvider } from '@atoll/core';
 
 export interface ServedService {
   name: string;
   entry: ServiceCatalogEntry;
-  provider: ServiceProvider;
+  /** The provider, once activated. */
+  provider?: ServiceProvider;
+  /** Activates the service (once) and resolves with its provider. */
+  activate(): Promise<ServiceProvider>;
 }
 
 export class ServiceDirectory {
   readonly #services = new Map<string, ServedService>();
   readonly #models = new Map<string, Promise<ServiceModel>>();
   readonly #routers = new Map<string, RestRouter>();
+  readonly #onActivated: (provider: ServiceProvider) => void;
 
-  add(provider: ServiceProvider): void {
-    const entry = catalog.find((e) => e.name === provider.service);
-    if (!entry) throw new Error(`service ${provider.service} has no generated model in @atoll/aws-models`);
-    this.#services.set(provider.service, { name: provider.service, entry, provider });
+  constructor(onActivated: (provider: ServiceProvider) => void) {
+    this.#onActivated = onActivated;
+  }
+
+  /** Registers a service; `create` loads and constructs its provider when first needed. */
+  register(name: string, create: () => Promise<ServiceProvider>): void {
+    const entry = catalog.find((e) => e.name === name);
+    if (!entry) throw new Error(`service ${name} has no generated model in @atoll/aws-models`);
+    let activation: Promise<ServiceProvider> | undefined;
+    const service: ServedService = {
+      name,
+      entry,
+      activate: () => {
+        activation ??= (async () => {
+          const provider = await create();
+          if (provider.service !== name) throw new Error(`factory for ${name} returned a provider for ${provider.service}`);
+          await provider.start?.();
+          service.provider = provider;
+          this.#onActivated(provider);
+          return provider;
+        })();
+        return activation;
+      },
+    };
+    this.#services.set(name, service);
   }
 
   get(name: string): ServedService | undefined {
@@ -27,6 +54,28 @@ export class ServiceDirectory {
 
   all(): ServedService[] {
     return [...this.#services.values()];
+  }
+
+  /** Providers activated so far, in activation order. */
+  active(): ServiceProvider[] {
+    return this.all().flatMap((s) => (s.provider ? [s.provider] : []));
+  }
+
+  /**
+   * Activates every service, one after another, yielding to requests in between. A service that
+   * fails to start does not keep the others from starting; the failures are returned.
+   */
+  async activateAll(): Promise<{ service: string; error: unknown }[]> {
+    const failures: { service: string; error: unknown }[] = [];
+    for (const service of this.all()) {
+      try {
+        await service.activate();
+      } catch (error) {
+        failures.push({ service: service.name, error });
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return failures;
   }
 
   model(name: string): Promise<ServiceModel> {
@@ -41,3 +90,5 @@ export class ServiceDirectory {
     return router;
   }
 }
+
+export type { ServiceFactory };

@@ -15,24 +15,22 @@ export function rootIdentity(accountId: string, accessKeyId?: string): CallerIde
 
 export class IdentityResolver {
   readonly #root: RootCredentials;
-  #directory: IdentityDirectory | undefined;
+  readonly #directory: () => Promise<IdentityDirectory | undefined>;
 
-  constructor(root: RootCredentials) {
+  /** `directory` activates the identity service (IAM) when a key other than root's is used. */
+  constructor(root: RootCredentials, directory: () => Promise<IdentityDirectory | undefined>) {
     this.#root = root;
-  }
-
-  useDirectory(directory: IdentityDirectory): void {
     this.#directory = directory;
   }
 
-  lookup(accessKeyId: string): AccessKeyCredentials | undefined {
+  async lookup(accessKeyId: string): Promise<AccessKeyCredentials | undefined> {
     if (accessKeyId === this.#root.accessKeyId) {
       return { secretAccessKey: this.#root.secretAccessKey, identity: rootIdentity(this.#root.accountId, accessKeyId) };
     }
-    return this.#directory?.lookupAccessKey(accessKeyId);
+    return (await this.#directory())?.lookupAccessKey(accessKeyId);
   }
 
-  policiesFor(identity: CallerIdentity): string[] {
-    return this.#directory?.policiesFor(identity) ?? [];
+  async policiesFor(identity: CallerIdentity): Promise<string[]> {
+    return (await this.#directory())?.policiesFor(identity) ?? [];
   }
 }

@@ -1,0 +1,52 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { MalformedEscapeError, canonicalHeaderValue, canonicalPath, canonicalQuery, normalizeEncoded, parseQuery, uriEncode } from './canonical-request.js';
+import { verifySigV4 } from './sigv4-verifier.js';
+import { lookup } from '../test/signing.js';
+
+describe('canonical forms', () => {
+  test('keeps S3 paths as sent, only normalizing the escapes', () => {
+    assert.equal(canonicalPath('/bucket/a%20b/./c//d', true), '/bucket/a%20b/./c//d');
+    assert.equal(canonicalPath('/bucket/%7euser/%2f', true), '/bucket/~user/%2F');
+    assert.equal(canonicalPath('/bucket/caf\u00e9', true), '/bucket/caf%C3%A9');
+    assert.equal(canonicalPath('', true), '/');
+  });
+
+  test('normalizes and encodes other services\' paths a second time', () => {
+    assert.equal(canonicalPath('/a%20b', false), '/a%2520b');
+    assert.equal(canonicalPath('/a//b/./c/../d/', false), '/a/b/d/');
+    assert.equal(canonicalPath('/', false), '/');
+  });
+
+  test('sorts query parameters by name then value, in byte order, and encodes them canonically', () => {
+    const params = parseQuery('b=2&a-b=3&a=z&a=y&empty&x=%7e%2a+');
+    assert.equal(canonicalQuery(params), 'a=y&a=z&a-b=3&b=2&empty=&x=~%2A%2B');
+    assert.equal(canonicalQuery(parseQuery('X-Amz-Signature=abc&k=v'), 'X-Amz-Signature'), 'k=v');
+  });
+
+  test('encodes every byte outside the unreserved set', () => {
+    assert.equal(uriEncode("a b/c~!*'()"), "a%20b%2Fc~%21%2A%27%28%29");
+    assert.equal(uriEncode('a/b', true), 'a/b');
+  });
+
+  test('trims header values and collapses runs of spaces, reading UTF-8 sent as Latin-1', () => {
+    assert.equal(canonicalHeaderValue('  a \t  b  '), 'a b');
+    assert.equal(canonicalHeaderValue(Buffer.from('caf\u00e9', 'utf8').toString('latin1')), 'caf\u00e9');
+    assert.equal(canonicalHeaderValue(['x', ' y ']), 'x,y');
+  });
+
+  test('rejects broken percent escapes', () => {
+    assert.throws(() => normalizeEncoded('a%2', false), MalformedEscapeError);
+    assert.throws(() => normalizeEncoded('a%zz', false), /Illegal hex character in escape % pattern: %zz/);
+  });
+
+  test('answers MalformedQueryString, or InvalidURI for S3, for a query with a broken escape', async () => {
+    const request = { method: 'GET', path: '/', query: 'a=%zz', headers: { authorization: 'AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/sqs/aws4_request' } };
+    await assert.rejects(verifySigV4(request, { lookupSecret: lookup() }), (err: Error & { status: number }) => {
+      assert.equal(err.name, 'MalformedQueryString');
+      assert.equal(err.status, 400);
+      return true;
+    });
+    await assert.rejects(verifySigV4(request, { lookupSecret: lookup(), dialect: 's3' }), (err: Error) => err.name === 'InvalidURI');
+  });
+});

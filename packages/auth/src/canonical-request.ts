@@ -1,0 +1,187 @@
+// SigV4's canonical forms: URI path and query encoding, header canonicalization, the canonical
+// request, the string to sign and the signing key. Pure functions over node:crypto.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+
+export const ALGORITHM = 'AWS4-HMAC-SHA256';
+export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export function hmac(key: string | Uint8Array, data: string): Buffer {
+  return createHmac('sha256', key).update(data, 'utf8').digest();
+}
+
+/** Compares two hex signatures in constant time (for equal lengths). */
+export function signaturesEqual(expected: string, provided: string): boolean {
+  if (expected.length !== provided.length) return false;
+  return timingSafeEqual(Buffer.from(expected, 'latin1'), Buffer.from(provided, 'latin1'));
+}
+
+const signingKeys = new Map<string, Buffer>();
+const SIGNING_KEY_CACHE_SIZE = 256;
+
+/** kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request"); cached. */
+export function deriveSigningKey(secretAccessKey: string, date: string, region: string, service: string): Buffer {
+  const cacheKey = `${date}\n${region}\n${service}\n${sha256Hex(secretAccessKey)}`;
+  const cached = signingKeys.get(cacheKey);
+  if (cached) return cached;
+  let key = hmac(`AWS4${secretAccessKey}`, date);
+  key = hmac(key, region);
+  key = hmac(key, service);
+  key = hmac(key, 'aws4_request');
+  if (signingKeys.size >= SIGNING_KEY_CACHE_SIZE) signingKeys.delete(signingKeys.keys().next().value as string);
+  signingKeys.set(cacheKey, key);
+  return key;
+}
+
+function isUnreserved(c: number): boolean {
+  return (
+    (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e || c === 0x5f || c === 0x7e
+  );
+}
+
+const HEX = '0123456789ABCDEF';
+
+/** Percent-encodes every byte of the UTF-8 text except RFC 3986 unreserved ones (and `/` if asked). */
+export function uriEncode(text: string, keepSlash = false): string {
+  let out = '';
+  for (const byte of Buffer.from(text, 'utf8')) {
+    if (isUnreserved(byte) || (keepSlash && byte === 0x2f)) out += String.fromCharCode(byte);
+    else out += `%${HEX[byte >> 4]}${HEX[byte & 15]}`;
+  }
+  return out;
+}
+
+/** Thrown for a `%` escape that is not two hex digits. */
+export class MalformedEscapeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MalformedEscapeError';
+  }
+}
+
+/**
+ * Brings already-encoded URI text to the canonical encoding without changing its meaning:
+ * escapes of unreserved characters are decoded, other escapes upper-cased, and raw characters
+ * outside the unreserved set encoded. `%2F` stays encoded; a raw `/` stays raw when `keepSlash`.
+ */
+export function normalizeEncoded(text: string, keepSlash: boolean): string {
+  const bytes = Buffer.from(text, 'utf8');
+  let out = '';
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!;
+    if (c === 0x25) {
+      const h = bytes.subarray(i + 1, i + 3).toString('latin1');
+      if (h.length < 2) throw new MalformedEscapeError('Incomplete trailing escape % sequence');
+      if (!/^[0-9A-Fa-f]{2}$/.test(h)) throw new MalformedEscapeError(`Illegal hex character in escape % pattern: %${h}`);
+      const value = parseInt(h, 16);
+      out += isUnreserved(value) ? String.fromCharCode(value) : `%${h.toUpperCase()}`;
+      i += 2;
+    } else if (isUnreserved(c) || (keepSlash && c === 0x2f)) {
+      out += String.fromCharCode(c);
+    } else {
+      out += `%${HEX[c >> 4]}${HEX[c & 15]}`;
+    }
+  }
+  return out;
+}
+
+/**
+ * The canonical URI. S3 signs the path as sent (normalized escapes only: no dot-segment removal, no
+ * slash collapsing, no second encoding). Every other service removes empty and dot segments and
+ * encodes the already-encoded path a second time, as the SDKs' signers do.
+ */
+export function canonicalPath(rawPath: string, s3: boolean): string {
+  const path = rawPath === '' ? '/' : rawPath;
+  if (s3) return normalizeEncoded(path, true);
+  const segments: string[] = [];
+  for (const segment of path.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') segments.pop();
+    else segments.push(segment);
+  }
+  const normalized = `${path.startsWith('/') ? '/' : ''}${segments.join('/')}${segments.length > 0 && path.endsWith('/') ? '/' : ''}`;
+  return uriEncode(normalized, true);
+}
+
+export interface QueryParameter {
+  /** Canonically encoded name and value. */
+  name: string;
+  value: string;
+}
+
+/** Splits a raw query string into canonically encoded parameters, in the order received. */
+export function parseQuery(rawQuery: string): QueryParameter[] {
+  const params: QueryParameter[] = [];
+  if (!rawQuery) return params;
+  for (const piece of rawQuery.split('&')) {
+    if (piece === '') continue;
+    const eq = piece.indexOf('=');
+    const name = eq < 0 ? piece : piece.slice(0, eq);
+    const value = eq < 0 ? '' : piece.slice(eq + 1);
+    params.push({ name: normalizeEncoded(name, false), value: normalizeEncoded(value, false) });
+  }
+  return params;
+}
+
+/** Decodes a canonically encoded query component back to text. */
+export function decodeComponent(encoded: string): string {
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    return encoded;
+  }
+}
+
+function compareCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Parameters sorted by name, then value (byte order, which equals code-unit order for ASCII). */
+export function canonicalQuery(params: QueryParameter[], exclude?: string): string {
+  return params
+    .filter((p) => p.name !== exclude)
+    .sort((a, b) => compareCodeUnits(a.name, b.name) || compareCodeUnits(a.value, b.value))
+    .map((p) => `${p.name}=${p.value}`)
+    .join('&');
+}
+
+/** A header's canonical value: trimmed, with runs of spaces and tabs collapsed to one space. */
+export function canonicalHeaderValue(value: string | string[] | undefined): string {
+  if (value === undefined) return '';
+  const values = Array.isArray(value) ? value : [value];
+  return values.map((v) => rawBytesAsUtf8(v).replace(/[\r\n]/g, ' ').replace(/[ \t]+/g, ' ').trim()).join(',');
+}
+
+/**
+ * Node decodes header bytes as Latin-1; signers sign the UTF-8 text. A value with bytes above 0x7F
+ * that form valid UTF-8 is read back as that UTF-8 text.
+ */
+function rawBytesAsUtf8(value: string): string {
+  if (!/[\x80-\xff]/.test(value)) return value;
+  const bytes = Buffer.from(value, 'latin1');
+  const text = bytes.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(bytes) ? text : value;
+}
+
+export interface CanonicalRequestParts {
+  method: string;
+  canonicalUri: string;
+  canonicalQuery: string;
+  /** Lower-case names, sorted. */
+  signedHeaders: string[];
+  headers: IncomingHttpHeaders;
+  payloadHash: string;
+}
+
+export function buildCanonicalRequest(parts: CanonicalRequestParts): string {
+  const headerLines = parts.signedHeaders.map((name) => `${name}:${canonicalHeaderValue(parts.headers[name])}\n`).join('');
+  return `${parts.method}\n${parts.canonicalUri}\n${parts.canonicalQuery}\n${headerLines}\n${parts.signedHeaders.join(';')}\n${parts.payloadHash}`;
+}
+
+export function buildStringToSign(amzDate: string, scope: string, canonicalRequest: string): string {
+  return `${ALGORITHM}\n${amzDate}\n${scope}\n${sha256Hex(canonicalRequest)}`;
+}
