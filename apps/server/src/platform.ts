@@ -34,6 +34,8 @@ export interface AtollHandle {
   readonly logger: Logger;
   /** Resolves once every service has been activated (each is also activated on first use). */
   warmedUp(): Promise<void>;
+  /** Per service: operations implemented and operations in its model (activates every service). */
+  serviceStatus(): Promise<{ name: string; serviceId: string; implemented: number; total: number; missing: string[] }[]>;
   /** Stops accepting requests, lets in-flight ones finish (up to `graceMs`), closes every service. */
   close(graceMs?: number): Promise<void>;
 }
@@ -206,6 +208,24 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
     rootCredentialsPath: root.path,
     services: directory.all().map((s) => s.name),
     warmedUp: () => warmUp,
+    async serviceStatus() {
+      await warmUp;
+      const out = [];
+      for (const service of directory.all()) {
+        const provider = await service.activate();
+        const model = await directory.model(service.name);
+        const all = Object.keys(model.operations);
+        const implemented = all.filter((op) => provider.operations[op] !== undefined);
+        out.push({
+          name: service.name,
+          serviceId: model.metadata.serviceId,
+          implemented: implemented.length,
+          total: all.length,
+          missing: all.filter((op) => provider.operations[op] === undefined),
+        });
+      }
+      return out;
+    },
     logger,
     close,
   };
