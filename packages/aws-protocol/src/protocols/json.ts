@@ -9,9 +9,16 @@ import { errorShapeName, type ProtocolCodec } from './codec.js';
 
 const OPTIONS = { useLocationName: false };
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 export function parseJsonBody(body: Buffer | undefined): unknown {
   if (!body || body.length === 0) return {};
-  const text = body.toString('utf8');
+  let text: string;
+  try {
+    text = strictUtf8.decode(body);
+  } catch {
+    throw serializationError('The request body is not valid UTF-8.');
+  }
   if (text.trim() === '') return {};
   try {
     return JSON.parse(text);

@@ -13,14 +13,33 @@ interface ParamNode {
   children: Map<string, ParamNode>;
 }
 
+/** Refuses a form whose bytes or percent-escapes are not UTF-8 (URLSearchParams would hide it). */
+function checkUtf8Form(text: string): void {
+  for (const part of text.split('&')) {
+    try {
+      decodeURIComponent(part.replace(/\+/g, ' '));
+    } catch {
+      throw serviceError('MalformedQueryString', 400, 'The query string or form body is not valid UTF-8 or has a malformed percent-escape.');
+    }
+  }
+}
+
 /** The form parameters of a query request: the body for POST, else the query string. */
 export function queryParams(request: ProtocolRequest): URLSearchParams {
   const type = String(request.headers['content-type'] ?? '');
   if (request.method === 'POST' && request.body && request.body.length > 0 && !type.includes('json')) {
-    const params = new URLSearchParams(request.body.toString('utf8'));
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(request.body);
+    } catch {
+      throw serviceError('MalformedQueryString', 400, 'The form body is not valid UTF-8.');
+    }
+    checkUtf8Form(text);
+    const params = new URLSearchParams(text);
     for (const [k, v] of request.query) if (!params.has(k)) params.append(k, v);
     return params;
   }
+  checkUtf8Form(request.rawQuery);
   return request.query;
 }
 
