@@ -1,0 +1,14 @@
+export { PortAllocator, PortInUseError, portEnvironment } from './port-allocator.js';
+export type { PortBinding, PortProtocol, PortRequest } from './port-allocator.js';
+export { SupervisedProcess, SpawnError, healthCheckArgv } from './supervised-process.js';
+export type { ExitCause, ExitInfo, ProcessSpec, SupervisedProcessEvents } from './supervised-process.js';
+export { HealthChecker, runProbe } from './health-checker.js';
+export type { HealthCheckSpec, HealthStatus, ProbeResult } from './health-checker.js';
+export { LineSplitter, LogStreamWriter, readLogStream } from './log-stream.js';
+export type { LogEvent, LogSink } from './log-stream.js';
+export { RestartBackoff } from './restart-backoff.js';
+export type { BackoffOptions } from './restart-backoff.js';
+export { isSameProcessAlive, killLeftoverProcessGroup, processGroupRss, processIdentity } from './process-identity.js';
+export type { ProcessIdentity } from './process-identity.js';
+export { containerCliEnvironment, containerRunArgv, detectContainerRuntime } from './container-runtime.js';
+export type { ContainerRunSpec, ContainerRuntime } from './container-runtime.js';

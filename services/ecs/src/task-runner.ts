@@ -1,0 +1,604 @@
+// Runs ECS tasks on the process supervisor: port allocation, environment and secrets, the task
+// lifecycle (PROVISIONING → PENDING → RUNNING → DEACTIVATING → STOPPING → DEPROVISIONING → STOPPED),
+// container exits and health, log streams, and recovery after a platform restart.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatArn, newUuid, randomHex, type CallContext, type Logger, type PlatformContext } from '@atoll/core';
+import {
+  LogStreamWriter,
+  PortAllocator,
+  PortInUseError,
+  SupervisedProcess,
+  containerCliEnvironment,
+  containerRunArgv,
+  detectContainerRuntime,
+  healthCheckArgv,
+  killLeftoverProcessGroup,
+  portEnvironment,
+  type ExitInfo,
+  type HealthStatus,
+  type PortBinding,
+} from '@atoll/supervisor';
+import type { EcsStore, Scope, StoredTask } from './ecs-store.js';
+import type { Container, ContainerDefinition, Task, TaskDefinition, TaskInternal, TaskStatus } from './ecs-types.js';
+import type { LoadBalancerRegistrar } from './load-balancer-registrar.js';
+
+/** Environment variables with credentials for a task (AWS_ACCESS_KEY_ID …), or none. */
+export type TaskCredentialsProvider = (task: { taskArn: string; taskRoleArn?: string; accountId: string; region: string }) => Promise<Record<string, string>>;
+
+export interface ContainerOverride {
+  name?: string;
+  command?: string[];
+  environment?: { name?: string; value?: string }[];
+  cpu?: number;
+  memory?: number;
+}
+
+export interface LaunchRequest {
+  scope: Scope;
+  clusterName: string;
+  clusterArn: string;
+  definition: TaskDefinition;
+  group?: string;
+  startedBy?: string;
+  serviceName?: string;
+  deploymentId?: string;
+  overrides?: { containerOverrides?: ContainerOverride[]; [key: string]: unknown };
+  tags?: { key?: string; value?: string }[];
+  launchType?: string;
+  enableExecuteCommand?: boolean;
+}
+
+export type LaunchResult = { task: Task } | { failure: { arn?: string; reason: string; detail?: string } };
+
+export interface StopRequest {
+  reason: string;
+  stopCode: string;
+  /** Deregister load balancer targets and wait for the deregistration delay first. */
+  drain?: boolean;
+  /** The scheduler stopped the task because it failed (counts against the deployment). */
+  failed?: boolean;
+}
+
+interface Runtime {
+  processes: Map<string, SupervisedProcess>;
+  bindings: Map<string, PortBinding[]>;
+  logs: LogStreamWriter[];
+  launching?: Promise<void>;
+  /** Names of the essential containers that have a health check (they decide the task's health). */
+  checked: string[];
+  stopping?: Promise<void>;
+  stopRequested: boolean;
+}
+
+export interface TaskRunnerOptions {
+  credentials?: TaskCredentialsProvider;
+  /** Default time between SIGTERM and SIGKILL when a container sets no stopTimeout (ECS: 30 s). */
+  defaultStopTimeoutMs?: number;
+}
+
+const now = () => new Date().toISOString();
+
+export class TaskRunner {
+  readonly #store: EcsStore;
+  readonly #platform: PlatformContext;
+  readonly #logger: Logger;
+  readonly #registrar: LoadBalancerRegistrar;
+  readonly #ports = new PortAllocator();
+  readonly #runtimes = new Map<string, Runtime>();
+  readonly #dataDir: string;
+  readonly #options: TaskRunnerOptions;
+  /** Called once a task has reached STOPPED. */
+  onStopped: (stored: StoredTask) => void = () => {};
+  /** Called on every task change (health, status). */
+  onChanged: (stored: StoredTask) => void = () => {};
+
+  constructor(store: EcsStore, platform: PlatformContext, registrar: LoadBalancerRegistrar, dataDir: string, options: TaskRunnerOptions = {}) {
+    this.#store = store;
+    this.#platform = platform;
+    this.#logger = platform.logger;
+    this.#registrar = registrar;
+    this.#dataDir = dataDir;
+    this.#options = options;
+  }
+
+  /** The directory holding secret values: one file per secret, named after the secret (see resolveSecret). */
+  get secretsDir(): string {
+    return join(this.#dataDir, 'secrets');
+  }
+
+  /**
+   * Creates a task and starts launching it. Fixed host ports are checked now: a taken port gives
+   * the `RESOURCE:PORTS` failure, as ECS reports it, and no task.
+   */
+  async launch(request: LaunchRequest): Promise<LaunchResult> {
+    const { scope, definition } = request;
+    const taskId = randomHex(16);
+    const bindings = new Map<string, PortBinding[]>();
+    try {
+      for (const c of definition.containerDefinitions) {
+        const fixed = definition.networkMode === 'bridge' || definition.networkMode === 'host';
+        bindings.set(
+          c.name!,
+          await this.#ports.allocate(
+            (c.portMappings ?? []).map((p) => ({
+              containerPort: p.containerPort!,
+              hostPort: fixed && p.hostPort ? p.hostPort : undefined,
+              protocol: p.protocol === 'udp' ? 'udp' : 'tcp',
+            })),
+          ),
+        );
+      }
+    } catch (error) {
+      for (const b of bindings.values()) this.#ports.release(b);
+      if (error instanceof PortInUseError) return { failure: { reason: 'RESOURCE:PORTS', detail: error.message } };
+      throw error;
+    }
+    const taskArn = formatArn({ service: 'ecs', region: scope.region, accountId: scope.accountId, resource: `task/${request.clusterName}/${taskId}` });
+    const overrides = request.overrides?.containerOverrides ?? [];
+    // In awsvpc mode a task has an ENI; Atoll's tasks share the host's loopback, so the ENI says so.
+    const eni = definition.networkMode === 'awsvpc' ? { id: newUuid(), eniId: `eni-${randomHex(8)}` } : undefined;
+    const containers: Container[] = definition.containerDefinitions.map((c) => {
+      const override = overrides.find((o) => o.name === c.name);
+      return {
+        containerArn: formatArn({ service: 'ecs', region: scope.region, accountId: scope.accountId, resource: `container/${request.clusterName}/${taskId}/${newUuid()}` }),
+        taskArn,
+        name: c.name!,
+        image: c.image,
+        lastStatus: 'PENDING',
+        networkBindings: bindings.get(c.name!)!.map((b) => ({ bindIP: b.bindIP, containerPort: b.containerPort, hostPort: b.hostPort, protocol: b.protocol })),
+        networkInterfaces: eni ? [{ attachmentId: eni.id, privateIpv4Address: '127.0.0.1' }] : [],
+        healthStatus: 'UNKNOWN',
+        cpu: String(override?.cpu ?? c.cpu ?? 0),
+        ...((override?.memory ?? c.memory) !== undefined ? { memory: String(override?.memory ?? c.memory) } : {}),
+        ...(c.memoryReservation !== undefined ? { memoryReservation: String(c.memoryReservation) } : {}),
+        essential: c.essential !== false,
+      };
+    });
+    const createdAt = now();
+    const task: Task = {
+      attachments: eni
+        ? [
+            {
+              id: eni.id,
+              type: 'ElasticNetworkInterface',
+              status: 'ATTACHED',
+              details: [
+                { name: 'subnetId', value: 'subnet-atoll' },
+                { name: 'networkInterfaceId', value: eni.eniId },
+                { name: 'privateIPv4Address', value: '127.0.0.1' },
+              ],
+            },
+          ]
+        : [],
+      attributes: [],
+      availabilityZone: `${scope.region}a`,
+      clusterArn: request.clusterArn,
+      connectivity: 'CONNECTED',
+      connectivityAt: createdAt,
+      containers,
+      cpu: definition.cpu,
+      memory: definition.memory,
+      createdAt,
+      desiredStatus: 'RUNNING',
+      enableExecuteCommand: request.enableExecuteCommand ?? false,
+      group: request.group ?? `family:${definition.family}`,
+      healthStatus: 'UNKNOWN',
+      lastStatus: 'PROVISIONING',
+      launchType: request.launchType ?? 'EC2',
+      overrides: { containerOverrides: overrides, inferenceAcceleratorOverrides: [] },
+      ...(request.startedBy ? { startedBy: request.startedBy } : {}),
+      tags: request.tags ?? [],
+      taskArn,
+      taskDefinitionArn: definition.taskDefinitionArn,
+      version: 1,
+    };
+    const internal: TaskInternal = {
+      accountId: scope.accountId,
+      region: scope.region,
+      clusterName: request.clusterName,
+      serviceName: request.serviceName,
+      deploymentId: request.deploymentId,
+      processes: [],
+      targets: [],
+      logStreams: [],
+    };
+    this.#store.putTask({ task, internal });
+    const checked = definition.containerDefinitions.filter((c) => c.healthCheck && c.essential !== false).map((c) => c.name!);
+    const runtime: Runtime = { processes: new Map(), bindings, logs: [], stopRequested: false, checked };
+    this.#runtimes.set(taskId, runtime);
+    runtime.launching = this.#start(taskId, scope, definition, overrides).catch((error: unknown) => {
+      this.#logger.error({ err: error, taskArn }, 'ecs: task launch failed');
+      void this.stop(scope, taskId, { reason: `CannotStartContainerError: ${(error as Error).message}`, stopCode: 'TaskFailedToStart' });
+    });
+    return { task };
+  }
+
+  async #start(taskId: string, scope: Scope, definition: TaskDefinition, overrides: ContainerOverride[]): Promise<void> {
+    const runtime = this.#runtimes.get(taskId)!;
+    await new Promise((r) => setImmediate(r));
+    this.#update(scope, taskId, (task) => {
+      task.lastStatus = 'PENDING';
+      task.pullStartedAt = now();
+      task.pullStoppedAt = now();
+    });
+    const stored = this.#store.getTask(scope, taskId)!;
+    const credentials = await this.#credentials(stored.task, definition, scope);
+    const runtimeCli = detectContainerRuntime();
+    for (const def of definition.containerDefinitions) {
+      if (runtime.stopRequested) return;
+      const name = def.name!;
+      const override = overrides.find((o) => o.name === name);
+      let env: Record<string, string>;
+      try {
+        env = this.#environment(stored, def, override, runtime.bindings.get(name)!, credentials);
+      } catch (error) {
+        await this.#failStart(scope, taskId, name, `ResourceInitializationError: ${(error as Error).message}`, undefined);
+        return;
+      }
+      const command = override?.command ?? def.command ?? [];
+      const entryPoint = def.entryPoint ?? [];
+      const asProcess = !runtimeCli || !def.image || def.image === 'process' || def.image.startsWith('atoll/process');
+      const argv = asProcess
+        ? [...entryPoint, ...command]
+        : containerRunArgv(runtimeCli, {
+            name: `ecs-${taskId}-${name}`,
+            image: def.image!,
+            entryPoint: def.entryPoint,
+            command,
+            workingDirectory: def.workingDirectory,
+            env,
+            ports: runtime.bindings.get(name)!,
+            memoryLimitMiB: def.memory,
+            cpuShares: def.cpu,
+          });
+      if (argv.length === 0) {
+        await this.#failStart(scope, taskId, name, `CannotStartContainerError: container ${name} has no command to run`, 127);
+        return;
+      }
+      if (asProcess && def.workingDirectory && !existsSync(def.workingDirectory)) {
+        await this.#failStart(scope, taskId, name, `CannotStartContainerError: working directory ${def.workingDirectory} does not exist`, 127);
+        return;
+      }
+      const log = this.#openLog(stored, definition, def, taskId);
+      runtime.logs.push(log);
+      const hc = def.healthCheck;
+      const memory = override?.memory ?? def.memory ?? (definition.containerDefinitions.length === 1 && definition.memory ? Number(definition.memory) : undefined);
+      const proc = new SupervisedProcess(
+        {
+          argv,
+          cwd: asProcess ? def.workingDirectory : undefined,
+          env: asProcess ? env : containerCliEnvironment(env),
+          stopTimeoutMs: def.stopTimeout !== undefined ? def.stopTimeout * 1000 : (this.#options.defaultStopTimeoutMs ?? 30_000),
+          memoryLimitBytes: asProcess && memory ? memory * 1024 * 1024 : undefined,
+          log: log.sink,
+          healthCheck: hc
+            ? {
+                argv: healthCheckArgv(hc.command),
+                intervalMs: (hc.interval ?? 30) * 1000,
+                timeoutMs: (hc.timeout ?? 5) * 1000,
+                retries: hc.retries ?? 3,
+                startPeriodMs: (hc.startPeriod ?? 0) * 1000,
+              }
+            : undefined,
+        },
+        {
+          onHealthChange: (status) => this.#onHealth(scope, taskId, name, status),
+          onExit: (exit) => this.#onExit(scope, taskId, name, exit),
+        },
+      );
+      runtime.processes.set(name, proc);
+      try {
+        await proc.start();
+      } catch (error) {
+        await this.#failStart(scope, taskId, name, `CannotStartContainerError: ${(error as Error).message}`, proc.exitInfo?.exitCode);
+        return;
+      }
+      const identity = proc.identity!;
+      this.#update(scope, taskId, (task, internal) => {
+        internal.processes.push({ container: name, pid: identity.pid, startTime: identity.startTime });
+        const container = task.containers.find((c) => c.name === name)!;
+        container.lastStatus = 'RUNNING';
+        container.runtimeId = `${taskId}-${identity.pid}`;
+      });
+    }
+    if (runtime.stopRequested) return;
+    this.#update(scope, taskId, (task) => {
+      task.lastStatus = 'RUNNING';
+      task.startedAt = now();
+    });
+  }
+
+  async #failStart(scope: Scope, taskId: string, container: string, reason: string, exitCode: number | undefined): Promise<void> {
+    this.#update(scope, taskId, (task) => {
+      const c = task.containers.find((x) => x.name === container)!;
+      c.lastStatus = 'STOPPED';
+      c.reason = reason;
+      if (exitCode !== undefined) c.exitCode = exitCode;
+    });
+    // Not awaited: the stop waits for this launch to return first.
+    void this.stop(scope, taskId, { reason, stopCode: 'TaskFailedToStart' });
+  }
+
+  #environment(
+    stored: StoredTask,
+    def: ContainerDefinition,
+    override: ContainerOverride | undefined,
+    bindings: PortBinding[],
+    credentials: Record<string, string>,
+  ): Record<string, string> {
+    const { task, internal } = stored;
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+      AWS_ENDPOINT_URL: this.#platform.endpoint(),
+      AWS_REGION: internal.region,
+      AWS_DEFAULT_REGION: internal.region,
+      ...credentials,
+      ATOLL_TASK_ARN: task.taskArn,
+      ATOLL_CLUSTER: internal.clusterName,
+      ATOLL_CONTAINER_NAME: def.name!,
+      ...portEnvironment(bindings),
+    };
+    for (const kv of def.environment ?? []) if (kv.name) env[kv.name] = kv.value ?? '';
+    for (const kv of override?.environment ?? []) if (kv.name) env[kv.name] = kv.value ?? '';
+    for (const secret of def.secrets ?? []) env[secret.name] = this.resolveSecret(secret.valueFrom);
+    return env;
+  }
+
+  /**
+   * Reads a secret's value from `<dataDir>/ecs/secrets/`: first a file named after the whole
+   * `valueFrom` (URI-encoded), then one named after its last segment (after the final `:` or `/`),
+   * so `arn:aws:ssm:…:parameter/prod/db-password` reads `secrets/db-password`. A trailing newline is
+   * dropped. (Secrets Manager and SSM Parameter Store lookups replace this once those services exist.)
+   */
+  resolveSecret(valueFrom: string): string {
+    const last = valueFrom.slice(Math.max(valueFrom.lastIndexOf(':'), valueFrom.lastIndexOf('/')) + 1);
+    for (const name of [encodeURIComponent(valueFrom), last]) {
+      const file = join(this.secretsDir, name);
+      if (name && existsSync(file)) return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    }
+    throw new Error(`unable to pull secrets or registry auth: secret ${valueFrom} not found in ${this.secretsDir}`);
+  }
+
+  async #credentials(task: Task, definition: TaskDefinition, scope: Scope): Promise<Record<string, string>> {
+    const provider = this.#options.credentials ?? defaultCredentials(this.#platform);
+    try {
+      return await provider({ taskArn: task.taskArn, taskRoleArn: definition.taskRoleArn, accountId: scope.accountId, region: scope.region });
+    } catch (error) {
+      this.#logger.warn({ err: error, taskArn: task.taskArn }, 'ecs: no credentials for task');
+      return {};
+    }
+  }
+
+  #openLog(stored: StoredTask, definition: TaskDefinition, def: ContainerDefinition, taskId: string): LogStreamWriter {
+    const options = def.logConfiguration?.logDriver === 'awslogs' ? (def.logConfiguration.options ?? {}) : {};
+    const logGroup = options['awslogs-group'] ?? `/atoll/ecs/${stored.internal.clusterName}/${definition.family}`;
+    const prefix = options['awslogs-stream-prefix'];
+    const logStream = prefix ? `${prefix}/${def.name}/${taskId}` : `${def.name}/${taskId}`;
+    const file = join(this.#dataDir, 'logs', stored.internal.accountId, stored.internal.region, encodeURIComponent(logGroup), `${encodeURIComponent(logStream)}.jsonl`);
+    const writer = new LogStreamWriter(file);
+    this.#update({ accountId: stored.internal.accountId, region: stored.internal.region }, taskId, (_task, internal) => {
+      internal.logStreams.push({ container: def.name!, logGroup, logStream, file });
+    });
+    this.#platform.bus.emit({
+      type: 'ecs.LogStreamCreated',
+      accountId: stored.internal.accountId,
+      region: stored.internal.region,
+      detail: { logGroup, logStream, file, taskArn: stored.task.taskArn, container: def.name },
+    });
+    return writer;
+  }
+
+  #onHealth(scope: Scope, taskId: string, container: string, status: HealthStatus): void {
+    const checked = this.#runtimes.get(taskId)?.checked ?? [];
+    this.#update(scope, taskId, (task) => {
+      const c = task.containers.find((x) => x.name === container);
+      if (c) c.healthStatus = status;
+      task.healthStatus = taskHealth(task, checked);
+    });
+  }
+
+  #onExit(scope: Scope, taskId: string, container: string, exit: ExitInfo): void {
+    const runtime = this.#runtimes.get(taskId);
+    const stored = this.#update(scope, taskId, (task) => {
+      const c = task.containers.find((x) => x.name === container);
+      if (!c) return;
+      c.lastStatus = 'STOPPED';
+      c.exitCode = exit.exitCode;
+      if (exit.reason) c.reason = exit.reason;
+    });
+    if (!stored || !runtime || runtime.stopRequested || exit.cause === 'spawn-failed') return;
+    const c = stored.task.containers.find((x) => x.name === container);
+    if (c?.essential !== false) {
+      void this.stop(scope, taskId, { reason: 'Essential container in task exited', stopCode: 'EssentialContainerExited' });
+    }
+  }
+
+  /**
+   * Stops a task: desiredStatus STOPPED at once, then (with `drain`) DEACTIVATING while its targets
+   * drain, STOPPING while its processes get SIGTERM and, after their stopTimeout, SIGKILL, then
+   * DEPROVISIONING and STOPPED. Resolves once the task is STOPPED.
+   */
+  stop(scope: Scope, taskId: string, request: StopRequest): Promise<void> {
+    const runtime = this.#runtimes.get(taskId);
+    if (!runtime) {
+      // No live processes (already stopped, or left over from before a restart).
+      this.#finishStopped(scope, taskId, request);
+      return Promise.resolve();
+    }
+    if (runtime.stopping) return runtime.stopping;
+    runtime.stopRequested = true;
+    // Never rejects: a stop that fails (the store closed under it) is logged, not thrown at callers.
+    runtime.stopping = this.#stop(scope, taskId, runtime, request).catch((error: unknown) => {
+      this.#logger.error({ err: error, taskId }, 'ecs: stopping a task failed');
+    });
+    return runtime.stopping;
+  }
+
+  async #stop(scope: Scope, taskId: string, runtime: Runtime, request: StopRequest): Promise<void> {
+    const first = this.#update(scope, taskId, (task, internal) => {
+      task.desiredStatus = 'STOPPED';
+      task.stoppingAt ??= now();
+      task.stopCode ??= request.stopCode;
+      task.stoppedReason ??= request.reason;
+      if (request.failed) internal.failed = true;
+      if (request.drain && internal.targets.length > 0) task.lastStatus = 'DEACTIVATING';
+    });
+    const ctx: CallContext = { accountId: scope.accountId, region: scope.region };
+    const targets = first?.internal.targets ?? [];
+    if (targets.length > 0) {
+      if (request.drain) await this.#registrar.deregisterAndDrain(targets, ctx);
+      else await this.#registrar.deregister(targets, ctx);
+      this.#update(scope, taskId, (_task, internal) => {
+        internal.targets = [];
+      });
+    }
+    // A launch in progress finishes its current step before the processes are stopped.
+    await runtime.launching;
+    this.#update(scope, taskId, (task) => {
+      task.lastStatus = 'STOPPING';
+      task.executionStoppedAt ??= now();
+    });
+    await Promise.all([...runtime.processes.values()].map((p) => p.stop()));
+    this.#update(scope, taskId, (task) => {
+      task.lastStatus = 'DEPROVISIONING';
+    });
+    for (const bindings of runtime.bindings.values()) this.#ports.release(bindings);
+    await Promise.all(runtime.logs.map((l) => l.close()));
+    this.#runtimes.delete(taskId);
+    this.#finishStopped(scope, taskId, request);
+  }
+
+  #finishStopped(scope: Scope, taskId: string, request: StopRequest): void {
+    const before = this.#store.getTask(scope, taskId);
+    if (!before || before.task.lastStatus === 'STOPPED') return;
+    const stored = this.#update(scope, taskId, (task) => {
+      task.lastStatus = 'STOPPED';
+      task.desiredStatus = 'STOPPED';
+      task.stopCode ??= request.stopCode;
+      task.stoppedReason ??= request.reason;
+      task.stoppingAt ??= now();
+      task.executionStoppedAt ??= now();
+      task.stoppedAt = now();
+      for (const c of task.containers) c.lastStatus = 'STOPPED';
+    });
+    if (stored) this.onStopped(stored);
+  }
+
+  /** Records a registered load balancer target on the task (deregistered when it stops). */
+  addTarget(scope: Scope, taskId: string, target: TaskInternal['targets'][number]): void {
+    this.#update(scope, taskId, (_task, internal) => {
+      internal.targets.push(target);
+    });
+  }
+
+  isStopping(taskId: string): boolean {
+    return this.#runtimes.get(taskId)?.stopRequested ?? true;
+  }
+
+  /**
+   * After a restart: task processes from before are gone or orphaned. Kills leftovers (matched by
+   * pid and start time) and marks every task that was not STOPPED as stopped by the restart.
+   */
+  recover(): StoredTask[] {
+    const recovered: StoredTask[] = [];
+    for (const { task, internal } of this.#store.liveTasks()) {
+      for (const p of internal.processes) killLeftoverProcessGroup(p);
+      const scope = { accountId: internal.accountId, region: internal.region };
+      const taskId = idOf(task.taskArn);
+      const targets = internal.targets;
+      const stored = this.#update(scope, taskId, (t, i) => {
+        t.lastStatus = 'STOPPED';
+        t.desiredStatus = 'STOPPED';
+        t.stopCode ??= 'TerminationNotice';
+        t.stoppedReason ??= 'Task stopped because the platform restarted';
+        t.stoppingAt ??= now();
+        t.stoppedAt = now();
+        for (const c of t.containers) {
+          if (c.lastStatus !== 'STOPPED') c.reason ??= 'Task stopped because the platform restarted';
+          c.lastStatus = 'STOPPED';
+        }
+        i.targets = [];
+      });
+      if (targets.length > 0) void this.#registrar.deregister(targets, scope);
+      if (stored) recovered.push(stored);
+    }
+    return recovered;
+  }
+
+  /** Stops every running task (platform shutdown). Targets are deregistered without draining. */
+  async shutdown(stopTimeoutCapMs = 10_000): Promise<void> {
+    const all: Promise<void>[] = [];
+    for (const { task, internal } of this.#store.liveTasks()) {
+      const taskId = idOf(task.taskArn);
+      const runtime = this.#runtimes.get(taskId);
+      if (runtime) for (const p of runtime.processes.values()) p.spec.stopTimeoutMs = Math.min(p.spec.stopTimeoutMs, stopTimeoutCapMs);
+      all.push(
+        this.stop({ accountId: internal.accountId, region: internal.region }, taskId, {
+          reason: 'Task stopped because the platform shut down',
+          stopCode: 'TerminationNotice',
+        }),
+      );
+    }
+    await Promise.all(all);
+  }
+
+  #update(scope: Scope, taskId: string, change: (task: Task, internal: TaskInternal) => void): StoredTask | undefined {
+    // Process callbacks can outlive the store during shutdown.
+    if (!this.#store.isOpen) return undefined;
+    const stored = this.#store.getTask(scope, taskId);
+    if (!stored) return undefined;
+    const before = stored.task.lastStatus;
+    change(stored.task, stored.internal);
+    stored.task.version++;
+    this.#store.putTask(stored);
+    if (before !== stored.task.lastStatus) {
+      this.#platform.bus.emit({
+        type: 'ecs.TaskStateChange',
+        accountId: scope.accountId,
+        region: scope.region,
+        detail: { ...stored.task } as Record<string, unknown>,
+      });
+    }
+    this.onChanged(stored);
+    return stored;
+  }
+}
+
+export function idOf(arn: string): string {
+  return arn.slice(arn.lastIndexOf('/') + 1);
+}
+
+/** A task's health: UNHEALTHY if an essential checked container is, HEALTHY once all of them are. */
+export function taskHealth(task: Task, checkedNames: readonly string[]): Task['healthStatus'] {
+  const checked = task.containers.filter((c) => checkedNames.includes(c.name));
+  if (checked.length === 0) return 'UNKNOWN';
+  if (checked.some((c) => c.healthStatus === 'UNHEALTHY')) return 'UNHEALTHY';
+  return checked.every((c) => c.healthStatus === 'HEALTHY') ? 'HEALTHY' : 'UNKNOWN';
+}
+
+/**
+ * The default credentials hook: a task whose definition names a `taskRoleArn` gets temporary
+ * credentials from STS AssumeRole (when STS is served); other tasks get none. The platform's own
+ * keys are never handed to a task.
+ */
+function defaultCredentials(platform: PlatformContext): TaskCredentialsProvider {
+  return async ({ taskArn, taskRoleArn, accountId, region }) => {
+    if (!taskRoleArn) return {};
+    const out = await platform.call<{ Credentials?: { AccessKeyId: string; SecretAccessKey: string; SessionToken?: string } }>(
+      'sts',
+      'AssumeRole',
+      { RoleArn: taskRoleArn, RoleSessionName: idOf(taskArn), DurationSeconds: 43200 },
+      { accountId, region },
+    );
+    const c = out.Credentials;
+    if (!c) return {};
+    return {
+      AWS_ACCESS_KEY_ID: c.AccessKeyId,
+      AWS_SECRET_ACCESS_KEY: c.SecretAccessKey,
+      ...(c.SessionToken ? { AWS_SESSION_TOKEN: c.SessionToken } : {}),
+    };
+  };
+}
+
+export type { TaskStatus };
