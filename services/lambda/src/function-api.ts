@@ -1,0 +1,405 @@
+// The Lambda API's function operations: create, read, update and delete functions, publish
+// versions, and the code download. Aliases, policies and concurrency live in their own modules.
+import { randomUUID, createHmac, timingSafeEqual } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { HttpRoute, RequestContext } from '@atoll/core';
+import type { LambdaContext } from './lambda-context.js';
+import type { FunctionConfiguration, FunctionRecord, VersionRecord } from './lambda-records.js';
+import { LambdaErrors } from './lambda-errors.js';
+import { functionArn, lambdaTimestamp, parseFunctionName, type Scope } from './function-names.js';
+
+export const SUPPORTED_RUNTIMES = new Set(['nodejs18.x', 'nodejs20.x', 'nodejs22.x', 'nodejs24.x', 'provided', 'provided.al2', 'provided.al2023']);
+const RESERVED_ENV = new Set([
+  '_HANDLER', '_X_AMZN_TRACE_ID', 'AWS_DEFAULT_REGION', 'AWS_REGION', 'AWS_EXECUTION_ENV', 'AWS_LAMBDA_FUNCTION_NAME',
+  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_LAMBDA_FUNCTION_VERSION', 'AWS_LAMBDA_INITIALIZATION_TYPE', 'AWS_LAMBDA_LOG_GROUP_NAME',
+  'AWS_LAMBDA_LOG_STREAM_NAME', 'AWS_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN',
+  'AWS_LAMBDA_RUNTIME_API', 'LAMBDA_TASK_ROOT', 'LAMBDA_RUNTIME_DIR',
+]);
+const CODE_ROUTE = '/_atoll/lambda/code/';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Input = Record<string, any>;
+
+export const scopeOf = (ctx: { accountId: string; region: string }): Scope => ({ account: ctx.accountId, region: ctx.region });
+
+export class FunctionApi {
+  readonly #c: LambdaContext;
+  readonly #secret: Buffer;
+
+  constructor(context: LambdaContext) {
+    this.#c = context;
+    this.#secret = Buffer.from(context.store.meta('code-url-secret', () => randomUUID() + randomUUID()));
+  }
+
+  // ---- Lookups used by every module ------------------------------------------------------------
+
+  requireFunction(scope: Scope, name: string): FunctionRecord {
+    const fn = this.#c.store.getFunction(scope, name);
+    if (!fn) throw LambdaErrors.functionNotFound(functionArn(scope, name));
+    return fn;
+  }
+
+  requireVersion(scope: Scope, name: string, version: string): VersionRecord {
+    const v = this.#c.store.getVersion(scope, name, version);
+    if (!v) throw LambdaErrors.functionNotFound(version === '$LATEST' ? functionArn(scope, name) : `${functionArn(scope, name)}:${version}`);
+    return v;
+  }
+
+  /** The version a qualifier names (a version or an alias's primary version). */
+  versionFor(scope: Scope, name: string, qualifier = '$LATEST'): VersionRecord {
+    this.requireFunction(scope, name);
+    if (qualifier === '$LATEST' || /^\d+$/.test(qualifier)) return this.requireVersion(scope, name, qualifier);
+    const alias = this.#c.store.getAlias(scope, name, qualifier);
+    if (!alias) throw LambdaErrors.functionNotFound(`${functionArn(scope, name)}:${qualifier}`);
+    return this.requireVersion(scope, name, alias.FunctionVersion);
+  }
+
+  // ---- Operations --------------------------------------------------------------------------------
+
+  async createFunction(input: Input, ctx: RequestContext): Promise<FunctionConfiguration> {
+    const scope = scopeOf(ctx);
+    const name = parseFunctionName(input.FunctionName, scope).name;
+    if (input.PackageType === 'Image') throw LambdaErrors.invalidParameter('Container image functions are not supported by Atoll.');
+    checkRuntime(input.Runtime);
+    if (!input.Handler && String(input.Runtime).startsWith('nodejs')) throw LambdaErrors.invalidParameter('Handler is required for the nodejs runtimes.');
+    const env = checkEnvironment(input.Environment?.Variables);
+    checkLimits(input);
+    if (this.#c.store.getFunction(scope, name)) throw LambdaErrors.resourceConflict(`Function already exist: ${name}`);
+    const layers = this.#resolveLayers(scope, input.Layers);
+    const code = await this.#readCode(input.Code ?? {}, ctx);
+    const stored = await this.#c.code.put(code);
+    const arn = functionArn(scope, name);
+    const config: FunctionConfiguration = {
+      FunctionName: name,
+      FunctionArn: arn,
+      Runtime: input.Runtime,
+      Role: input.Role,
+      Handler: input.Handler ?? 'bootstrap',
+      CodeSize: stored.size,
+      Description: input.Description ?? '',
+      Timeout: input.Timeout ?? 3,
+      MemorySize: input.MemorySize ?? 128,
+      LastModified: lambdaTimestamp(),
+      CodeSha256: stored.sha256,
+      Version: '$LATEST',
+      ...(env ? { Environment: { Variables: env } } : {}),
+      TracingConfig: { Mode: input.TracingConfig?.Mode ?? 'PassThrough' },
+      RevisionId: randomUUID(),
+      ...(layers.length ? { Layers: layers.map((l) => ({ Arn: l.LayerVersionArn, CodeSize: l.CodeSize })) } : {}),
+      State: 'Active',
+      LastUpdateStatus: 'Successful',
+      PackageType: 'Zip',
+      Architectures: input.Architectures ?? ['x86_64'],
+      EphemeralStorage: { Size: input.EphemeralStorage?.Size ?? 512 },
+      ...(input.DeadLetterConfig?.TargetArn ? { DeadLetterConfig: { TargetArn: input.DeadLetterConfig.TargetArn } } : {}),
+      LoggingConfig: { LogFormat: input.LoggingConfig?.LogFormat ?? 'Text', LogGroup: input.LoggingConfig?.LogGroup ?? `/aws/lambda/${name}` },
+      SnapStart: { ApplyOn: 'None', OptimizationStatus: 'Off' },
+    };
+    const fn: FunctionRecord = { name, arn, lastVersion: 0, policies: {}, policyRevisions: {}, tags: input.Tags ?? {}, eventInvokeConfigs: {} };
+    const latest: VersionRecord = { name, version: '$LATEST', config, codeKey: stored.codeKey, layerKeys: layers.map((l) => l.codeKey) };
+    let published: VersionRecord | undefined;
+    this.#c.store.transaction(() => {
+      if (this.#c.store.getFunction(scope, name)) throw LambdaErrors.resourceConflict(`Function already exist: ${name}`);
+      this.#c.store.putFunction(scope, fn);
+      this.#c.store.putVersion(scope, latest);
+      if (input.Publish) published = this.#publish(scope, fn, latest, input.Description);
+    });
+    // The package is extracted before the answer, so the function is usable at once; the answer
+    // still shows the Pending state that AWS's waiters expect to pass through.
+    const shown = published ? published.config : config;
+    return { ...shown, State: 'Pending', StateReason: 'The function is being created.', StateReasonCode: 'Creating' };
+  }
+
+  getFunctionConfiguration(input: Input, ctx: RequestContext): FunctionConfiguration {
+    const scope = scopeOf(ctx);
+    const ref = parseFunctionName(input.FunctionName, scope, input.Qualifier);
+    return this.versionFor(scope, ref.name, ref.qualifier).config;
+  }
+
+  getFunction(input: Input, ctx: RequestContext): unknown {
+    const scope = scopeOf(ctx);
+    const ref = parseFunctionName(input.FunctionName, scope, input.Qualifier);
+    const fn = this.requireFunction(scope, ref.name);
+    const version = this.versionFor(scope, ref.name, ref.qualifier);
+    return {
+      Configuration: version.config,
+      Code: { RepositoryType: 'S3', Location: this.codeLocation(ctx.endpoint, version.codeKey) },
+      Tags: fn.tags,
+      ...(fn.reservedConcurrency !== undefined ? { Concurrency: { ReservedConcurrentExecutions: fn.reservedConcurrency } } : {}),
+    };
+  }
+
+  listFunctions(input: Input, ctx: RequestContext): unknown {
+    const scope = scopeOf(ctx);
+    const all = input.FunctionVersion === 'ALL'
+      ? this.#c.store.listFunctions(scope).flatMap((fn) => this.#c.store.listVersions(scope, fn.name).map((v) => v.config))
+      : this.#c.store.listFunctions(scope).map((fn) => this.#c.store.getVersion(scope, fn.name, '$LATEST')!.config);
+    const { items, next } = page(all, input.Marker, input.MaxItems);
+    return { Functions: items, ...(next ? { NextMarker: next } : {}) };
+  }
+
+  async updateFunctionCode(input: Input, ctx: RequestContext): Promise<FunctionConfiguration> {
+    const scope = scopeOf(ctx);
+    const name = parseFunctionName(input.FunctionName, scope).name;
+    const latest = this.requireVersion(scope, name, '$LATEST');
+    checkRevision(latest.config, input.RevisionId);
+    const code = await this.#readCode(input, ctx);
+    const stored = await this.#c.code.put(code);
+    if (input.DryRun) return { ...latest.config, CodeSha256: stored.sha256, CodeSize: stored.size };
+    return this.#update(scope, name, input, (v) => {
+      v.codeKey = stored.codeKey;
+      v.config.CodeSha256 = stored.sha256;
+      v.config.CodeSize = stored.size;
+    });
+  }
+
+  updateFunctionConfiguration(input: Input, ctx: RequestContext): FunctionConfiguration {
+    const scope = scopeOf(ctx);
+    const name = parseFunctionName(input.FunctionName, scope).name;
+    const latest = this.requireVersion(scope, name, '$LATEST');
+    checkRevision(latest.config, input.RevisionId);
+    if (input.Runtime !== undefined) checkRuntime(input.Runtime);
+    checkLimits(input);
+    const env = input.Environment ? checkEnvironment(input.Environment.Variables) : undefined;
+    const layers = input.Layers !== undefined ? this.#resolveLayers(scope, input.Layers) : undefined;
+    return this.#update(scope, name, input, (v) => {
+      const c = v.config;
+      for (const key of ['Role', 'Handler', 'Description', 'Timeout', 'MemorySize', 'Runtime'] as const) {
+        if (input[key] !== undefined) (c as unknown as Record<string, unknown>)[key] = input[key];
+      }
+      if (input.Environment) {
+        if (env) c.Environment = { Variables: env };
+        else delete c.Environment;
+      }
+      if (input.EphemeralStorage?.Size) c.EphemeralStorage = { Size: input.EphemeralStorage.Size };
+      if (input.TracingConfig?.Mode) c.TracingConfig = { Mode: input.TracingConfig.Mode };
+      if (input.DeadLetterConfig) {
+        if (input.DeadLetterConfig.TargetArn) c.DeadLetterConfig = { TargetArn: input.DeadLetterConfig.TargetArn };
+        else delete c.DeadLetterConfig;
+      }
+      if (input.LoggingConfig) c.LoggingConfig = { ...c.LoggingConfig, ...input.LoggingConfig };
+      if (layers) {
+        v.layerKeys = layers.map((l) => l.codeKey);
+        if (layers.length) c.Layers = layers.map((l) => ({ Arn: l.LayerVersionArn, CodeSize: l.CodeSize }));
+        else delete c.Layers;
+      }
+    });
+  }
+
+  async deleteFunction(input: Input, ctx: RequestContext): Promise<Record<string, never>> {
+    const scope = scopeOf(ctx);
+    const ref = parseFunctionName(input.FunctionName, scope, input.Qualifier);
+    const fn = this.requireFunction(scope, ref.name);
+    if (ref.qualifier !== undefined) {
+      if (ref.qualifier === '$LATEST') throw LambdaErrors.invalidParameter('$LATEST version cannot be deleted without deleting the function.');
+      if (!/^\d+$/.test(ref.qualifier)) throw LambdaErrors.invalidParameter('Deletion of aliases is not supported by DeleteFunction; use DeleteAlias.');
+      this.requireVersion(scope, ref.name, ref.qualifier);
+      const users = this.#c.store.listAliases(scope, ref.name).filter((a) => a.FunctionVersion === ref.qualifier || a.RoutingConfig?.AdditionalVersionWeights?.[ref.qualifier!] !== undefined);
+      if (users.length) throw LambdaErrors.resourceConflict(`Unable to delete version because the following aliases reference it: [${users.map((a) => a.Name).join(', ')}]`);
+      this.#c.store.deleteVersion(scope, ref.name, ref.qualifier);
+      this.#c.runtime.retire(`${fn.arn}:${ref.qualifier}:`);
+      return {};
+    }
+    const mappings = this.#c.store.listMappings(scope).filter((m) => m.functionName === ref.name);
+    this.#c.store.transaction(() => {
+      this.#c.store.deleteFunction(scope, ref.name);
+      for (const m of mappings) this.#c.store.deleteMapping(m.uuid);
+    });
+    this.#c.invalidateReserved(scope);
+    this.#c.runtime.retire(`${fn.arn}:`);
+    return {};
+  }
+
+  publishVersion(input: Input, ctx: RequestContext): FunctionConfiguration {
+    const scope = scopeOf(ctx);
+    const name = parseFunctionName(input.FunctionName, scope).name;
+    let result!: VersionRecord;
+    this.#c.store.transaction(() => {
+      const fn = this.requireFunction(scope, name);
+      const latest = this.requireVersion(scope, name, '$LATEST');
+      if (input.CodeSha256 !== undefined && input.CodeSha256 !== latest.config.CodeSha256) {
+        throw LambdaErrors.invalidParameter(`CodeSHA256 (${input.CodeSha256}) is different from current CodeSHA256 in $LATEST (${latest.config.CodeSha256}). Please try again with the CodeSHA256 in $LATEST.`);
+      }
+      checkRevision(latest.config, input.RevisionId);
+      result = this.#publish(scope, fn, latest, input.Description);
+    });
+    return result.config;
+  }
+
+  listVersionsByFunction(input: Input, ctx: RequestContext): unknown {
+    const scope = scopeOf(ctx);
+    const name = parseFunctionName(input.FunctionName, scope).name;
+    this.requireFunction(scope, name);
+    const { items, next } = page(this.#c.store.listVersions(scope, name).map((v) => v.config), input.Marker, input.MaxItems);
+    return { Versions: items, ...(next ? { NextMarker: next } : {}) };
+  }
+
+  // ---- Code download ---------------------------------------------------------------------------
+
+  codeLocation(endpoint: string, codeKey: string): string {
+    const expires = Date.now() + 10 * 60_000;
+    const payload = `${codeKey}.${expires}`;
+    const signature = createHmac('sha256', this.#secret).update(payload).digest('hex');
+    return `${endpoint}${CODE_ROUTE}${payload}.${signature}`;
+  }
+
+  readonly codeRoute: HttpRoute = {
+    method: 'GET',
+    path: `${CODE_ROUTE}*`,
+    handle: (req, res) => {
+      const token = (req.url ?? '').slice(CODE_ROUTE.length).split('?')[0]!;
+      const [key, expires, signature] = token.split('.');
+      const expected = createHmac('sha256', this.#secret).update(`${key}.${expires}`).digest();
+      const given = Buffer.from(signature ?? '', 'hex');
+      if (!key || !/^[0-9a-f]{32}$/.test(key) || given.length !== expected.length || !timingSafeEqual(given, expected) || Number(expires) < Date.now()) {
+        res.writeHead(403, { 'content-type': 'application/xml' });
+        res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Request has expired or the signature does not match</Message></Error>');
+        return;
+      }
+      const stream = this.#c.code.blobs.read(key);
+      stream.on('error', () => {
+        if (!res.headersSent) res.writeHead(404).end();
+        else res.destroy();
+      });
+      stream.once('open', () => res.writeHead(200, { 'content-type': 'application/zip' }));
+      stream.pipe(res);
+    },
+  };
+
+  // ---- Internals -------------------------------------------------------------------------------
+
+  #update(scope: Scope, name: string, input: Input, change: (v: VersionRecord) => void): FunctionConfiguration {
+    let updated!: VersionRecord;
+    let published: VersionRecord | undefined;
+    this.#c.store.transaction(() => {
+      const fn = this.requireFunction(scope, name);
+      updated = this.requireVersion(scope, name, '$LATEST');
+      checkRevision(updated.config, input.RevisionId);
+      change(updated);
+      updated.config.LastModified = lambdaTimestamp();
+      updated.config.RevisionId = randomUUID();
+      this.#c.store.putVersion(scope, updated);
+      if (input.Publish) published = this.#publish(scope, fn, updated, undefined);
+    });
+    this.#c.runtime.retire(`${functionArn(scope, name)}:$LATEST:`);
+    const shown = published ? published.config : updated.config;
+    return { ...shown, LastUpdateStatus: 'InProgress', LastUpdateStatusReason: 'The function is being created.', LastUpdateStatusReasonCode: 'Creating' };
+  }
+
+  #publish(scope: Scope, fn: FunctionRecord, latest: VersionRecord, description: string | undefined): VersionRecord {
+    if (fn.lastVersion > 0) {
+      const last = this.#c.store.getVersion(scope, fn.name, String(fn.lastVersion));
+      if (last && sameConfiguration(last, latest)) return last;
+    }
+    fn.lastVersion += 1;
+    const version = String(fn.lastVersion);
+    const record: VersionRecord = {
+      ...structuredClone(latest),
+      version,
+      config: {
+        ...structuredClone(latest.config),
+        Version: version,
+        FunctionArn: `${fn.arn}:${version}`,
+        Description: description ?? latest.config.Description,
+        RevisionId: randomUUID(),
+        State: 'Active',
+        LastUpdateStatus: 'Successful',
+      },
+    };
+    this.#c.store.putFunction(scope, fn);
+    this.#c.store.putVersion(scope, record);
+    return record;
+  }
+
+  #resolveLayers(scope: Scope, arns: string[] | undefined): { LayerVersionArn: string; CodeSize: number; codeKey: string }[] {
+    if (!arns?.length) return [];
+    if (arns.length > 5) throw LambdaErrors.invalidParameter('Cannot reference more than 5 layers.');
+    return arns.map((arn) => {
+      const match = /^arn:aws[a-zA-Z-]*:lambda:([a-z0-9-]+):(\d{12}):layer:([a-zA-Z0-9-_]+):(\d+)$/.exec(arn);
+      const layer = match && match[1] === scope.region && match[2] === scope.account ? this.#c.store.getLayerVersion(scope, match[3]!, Number(match[4])) : undefined;
+      if (!layer) throw LambdaErrors.invalidParameter(`Layer version ${arn} does not exist.`);
+      return { LayerVersionArn: layer.LayerVersionArn, CodeSize: layer.CodeSize, codeKey: layer.codeKey };
+    });
+  }
+
+  async #readCode(code: Input, ctx: RequestContext): Promise<Buffer> {
+    if (code.ImageUri) throw LambdaErrors.invalidParameter('Container image functions are not supported by Atoll.');
+    if (code.ZipFile !== undefined && code.ZipFile !== null) return Buffer.from(code.ZipFile as Uint8Array);
+    if (code.S3Bucket && code.S3Key) return readS3Object(this.#c, ctx, code.S3Bucket, code.S3Key, code.S3ObjectVersion);
+    throw LambdaErrors.invalidParameter('Please provide a source for function code.');
+  }
+}
+
+/** Reads an S3 object through the S3 service's public GetObject. */
+export async function readS3Object(c: LambdaContext, ctx: { accountId: string; region: string; requestId?: string }, bucket: string, key: string, versionId?: string): Promise<Buffer> {
+  let output: { Body?: unknown };
+  try {
+    output = await c.platform.call('s3', 'GetObject', { Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }, { accountId: ctx.accountId, region: ctx.region });
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? 'Error';
+    throw LambdaErrors.invalidParameter(`Error occurred while GetObject. S3 Error Code: ${code}. S3 Error Message: ${(error as Error).message}`);
+  }
+  const body = output.Body;
+  if (Buffer.isBuffer(body)) return body;
+  if (body instanceof Uint8Array) return Buffer.from(body);
+  if (typeof body === 'string') return Buffer.from(body);
+  if (body instanceof Readable || (body && typeof (body as AsyncIterable<Buffer>)[Symbol.asyncIterator] === 'function')) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of body as AsyncIterable<Buffer>) chunks.push(Buffer.from(chunk));
+    return Buffer.concat(chunks);
+  }
+  throw LambdaErrors.invalidParameter(`Error occurred while GetObject. S3 Error Code: NoSuchKey.`);
+}
+
+function checkRuntime(runtime: unknown): void {
+  if (typeof runtime !== 'string' || !SUPPORTED_RUNTIMES.has(runtime)) {
+    throw LambdaErrors.invalidParameter(`The runtime parameter of ${String(runtime)} is not supported by Atoll. Supported runtimes: ${[...SUPPORTED_RUNTIMES].join(', ')}.`);
+  }
+}
+
+function checkEnvironment(variables: Record<string, string> | undefined): Record<string, string> | undefined {
+  if (!variables || Object.keys(variables).length === 0) return variables ? {} : undefined;
+  const reserved = Object.keys(variables).filter((k) => RESERVED_ENV.has(k));
+  if (reserved.length) {
+    throw LambdaErrors.invalidParameter(`Lambda was unable to configure your environment variables because the environment variables you have provided contains reserved keys that are currently not supported for modification. Reserved keys used in this request: ${reserved.join(', ')}`);
+  }
+  if (Buffer.byteLength(JSON.stringify(variables)) > 4096) {
+    throw LambdaErrors.invalidParameter('Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit.');
+  }
+  return { ...variables };
+}
+
+function checkLimits(input: Input): void {
+  if (input.Timeout !== undefined && (input.Timeout < 1 || input.Timeout > 900)) {
+    throw LambdaErrors.invalidParameter(`1 validation error detected: Value '${input.Timeout}' at 'timeout' failed to satisfy constraint: Member must have value less than or equal to 900`);
+  }
+  if (input.MemorySize !== undefined && (input.MemorySize < 128 || input.MemorySize > 10240)) {
+    throw LambdaErrors.invalidParameter(`'MemorySize' value failed to satisfy constraint: Member must have value between 128 and 10240`);
+  }
+  if (input.EphemeralStorage?.Size !== undefined && (input.EphemeralStorage.Size < 512 || input.EphemeralStorage.Size > 10240)) {
+    throw LambdaErrors.invalidParameter(`'EphemeralStorage.Size' value failed to satisfy constraint: Member must have value between 512 and 10240`);
+  }
+}
+
+export function checkRevision(config: { RevisionId: string }, revisionId: string | undefined): void {
+  if (revisionId !== undefined && revisionId !== config.RevisionId) {
+    throw LambdaErrors.preconditionFailed('The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id');
+  }
+}
+
+function sameConfiguration(a: VersionRecord, b: VersionRecord): boolean {
+  const strip = (v: VersionRecord) => {
+    const { Version, FunctionArn, RevisionId, LastModified, State, LastUpdateStatus, Description, ...rest } = v.config;
+    void Version, FunctionArn, RevisionId, LastModified, State, LastUpdateStatus, Description;
+    return JSON.stringify({ rest, layers: v.layerKeys });
+  };
+  return a.codeKey === b.codeKey && strip(a) === strip(b);
+}
+
+/** Marker-based paging: the marker is the index of the next item. */
+export function page<T>(all: T[], marker: string | undefined, maxItems: number | undefined): { items: T[]; next?: string } {
+  const start = marker ? Number.parseInt(marker, 10) || 0 : 0;
+  const size = maxItems && maxItems > 0 ? Math.min(maxItems, 10_000) : 50;
+  const items = all.slice(start, start + size);
+  return { items, next: start + size < all.length ? String(start + size) : undefined };
+}

@@ -1,0 +1,259 @@
+// Function URLs: their configuration API, and the HTTP endpoint that turns a request into the
+// payload format version 2.0 event and the function's answer back into a response. A URL is
+// served on the edge listener at `/_atoll/lambda-url/<url-id>/<path>`.
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpRoute, RequestContext } from '@atoll/core';
+import type { LambdaContext } from './lambda-context.js';
+import type { UrlConfigRecord } from './lambda-records.js';
+import { LambdaErrors } from './lambda-errors.js';
+import { functionArn, lambdaTimestamp, parseFunctionName } from './function-names.js';
+import { page, scopeOf, type FunctionApi } from './function-api.js';
+import type { Invoker } from './invoker.js';
+import { SYNC_PAYLOAD_LIMIT } from './invoke-api.js';
+
+export const URL_ROUTE = '/_atoll/lambda-url/';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Input = Record<string, any>;
+
+export class FunctionUrlApi {
+  constructor(private readonly c: LambdaContext, private readonly functions: FunctionApi, private readonly invoker: Invoker) {}
+
+  createFunctionUrlConfig(input: Input, ctx: RequestContext): unknown {
+    const scope = scopeOf(ctx);
+    const ref = parseFunctionName(input.FunctionName, scope, input.Qualifier);
+    const qualifier = this.#qualifier(scope, ref.name, ref.qualifier);
+    if (this.c.store.getUrl(scope, ref.name, qualifier)) {
+      throw LambdaErrors.resourceConflict(`Failed to create function url config for [functionArn = ${this.#arn(scope, ref.name, qualifier)}]. Error message:  FunctionUrlConfig exists for this Lambda function`);
+    }
+    const now = lambdaTimestamp();
+    const record: UrlConfigRecord = {
+      urlId: randomBytes(16).toString('hex'),
+      account: scope.account,
+      region: scope.region,
+      functionName: ref.name,
+      qualifier,
+      FunctionArn: this.#arn(scope, ref.name, qualifier),
+      AuthType: input.AuthType,
+      ...(input.Cors ? { Cors: input.Cors } : {}),
+      InvokeMode: input.InvokeMode ?? 'BUFFERED',
+      CreationTime: now,
+      LastModifiedTime: now,
+    };
+    this.c.store.putUrl(record);
+    const { LastModifiedTime: _l, ...rest } = this.#view(record, ctx.endpoint) as Record<string, unknown>;
+    void _l;
+    return rest;
+  }
+
+  getFunctionUrlConfig(input: Input, ctx: RequestContext): unknown {
+    return this.#view(this.#require(input, ctx), ctx.endpoint);
+  }
+
+  updateFunctionUrlConfig(input: Input, ctx: RequestContext): unknown {
+    const record = this.#require(input, ctx);
+    if (input.AuthType) record.AuthType = input.AuthType;
+    if (input.Cors !== undefined) record.Cors = input.Cors;
+    if (input.InvokeMode) record.InvokeMode = input.InvokeMode;
+    record.LastModifiedTime = lambdaTimestamp();
+    this.c.store.putUrl(record);
+    return this.#view(record, ctx.endpoint);
+  }
+
+  deleteFunctionUrlConfig(input: Input, ctx: RequestContext): Record<string, never> {
+    this.c.store.deleteUrl(this.#require(input, ctx).urlId);
+    return {};
+  }
+
+  listFunctionUrlConfigs(input: Input, ctx: RequestContext): unknown {
+    const scope = scopeOf(ctx);
+    const name = parseFunctionName(input.FunctionName, scope).name;
+    this.functions.requireFunction(scope, name);
+    const { items, next } = page(this.c.store.listUrls(scope, name).map((u) => this.#view(u, ctx.endpoint)), input.Marker, input.MaxItems);
+    return { FunctionUrlConfigs: items, ...(next ? { NextMarker: next } : {}) };
+  }
+
+  readonly route: HttpRoute = {
+    method: '*',
+    path: `${URL_ROUTE}*`,
+    handle: (req, res) => this.#serve(req, res),
+  };
+
+  async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const rest = url.pathname.slice(URL_ROUTE.length);
+    const slash = rest.indexOf('/');
+    const urlId = slash < 0 ? rest : rest.slice(0, slash);
+    const rawPath = slash < 0 ? '/' : rest.slice(slash);
+    const record = /^[0-9a-f]{32}$/.test(urlId) ? this.c.store.getUrlById(urlId) : undefined;
+    if (!record) return sendJson(res, 404, { Message: 'Not Found' });
+    const cors = corsHeaders(record, req);
+    if (req.method === 'OPTIONS' && record.Cors && req.headers['access-control-request-method']) {
+      res.writeHead(200, cors);
+      res.end();
+      return;
+    }
+    if (record.AuthType !== 'NONE') {
+      // Atoll does not verify SigV4 on function URLs yet; refusing is the safe answer.
+      return sendJson(res, 403, { Message: 'Forbidden. AWS_IAM function URLs are not supported by Atoll yet.' }, cors);
+    }
+    const body = await readBody(req, SYNC_PAYLOAD_LIMIT).catch(() => undefined);
+    if (!body) return sendJson(res, 413, { Message: 'Request Entity Too Large' }, cors);
+    const scope = { account: record.account, region: record.region };
+    const event = toEvent(req, url, rawPath, body, record);
+    try {
+      const target = this.invoker.resolve(scope, record.functionName, record.qualifier === '$LATEST' ? undefined : record.qualifier);
+      const result = await this.invoker.run(scope, target, { payload: Buffer.from(JSON.stringify(event)) });
+      if (result.functionError) return sendJson(res, 502, { Message: 'Internal Server Error' }, cors);
+      writeResult(res, result.payload, cors);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'TooManyRequestsException') return sendJson(res, 429, { Message: 'Rate Exceeded.' }, cors);
+      if (code === 'ResourceNotFoundException') return sendJson(res, 404, { Message: 'Not Found' }, cors);
+      return sendJson(res, 500, { Message: 'Internal Server Error' }, cors);
+    }
+  }
+
+  #qualifier(scope: { account: string; region: string }, name: string, qualifier: string | undefined): string {
+    this.functions.requireFunction(scope, name);
+    if (qualifier === undefined || qualifier === '$LATEST') return '$LATEST';
+    if (/^\d+$/.test(qualifier)) throw LambdaErrors.invalidParameter('Function URLs can be created on $LATEST or an alias, not on a version.');
+    if (!this.c.store.getAlias(scope, name, qualifier)) throw LambdaErrors.functionNotFound(`${functionArn(scope, name)}:${qualifier}`);
+    return qualifier;
+  }
+
+  #arn(scope: { account: string; region: string }, name: string, qualifier: string): string {
+    return qualifier === '$LATEST' ? functionArn(scope, name) : `${functionArn(scope, name)}:${qualifier}`;
+  }
+
+  #require(input: Input, ctx: RequestContext): UrlConfigRecord {
+    const scope = scopeOf(ctx);
+    const ref = parseFunctionName(input.FunctionName, scope, input.Qualifier);
+    this.functions.requireFunction(scope, ref.name);
+    const record = this.c.store.getUrl(scope, ref.name, ref.qualifier ?? '$LATEST');
+    if (!record) throw LambdaErrors.resourceNotFound('The resource you requested does not exist.');
+    return record;
+  }
+
+  #view(u: UrlConfigRecord, endpoint: string): unknown {
+    return {
+      FunctionUrl: `${this.c.platform.endpoint?.() || endpoint}${URL_ROUTE}${u.urlId}/`,
+      FunctionArn: u.FunctionArn,
+      AuthType: u.AuthType,
+      ...(u.Cors ? { Cors: u.Cors } : {}),
+      CreationTime: u.CreationTime,
+      LastModifiedTime: u.LastModifiedTime,
+      InvokeMode: u.InvokeMode,
+    };
+  }
+}
+
+function toEvent(req: IncomingMessage, url: URL, rawPath: string, body: Buffer, record: UrlConfigRecord): unknown {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined || name === 'cookie') continue;
+    headers[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const query: Record<string, string> = {};
+  for (const [k, v] of url.searchParams) query[k] = query[k] === undefined ? v : `${query[k]},${v}`;
+  const cookies = typeof req.headers.cookie === 'string' ? req.headers.cookie.split(/;\s*/).filter(Boolean) : undefined;
+  const contentType = String(req.headers['content-type'] ?? '');
+  const textual = body.length === 0 || /^(text\/|application\/(json|xml|x-www-form-urlencoded|javascript))/.test(contentType);
+  const now = new Date();
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath,
+    rawQueryString: url.search.slice(1),
+    ...(cookies?.length ? { cookies } : {}),
+    headers,
+    ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
+    requestContext: {
+      accountId: 'anonymous',
+      apiId: record.urlId,
+      domainName: String(req.headers.host ?? 'localhost'),
+      domainPrefix: record.urlId,
+      http: {
+        method: req.method ?? 'GET',
+        path: rawPath,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: String(req.headers['user-agent'] ?? ''),
+      },
+      requestId: randomUUID(),
+      routeKey: '$default',
+      stage: '$default',
+      time: clfTime(now),
+      timeEpoch: now.getTime(),
+    },
+    ...(body.length ? { body: textual ? body.toString('utf8') : body.toString('base64') } : {}),
+    isBase64Encoded: !textual,
+  };
+}
+
+function writeResult(res: ServerResponse, payload: Buffer, cors: Record<string, string>): void {
+  let value: unknown;
+  try {
+    value = JSON.parse(payload.toString('utf8'));
+  } catch {
+    value = payload.toString('utf8');
+  }
+  const isResponse = value !== null && typeof value === 'object' && !Array.isArray(value) && 'statusCode' in value;
+  if (!isResponse) {
+    // A result without statusCode is the body of a 200 JSON response, as Lambda infers it.
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    res.writeHead(200, { ...cors, 'content-type': 'application/json' });
+    res.end(text);
+    return;
+  }
+  const r = value as { statusCode: number; headers?: Record<string, string>; body?: string; isBase64Encoded?: boolean; cookies?: string[] };
+  const headers: Record<string, string | string[]> = { ...cors, 'content-type': 'application/json', ...(r.headers ?? {}) };
+  if (r.cookies?.length) headers['set-cookie'] = r.cookies;
+  const body = r.body === undefined ? Buffer.alloc(0) : r.isBase64Encoded ? Buffer.from(r.body, 'base64') : Buffer.from(typeof r.body === 'string' ? r.body : JSON.stringify(r.body));
+  res.writeHead(Number(r.statusCode) || 200, headers);
+  res.end(body);
+}
+
+function corsHeaders(record: UrlConfigRecord, req: IncomingMessage): Record<string, string> {
+  const cors = record.Cors;
+  const origin = req.headers.origin;
+  if (!cors || typeof origin !== 'string') return {};
+  const origins = cors.AllowOrigins ?? [];
+  if (!origins.includes('*') && !origins.includes(origin)) return {};
+  const headers: Record<string, string> = { 'access-control-allow-origin': origins.includes('*') && !cors.AllowCredentials ? '*' : origin };
+  if (cors.AllowMethods?.length) headers['access-control-allow-methods'] = cors.AllowMethods.join(',');
+  if (cors.AllowHeaders?.length) headers['access-control-allow-headers'] = cors.AllowHeaders.join(',');
+  if (cors.ExposeHeaders?.length) headers['access-control-expose-headers'] = cors.ExposeHeaders.join(',');
+  if (cors.MaxAge) headers['access-control-max-age'] = String(cors.MaxAge);
+  if (cors.AllowCredentials) headers['access-control-allow-credentials'] = 'true';
+  return headers;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { ...extra, 'content-type': 'application/json' });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.destroy();
+        reject(new Error('too large'));
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function clfTime(d: Date): string {
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${p(d.getUTCDate())}/${months[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
+}
