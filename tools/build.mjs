@@ -16,4 +16,8 @@ try {
   process.exit(1);
 }
 const result = spawnSync(process.execPath, [tsc, '-b', ...projects], { cwd: root, stdio: 'inherit' });
-process.exit(result.status ?? 1);
+if (result.status !== 0) process.exit(result.status ?? 1);
+if (projects.some((p) => p.replace(/\/$/, '') === 'apps/server')) {
+  const { bundleServer } = await import('./bundle-server.mjs');
+  await bundleServer();
+}

@@ -159,6 +159,7 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
   // tasks, listeners — start it then), and load the metrics library.
   warmUp = (async () => {
     await new Promise((resolve) => setImmediate(resolve));
+    await audit.open();
     await metrics.load();
     for (const failure of await directory.activateAll()) {
       logger.error({ err: failure.error, service: failure.service }, 'service failed to start');
@@ -195,7 +196,7 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
           logger.error({ err: error, service: provider.service }, 'service did not close cleanly');
         }
       }
-      audit.close();
+      await audit.close();
     })();
     return closing;
   };

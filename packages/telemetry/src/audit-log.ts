@@ -3,7 +3,7 @@
 // process can take at most the last 20 ms of events, a power loss the last unsynced ones. The
 // CloudTrail service reads them back.
 import { join } from 'node:path';
-import { openDatabase, type SqliteDatabase, type SqliteStatement } from '@atoll/storage';
+import type { SqliteDatabase, SqliteStatement } from '@atoll/storage';
 import type { CallerIdentity } from '@atoll/core';
 
 export interface AuditEvent {
@@ -68,18 +68,32 @@ const MIGRATIONS = [
   },
 ];
 
+/**
+ * The database opens in `open()`, which the platform calls right after its listener is up, so that
+ * loading SQLite does not delay the first request; events recorded before are kept and written then.
+ */
 export class AuditLog {
-  readonly #db: SqliteDatabase;
-  readonly #insert: SqliteStatement;
+  readonly #file: string;
+  #db: SqliteDatabase | undefined;
+  #insert: SqliteStatement | undefined;
+  #opening: Promise<void> | undefined;
   #pending: AuditEvent[] = [];
   #scheduled = false;
 
   constructor(dataDir: string) {
-    this.#db = openDatabase(join(dataDir, 'audit', 'audit.db'), MIGRATIONS, { synchronous: 'normal' });
-    this.#insert = this.#db.prepare(
-      `INSERT INTO audit_events (event_id, event_time, account_id, region, event_source, event_name, read_only, error_code, event)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
+    this.#file = join(dataDir, 'audit', 'audit.db');
+  }
+
+  open(): Promise<void> {
+    this.#opening ??= import('@atoll/storage').then(({ openDatabase }) => {
+      this.#db = openDatabase(this.#file, MIGRATIONS, { synchronous: 'normal' });
+      this.#insert = this.#db.prepare(
+        `INSERT INTO audit_events (event_id, event_time, account_id, region, event_source, event_name, read_only, error_code, event)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      this.flush();
+    });
+    return this.#opening;
   }
 
   #timer: NodeJS.Timeout | undefined;
@@ -98,12 +112,15 @@ export class AuditLog {
     this.#scheduled = false;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    const db = this.#db;
+    const insert = this.#insert;
+    if (!db || !insert) return;
     const batch = this.#pending;
     if (batch.length === 0) return;
     this.#pending = [];
-    this.#db.transaction(() => {
+    db.transaction(() => {
       for (const e of batch) {
-        this.#insert.run(
+        insert.run(
           e.eventID,
           e.eventTime,
           e.recipientAccountId,
@@ -119,7 +136,8 @@ export class AuditLog {
   }
 
   /** Newest first. */
-  query(q: AuditQuery): { seq: number; event: AuditEvent }[] {
+  async query(q: AuditQuery): Promise<{ seq: number; event: AuditEvent }[]> {
+    await this.open();
     this.flush();
     const where = ['account_id = ?'];
     const args: unknown[] = [q.accountId];
@@ -129,14 +147,17 @@ export class AuditLog {
     if (q.startTime) (where.push('event_time >= ?'), args.push(q.startTime.toISOString()));
     if (q.endTime) (where.push('event_time <= ?'), args.push(q.endTime.toISOString()));
     if (q.before) (where.push('seq < ?'), args.push(q.before));
-    const rows = this.#db
+    const rows = this.#db!
       .prepare(`SELECT seq, event FROM audit_events WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`)
       .all(...args, q.limit ?? 50) as { seq: number; event: string }[];
     return rows.map((r) => ({ seq: r.seq, event: JSON.parse(r.event) as AuditEvent }));
   }
 
-  close(): void {
+  async close(): Promise<void> {
+    if (this.#pending.length > 0) await this.open();
+    else if (this.#opening) await this.#opening;
     this.flush();
-    this.#db.close();
+    this.#db?.close();
+    this.#db = undefined;
   }
 }
