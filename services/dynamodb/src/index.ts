@@ -1,0 +1,1 @@
+export { createDynamoDbService, createDynamoDbStreamsService } from './dynamodb-provider.js';

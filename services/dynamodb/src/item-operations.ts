@@ -1,0 +1,391 @@
+// The item operations: PutItem, GetItem, UpdateItem, DeleteItem, BatchGetItem, BatchWriteItem,
+// TransactGetItems and TransactWriteItems. Each write reads, checks its condition and writes inside
+// one group-commit transaction, so a condition and its write are atomic and acknowledged writes durable.
+import { createHash } from 'node:crypto';
+import type { RequestContext } from '@atoll/core';
+import { itemSize, validateItem, ValidationError, type Item } from './attribute-value.js';
+import type { DynamoDbContext } from './dynamodb-context.js';
+import { Errors, toServiceError, validated } from './errors.js';
+import type { PathElement, UpdateAction } from './expression/ast.js';
+import { applyUpdate, evaluateCondition, project } from './expression/evaluate.js';
+import { compileExpressions, type Compiled, type ExpressionInput } from './request-expressions.js';
+import {
+  checkIndexKeys,
+  checkItemSize,
+  encodeItemKey,
+  encodeKeyParam,
+  readItem,
+  readUnits,
+  writeItem,
+  writeUnits,
+  type EncodedKey,
+} from './table-engine.js';
+import { checkTableName, type TableInfo } from './table-schema.js';
+
+type Input = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export function consumed(table: TableInfo, mode: string | undefined, units: number, kind: 'read' | 'write'): Record<string, unknown> | undefined {
+  if (!mode || mode === 'NONE') return undefined;
+  void kind;
+  const out: Record<string, unknown> = { TableName: table.name, CapacityUnits: units };
+  if (mode === 'INDEXES') out.Table = { CapacityUnits: units };
+  return out;
+}
+
+function checkReturnValues(value: string | undefined, allowed: string[], message: string): void {
+  if (value !== undefined && !allowed.includes(value)) throw new ValidationError(message);
+}
+
+/** Paths touched by an update, for UPDATED_OLD / UPDATED_NEW. */
+function updatedPaths(actions: UpdateAction[]): PathElement[][] {
+  return actions.map((a) => a.path.path);
+}
+
+function checkKeyNotUpdated(table: TableInfo, actions: UpdateAction[]): void {
+  const keys = [table.hashKey, ...(table.rangeKey ? [table.rangeKey] : [])];
+  for (const action of actions) {
+    const top = action.path.path[0];
+    if (typeof top === 'string' && keys.includes(top)) {
+      throw new ValidationError(`One or more parameter values were invalid: Cannot update attribute ${top}. This attribute is part of the key`);
+    }
+  }
+}
+
+interface PreparedWrite {
+  table: TableInfo;
+  key: EncodedKey;
+  keyItem?: Item;
+  item?: Item;
+  compiled: Compiled;
+  kind: 'Put' | 'Update' | 'Delete' | 'ConditionCheck';
+}
+
+function preparePut(ctx: DynamoDbContext, req: RequestContext, input: Input): PreparedWrite {
+  const item = validateItem(input.Item ?? {});
+  const compiled = compileExpressions(pick(input, ['ConditionExpression', 'ExpressionAttributeNames', 'ExpressionAttributeValues', 'Expected', 'ConditionalOperator']));
+  const table = ctx.get(req.accountId, req.region, input.TableName);
+  const key = encodeItemKey(table, item);
+  checkItemSize(item);
+  return { table, key, item, compiled, kind: 'Put' };
+}
+
+function prepareKeyed(ctx: DynamoDbContext, req: RequestContext, input: Input, kind: 'Update' | 'Delete' | 'ConditionCheck'): PreparedWrite {
+  const keyItem = validateItem(input.Key ?? {});
+  const names = ['ConditionExpression', 'ExpressionAttributeNames', 'ExpressionAttributeValues', 'Expected', 'ConditionalOperator'];
+  if (kind === 'Update') names.push('UpdateExpression', 'AttributeUpdates');
+  const compiled = compileExpressions(pick(input, names));
+  const table = ctx.get(req.accountId, req.region, input.TableName);
+  const key = encodeKeyParam(table, keyItem);
+  if (compiled.update) checkKeyNotUpdated(table, compiled.update);
+  return { table, key, keyItem, compiled, kind };
+}
+
+function pick(input: Input, names: string[]): ExpressionInput {
+  const out: Input = {};
+  for (const n of names) if (input[n] !== undefined) out[n] = input[n];
+  return out as ExpressionInput;
+}
+
+/** Runs a prepared write inside the current transaction; returns the old and new item. */
+function execute(ctx: DynamoDbContext, w: PreparedWrite, onFail: (old: Item | undefined) => never, needOld = true): { old?: Item; next?: Item } {
+  // A blind put (no condition, index, stream or old values asked for) need not read the old item.
+  const blind = w.kind === 'Put' && !needOld && !w.compiled.condition && w.table.indexes.length === 0 && !w.table.stream?.enabled;
+  if (blind) {
+    writeItem(ctx.store, w.table, w.key, undefined, w.item, { replace: true });
+    return { next: w.item };
+  }
+  const old = readItem(ctx.store, w.table, w.key);
+  if (w.compiled.condition && !evaluateCondition(w.compiled.condition, old ?? {})) onFail(old);
+  let next: Item | undefined;
+  switch (w.kind) {
+    case 'Put':
+      next = w.item;
+      break;
+    case 'Delete':
+      next = undefined;
+      break;
+    case 'ConditionCheck':
+      return { old, next: old };
+    case 'Update': {
+      next = applyUpdate(w.compiled.update ?? [], old ?? w.keyItem!);
+      checkIndexKeys(w.table, next);
+      checkItemSize(next, true);
+      break;
+    }
+  }
+  writeItem(ctx.store, w.table, w.key, old, next);
+  return { old, next };
+}
+
+export function createItemOperations(ctx: DynamoDbContext) {
+  const run = <T>(work: () => T): Promise<T> =>
+    ctx.store.commit.run(work).catch((error: unknown) => {
+      throw toServiceError(error);
+    });
+
+  return {
+    async PutItem(input: Input, req: RequestContext) {
+      const w = validated(() => {
+        checkReturnValues(input.ReturnValues, ['NONE', 'ALL_OLD'], 'ReturnValues can only be ALL_OLD or NONE');
+        return preparePut(ctx, req, input);
+      });
+      const needOld = input.ReturnValues === 'ALL_OLD' || (input.ReturnConsumedCapacity !== undefined && input.ReturnConsumedCapacity !== 'NONE');
+      const { old } = await run(() =>
+        execute(
+          ctx,
+          w,
+          (o) => {
+            throw Errors.conditionalCheckFailed(input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' ? o : undefined);
+          },
+          needOld,
+        ),
+      );
+      return {
+        ...(input.ReturnValues === 'ALL_OLD' && old ? { Attributes: old } : {}),
+        ...optional('ConsumedCapacity', consumed(w.table, input.ReturnConsumedCapacity, writeUnits(old, w.item), 'write')),
+      };
+    },
+
+    async DeleteItem(input: Input, req: RequestContext) {
+      const w = validated(() => {
+        checkReturnValues(input.ReturnValues, ['NONE', 'ALL_OLD'], 'ReturnValues can only be ALL_OLD or NONE');
+        return prepareKeyed(ctx, req, input, 'Delete');
+      });
+      const { old } = await run(() =>
+        execute(ctx, w, (o) => {
+          throw Errors.conditionalCheckFailed(input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' ? o : undefined);
+        }),
+      );
+      return {
+        ...(input.ReturnValues === 'ALL_OLD' && old ? { Attributes: old } : {}),
+        ...optional('ConsumedCapacity', consumed(w.table, input.ReturnConsumedCapacity, writeUnits(old, undefined), 'write')),
+      };
+    },
+
+    async UpdateItem(input: Input, req: RequestContext) {
+      const w = validated(() => prepareKeyed(ctx, req, input, 'Update'));
+      const { old, next } = await run(() =>
+        execute(ctx, w, (o) => {
+          throw Errors.conditionalCheckFailed(input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' ? o : undefined);
+        }),
+      );
+      let attributes: Item | undefined;
+      const paths = updatedPaths(w.compiled.update ?? []);
+      switch (input.ReturnValues) {
+        case 'ALL_OLD':
+          attributes = old;
+          break;
+        case 'ALL_NEW':
+          attributes = next;
+          break;
+        case 'UPDATED_OLD':
+          attributes = old ? project(old, paths) : undefined;
+          break;
+        case 'UPDATED_NEW':
+          attributes = next ? project(next, paths) : undefined;
+          break;
+      }
+      return {
+        ...(attributes && Object.keys(attributes).length > 0 ? { Attributes: attributes } : {}),
+        ...optional('ConsumedCapacity', consumed(w.table, input.ReturnConsumedCapacity, writeUnits(old, next), 'write')),
+      };
+    },
+
+    async GetItem(input: Input, req: RequestContext) {
+      const { table, key, compiled } = validated(() => {
+        const keyItem = validateItem(input.Key ?? {});
+        const compiled = compileExpressions(pick(input, ['ProjectionExpression', 'ExpressionAttributeNames', 'AttributesToGet']));
+        const table = ctx.get(req.accountId, req.region, input.TableName);
+        return { table, key: encodeKeyParam(table, keyItem), compiled };
+      });
+      const item = readItem(ctx.store, table, key);
+      const units = readUnits(item ? itemSize(item) : 0, input.ConsistentRead === true);
+      return {
+        ...(item ? { Item: compiled.projection ? project(item, compiled.projection) : item } : {}),
+        ...optional('ConsumedCapacity', consumed(table, input.ReturnConsumedCapacity, units, 'read')),
+      };
+    },
+
+    async BatchGetItem(input: Input, req: RequestContext) {
+      const requests = validated(() => {
+        const tables = Object.keys(input.RequestItems ?? {});
+        let total = 0;
+        const out: { table: TableInfo; keys: EncodedKey[]; projection?: PathElement[][]; consistent: boolean }[] = [];
+        for (const name of tables) {
+          checkTableName(name);
+          const r = input.RequestItems[name];
+          total += (r.Keys ?? []).length;
+          if (total > 100) throw new ValidationError('Too many items requested for the BatchGetItem call');
+        }
+        for (const name of tables) {
+          const r = input.RequestItems[name];
+          const compiled = compileExpressions(pick(r, ['ProjectionExpression', 'ExpressionAttributeNames', 'AttributesToGet']));
+          const table = ctx.get(req.accountId, req.region, name);
+          const seen = new Set<string>();
+          const keys = (r.Keys as Item[]).map((k) => {
+            const key = encodeKeyParam(table, validateItem(k));
+            const id = key.pk.toString('hex') + '/' + key.sk.toString('hex');
+            if (seen.has(id)) throw new ValidationError('Provided list of item keys contains duplicates');
+            seen.add(id);
+            return key;
+          });
+          out.push({ table, keys, ...(compiled.projection ? { projection: compiled.projection } : {}), consistent: r.ConsistentRead === true });
+        }
+        return out;
+      });
+      const responses: Record<string, Item[]> = {};
+      const capacity: Record<string, unknown>[] = [];
+      for (const r of requests) {
+        const items: Item[] = [];
+        let units = 0;
+        for (const key of r.keys) {
+          const item = readItem(ctx.store, r.table, key);
+          units += readUnits(item ? itemSize(item) : 0, r.consistent);
+          if (item) items.push(r.projection ? project(item, r.projection) : item);
+        }
+        responses[r.table.name] = items;
+        const c = consumed(r.table, input.ReturnConsumedCapacity, units, 'read');
+        if (c) capacity.push(c);
+      }
+      return { Responses: responses, UnprocessedKeys: {}, ...(capacity.length ? { ConsumedCapacity: capacity } : {}) };
+    },
+
+    async BatchWriteItem(input: Input, req: RequestContext) {
+      const writes = validated(() => {
+        const names = Object.keys(input.RequestItems ?? {});
+        let total = 0;
+        for (const name of names) {
+          checkTableName(name);
+          total += input.RequestItems[name].length;
+        }
+        if (total > 25) throw new ValidationError('Too many items requested for the BatchWriteItem call');
+        const out: PreparedWrite[] = [];
+        for (const name of names) {
+          const seen = new Set<string>();
+          for (const request of input.RequestItems[name] as Input[]) {
+            let w: PreparedWrite;
+            if (request.PutRequest) {
+              w = preparePut(ctx, req, { TableName: name, Item: request.PutRequest.Item });
+            } else if (request.DeleteRequest) {
+              w = prepareKeyed(ctx, req, { TableName: name, Key: request.DeleteRequest.Key }, 'Delete');
+            } else {
+              throw new ValidationError('Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes');
+            }
+            const id = w.key.pk.toString('hex') + '/' + w.key.sk.toString('hex');
+            if (seen.has(id)) throw new ValidationError('Provided list of item keys contains duplicates');
+            seen.add(id);
+            out.push(w);
+          }
+        }
+        return out;
+      });
+      const needOld = input.ReturnConsumedCapacity !== undefined && input.ReturnConsumedCapacity !== 'NONE';
+      const units = await run(() =>
+        writes.map((w) => {
+          const { old, next } = execute(
+            ctx,
+            w,
+            () => {
+              throw new Error('unreachable');
+            },
+            needOld,
+          );
+          return { table: w.table, units: writeUnits(old, next) };
+        }),
+      );
+      const capacity = new Map<TableInfo, number>();
+      for (const u of units) capacity.set(u.table, (capacity.get(u.table) ?? 0) + u.units);
+      const list = [...capacity].map(([t, n]) => consumed(t, input.ReturnConsumedCapacity, n, 'write')).filter((c) => c !== undefined);
+      return { UnprocessedItems: {}, ...(list.length ? { ConsumedCapacity: list } : {}) };
+    },
+
+    async TransactGetItems(input: Input, req: RequestContext) {
+      const gets = validated(() =>
+        (input.TransactItems as Input[]).map((t) => {
+          const g = t.Get;
+          const compiled = compileExpressions(pick(g, ['ProjectionExpression', 'ExpressionAttributeNames']));
+          const table = ctx.get(req.accountId, req.region, g.TableName);
+          return { table, key: encodeKeyParam(table, validateItem(g.Key)), projection: compiled.projection };
+        }),
+      );
+      const capacity = new Map<TableInfo, number>();
+      const responses = ctx.store.db.transaction(() =>
+        gets.map((g) => {
+          const item = readItem(ctx.store, g.table, g.key);
+          // Transactional reads cost two strongly consistent reads.
+          capacity.set(g.table, (capacity.get(g.table) ?? 0) + 2 * readUnits(item ? itemSize(item) : 0, true));
+          return item ? { Item: g.projection ? project(item, g.projection) : item } : {};
+        }),
+      )();
+      const list = [...capacity].map(([t, n]) => consumed(t, input.ReturnConsumedCapacity, n, 'read')).filter((c) => c !== undefined);
+      return { Responses: responses, ...(list.length ? { ConsumedCapacity: list } : {}) };
+    },
+
+    async TransactWriteItems(input: Input, req: RequestContext) {
+      const items = input.TransactItems as Input[];
+      const token: string | undefined = input.ClientRequestToken;
+      const fingerprint = token ? createHash('sha256').update(JSON.stringify(input.TransactItems)).digest('hex') : '';
+      if (token) {
+        const seen = ctx.tokens.get(`${req.accountId}/${token}`);
+        if (seen && Date.now() - seen.at < 600_000) {
+          if (seen.fingerprint !== fingerprint) throw Errors.idempotentMismatch();
+          return seen.result;
+        }
+      }
+      const writes = validated(() => {
+        if (items.length > 100) {
+          throw new ValidationError(`1 validation error detected: Value '[${items.length} items]' at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to 100`);
+        }
+        const seen = new Set<string>();
+        return items.map((t) => {
+          let w: PreparedWrite;
+          if (t.Put) w = preparePut(ctx, req, t.Put);
+          else if (t.Delete) w = prepareKeyed(ctx, req, t.Delete, 'Delete');
+          else if (t.Update) w = prepareKeyed(ctx, req, t.Update, 'Update');
+          else w = prepareKeyed(ctx, req, t.ConditionCheck, 'ConditionCheck');
+          const id = `${w.table.id}/${w.key.pk.toString('hex')}/${w.key.sk.toString('hex')}`;
+          if (seen.has(id)) throw new ValidationError('Transaction request cannot include multiple operations on one item');
+          seen.add(id);
+          return { w, returnOld: (t.Put ?? t.Delete ?? t.Update ?? t.ConditionCheck).ReturnValuesOnConditionCheckFailure === 'ALL_OLD' };
+        });
+      });
+      const units = await run(() => {
+        const reasons: { Code: string; Message?: string; Item?: Item }[] = [];
+        let failed = false;
+        for (const { w, returnOld } of writes) {
+          const old = readItem(ctx.store, w.table, w.key);
+          if (w.compiled.condition && !evaluateCondition(w.compiled.condition, old ?? {})) {
+            failed = true;
+            reasons.push({ Code: 'ConditionalCheckFailed', Message: 'The conditional request failed', ...(returnOld && old ? { Item: old } : {}) });
+          } else reasons.push({ Code: 'None' });
+        }
+        if (failed) throw Errors.transactionCanceled(reasons);
+        return writes.map(({ w }, i) => {
+          try {
+            const { old, next } = execute(ctx, w, () => {
+              throw new Error('unreachable');
+            });
+            return { table: w.table, units: 2 * writeUnits(old, next) };
+          } catch (error) {
+            // An update that cannot apply (wrong operand type, size) cancels the whole transaction.
+            if (!(error instanceof ValidationError)) throw error;
+            throw Errors.transactionCanceled(writes.map((_, j) => (j === i ? { Code: 'ValidationError', Message: error.message } : { Code: 'None' })));
+          }
+        });
+      });
+      const capacity = new Map<TableInfo, number>();
+      for (const u of units) capacity.set(u.table, (capacity.get(u.table) ?? 0) + u.units);
+      const list = [...capacity].map(([t, n]) => consumed(t, input.ReturnConsumedCapacity, n, 'write')).filter((c) => c !== undefined);
+      const result = list.length ? { ConsumedCapacity: list } : {};
+      if (token) {
+        ctx.tokens.set(`${req.accountId}/${token}`, { fingerprint, at: Date.now(), result });
+        for (const [k, v] of ctx.tokens) if (Date.now() - v.at >= 600_000) ctx.tokens.delete(k);
+      }
+      return result;
+    },
+  };
+}
+
+export function optional<K extends string>(name: K, value: unknown): Partial<Record<K, unknown>> {
+  return value === undefined ? {} : ({ [name]: value } as Record<K, unknown>);
+}

@@ -1,0 +1,313 @@
+// Table lifecycle and settings: CreateTable, DescribeTable, UpdateTable (GSI add with backfill,
+// GSI delete, billing, throughput, streams), DeleteTable, ListTables, time to live, tags, limits.
+import { randomUUID } from 'node:crypto';
+import type { RequestContext } from '@atoll/core';
+import { deserializeItem, itemSize, serializeItem, ValidationError } from './attribute-value.js';
+import type { DynamoDbContext } from './dynamodb-context.js';
+import { Errors, validated } from './errors.js';
+import { encodeKeyValue } from './key-encoding.js';
+import { EMPTY, projectForIndex } from './table-engine.js';
+import {
+  checkTableName,
+  describeTable,
+  indexInfo,
+  validateCreateTable,
+  validateGsi,
+  type CreateTableInput,
+  type TableInfo,
+} from './table-schema.js';
+
+type Input = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+function streamLabel(): string {
+  return new Date().toISOString().replace('Z', '');
+}
+
+/** Table changes are written outside group commit; this makes them durable before the answer. */
+function durable<I, O>(ctx: DynamoDbContext, fn: (input: I, req: RequestContext) => Promise<O>) {
+  return async (input: I, req: RequestContext): Promise<O> => {
+    const out = await fn(input, req);
+    await ctx.store.commit.sync();
+    return out;
+  };
+}
+
+export function createTableOperations(ctx: DynamoDbContext) {
+  const ops = tableOperations(ctx);
+  return {
+    ...ops,
+    CreateTable: durable(ctx, ops.CreateTable),
+    DeleteTable: durable(ctx, ops.DeleteTable),
+    UpdateTable: durable(ctx, ops.UpdateTable),
+    UpdateTimeToLive: durable(ctx, ops.UpdateTimeToLive),
+    TagResource: durable(ctx, ops.TagResource),
+    UntagResource: durable(ctx, ops.UntagResource),
+  };
+}
+
+function tableOperations(ctx: DynamoDbContext) {
+  const describe = (table: TableInfo, status = 'ACTIVE') => {
+    const stats = ctx.stats(table);
+    return describeTable(table, status, stats, stats.indexes);
+  };
+
+  /** Builds a new index's entries from the existing items, in chunks (SQLite cannot write while iterating). */
+  function backfill(table: TableInfo, indexName: string): void {
+    const index = table.indexes.find((i) => i.name === indexName)!;
+    let start: { pk: Buffer; sk: Buffer } | undefined;
+    for (;;) {
+      const chunk: { pk: Buffer; sk: Buffer; item: string }[] = [];
+      for (const row of ctx.store.scan(table.id, undefined, undefined, start)) {
+        chunk.push(row);
+        if (chunk.length >= 1000) break;
+      }
+      if (chunk.length === 0) return;
+      ctx.store.db.transaction(() => {
+        for (const row of chunk) {
+          const item = deserializeItem(row.item);
+          const h = item[index.hashKey];
+          const r = index.rangeKey ? item[index.rangeKey] : undefined;
+          if (!h || (index.rangeKey && !r)) continue;
+          const projected = projectForIndex(table, index, item);
+          ctx.store.putIndexEntry(table.id, index.name, encodeKeyValue(h), r ? encodeKeyValue(r) : EMPTY, row.pk, row.sk, itemSize(projected), serializeItem(projected));
+        }
+      })();
+      const last = chunk[chunk.length - 1]!;
+      start = { pk: last.pk, sk: last.sk };
+    }
+  }
+
+  return {
+    async CreateTable(input: CreateTableInput, req: RequestContext) {
+      const indexes = validated(() => {
+        checkTableName(input.TableName);
+        return validateCreateTable(input);
+      });
+      if (ctx.find(req.accountId, req.region, input.TableName)) throw Errors.inUse(`Table already exists: ${input.TableName}`);
+      const arn = `arn:aws:dynamodb:${req.region}:${req.accountId}:table/${input.TableName}`;
+      const label = streamLabel();
+      const base: Omit<TableInfo, 'id'> = {
+        name: input.TableName,
+        accountId: req.accountId,
+        region: req.region,
+        arn,
+        tableId: randomUUID(),
+        keySchema: input.KeySchema,
+        attributeDefinitions: input.AttributeDefinitions,
+        hashKey: input.KeySchema[0]!.AttributeName,
+        ...(input.KeySchema[1] ? { rangeKey: input.KeySchema[1].AttributeName } : {}),
+        billingMode: input.BillingMode ?? 'PROVISIONED',
+        throughput: input.ProvisionedThroughput ?? { ReadCapacityUnits: 0, WriteCapacityUnits: 0 },
+        createdAt: Date.now(),
+        indexes,
+        ...(input.StreamSpecification?.StreamEnabled
+          ? { stream: { enabled: true, viewType: input.StreamSpecification.StreamViewType ?? 'NEW_AND_OLD_IMAGES', arn: `${arn}/stream/${label}`, label } }
+          : {}),
+        tags: Object.fromEntries((input.Tags ?? []).map((t) => [t.Key, t.Value])),
+        deletionProtection: input.DeletionProtectionEnabled === true,
+        ...(input.TableClass ? { tableClass: input.TableClass } : {}),
+      };
+      if (input.StreamSpecification?.StreamEnabled && !input.StreamSpecification.StreamViewType) {
+        throw Errors.validation('One or more parameter values were invalid: StreamViewType is required when StreamEnabled is true');
+      }
+      const id = ctx.store.insertTable(base);
+      const table: TableInfo = { ...base, id };
+      ctx.add(table);
+      // Tables become ACTIVE at once; the response shows the CREATING state DynamoDB reports first.
+      const description = describeTable(table, 'CREATING', { count: 0, bytes: 0 }, new Map());
+      if (description.GlobalSecondaryIndexes) {
+        for (const g of description.GlobalSecondaryIndexes as Record<string, unknown>[]) g.IndexStatus = 'CREATING';
+      }
+      return { TableDescription: description };
+    },
+
+    async DescribeTable(input: Input, req: RequestContext) {
+      const table = ctx.find(req.accountId, req.region, input.TableName);
+      if (!table) throw Errors.notFound(`Requested resource not found: Table: ${input.TableName} not found`);
+      return { Table: describe(table) };
+    },
+
+    async DeleteTable(input: Input, req: RequestContext) {
+      const table = ctx.find(req.accountId, req.region, input.TableName);
+      if (!table) throw Errors.notFound(`Requested resource not found: Table: ${input.TableName} not found`);
+      if (table.deletionProtection) {
+        throw Errors.validation(`Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.`);
+      }
+      const description = describe(table, 'DELETING');
+      ctx.store.commit.flush();
+      ctx.store.deleteTable(table.id);
+      ctx.remove(table);
+      return { TableDescription: description };
+    },
+
+    async ListTables(input: Input, req: RequestContext) {
+      const limit: number = input.Limit ?? 100;
+      const names = [...ctx.tables.values()]
+        .filter((t) => t.accountId === req.accountId && t.region === req.region)
+        .map((t) => t.name)
+        .sort();
+      const start = input.ExclusiveStartTableName as string | undefined;
+      const after = start === undefined ? names : names.filter((n) => n > start);
+      const pageNames = after.slice(0, limit);
+      return { TableNames: pageNames, ...(after.length > limit ? { LastEvaluatedTableName: pageNames[pageNames.length - 1] } : {}) };
+    },
+
+    async UpdateTable(input: Input, req: RequestContext) {
+      const table = ctx.find(req.accountId, req.region, input.TableName);
+      if (!table) throw Errors.notFound(`Requested resource not found: Table: ${input.TableName} not found`);
+      const updates = input.GlobalSecondaryIndexUpdates as Input[] | undefined;
+      const anything =
+        updates ?? input.BillingMode ?? input.ProvisionedThroughput ?? input.StreamSpecification ?? input.DeletionProtectionEnabled ?? input.TableClass;
+      if (anything === undefined) {
+        throw Errors.validation(
+          'At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required',
+        );
+      }
+      const newIndexes: string[] = [];
+      validated(() => {
+        if (input.AttributeDefinitions) {
+          for (const d of input.AttributeDefinitions as TableInfo['attributeDefinitions']) {
+            const existing = table.attributeDefinitions.find((x) => x.AttributeName === d.AttributeName);
+            if (existing && existing.AttributeType !== d.AttributeType) {
+              throw new ValidationError(`One or more parameter values were invalid: Cannot change the type of an existing attribute: ${d.AttributeName}`);
+            }
+          }
+        }
+        const billing = input.BillingMode ?? table.billingMode;
+        for (const u of updates ?? []) {
+          if (u.Create) {
+            const defs = [...table.attributeDefinitions, ...((input.AttributeDefinitions ?? []) as TableInfo['attributeDefinitions'])];
+            validateGsi(u.Create, defs.map((d) => d.AttributeName), billing === 'PAY_PER_REQUEST');
+            if (table.indexes.some((i) => i.name === u.Create.IndexName)) {
+              throw new ValidationError(`One or more parameter values were invalid: Duplicate index name: ${u.Create.IndexName}`);
+            }
+          } else if (u.Delete) {
+            if (!table.indexes.some((i) => i.name === u.Delete.IndexName && i.kind === 'GSI')) {
+              throw Errors.notFound(`Requested resource not found: Index: ${u.Delete.IndexName} not found`);
+            }
+          } else if (u.Update) {
+            if (!table.indexes.some((i) => i.name === u.Update.IndexName && i.kind === 'GSI')) {
+              throw Errors.notFound(`Requested resource not found: Index: ${u.Update.IndexName} not found`);
+            }
+          }
+        }
+        if (input.StreamSpecification) {
+          const spec = input.StreamSpecification;
+          if (spec.StreamEnabled && table.stream?.enabled) throw Errors.validation(`Table already has an enabled stream: ${table.stream.arn}`);
+          if (!spec.StreamEnabled && !table.stream?.enabled) throw Errors.validation('Stream is already disabled');
+          if (spec.StreamEnabled && !spec.StreamViewType) {
+            throw Errors.validation('One or more parameter values were invalid: StreamViewType is required when StreamEnabled is true');
+          }
+        }
+      });
+      if (input.AttributeDefinitions) {
+        for (const d of input.AttributeDefinitions as TableInfo['attributeDefinitions']) {
+          if (!table.attributeDefinitions.some((x) => x.AttributeName === d.AttributeName)) table.attributeDefinitions.push(d);
+        }
+      }
+      if (input.BillingMode) table.billingMode = input.BillingMode;
+      if (input.ProvisionedThroughput) table.throughput = input.ProvisionedThroughput;
+      if (input.DeletionProtectionEnabled !== undefined) table.deletionProtection = input.DeletionProtectionEnabled;
+      if (input.TableClass) table.tableClass = input.TableClass;
+      if (input.StreamSpecification) {
+        const spec = input.StreamSpecification;
+        if (spec.StreamEnabled) {
+          const label = streamLabel();
+          table.stream = { enabled: true, viewType: spec.StreamViewType, arn: `${table.arn}/stream/${label}`, label };
+        } else if (table.stream) table.stream.enabled = false;
+      }
+      for (const u of updates ?? []) {
+        if (u.Create) {
+          table.indexes.push(indexInfo('GSI', u.Create.IndexName, u.Create.KeySchema, u.Create.Projection, u.Create.ProvisionedThroughput));
+          newIndexes.push(u.Create.IndexName);
+        } else if (u.Delete) {
+          ctx.store.deleteIndex(table.id, u.Delete.IndexName);
+          table.indexes = table.indexes.filter((i) => i.name !== u.Delete.IndexName);
+        } else if (u.Update) {
+          const index = table.indexes.find((i) => i.name === u.Update.IndexName)!;
+          if (u.Update.ProvisionedThroughput) index.throughput = u.Update.ProvisionedThroughput;
+        }
+      }
+      // Pending writes were made against the old index list; commit them before the backfill.
+      ctx.store.commit.flush();
+      for (const name of newIndexes) backfill(table, name);
+      ctx.save(table);
+      ctx.invalidateStats(table);
+      return { TableDescription: describe(table, 'UPDATING') };
+    },
+
+    async UpdateTimeToLive(input: Input, req: RequestContext) {
+      const table = ctx.get(req.accountId, req.region, input.TableName);
+      const spec = input.TimeToLiveSpecification as { Enabled: boolean; AttributeName: string };
+      if (spec.Enabled && table.ttl?.enabled) throw Errors.validation('TimeToLive is already enabled');
+      if (!spec.Enabled && !table.ttl?.enabled) throw Errors.validation('TimeToLive is already disabled');
+      if (!spec.Enabled && table.ttl && table.ttl.attribute !== spec.AttributeName) {
+        throw Errors.validation('TimeToLive is active on a different AttributeName: current AttributeName is ' + table.ttl.attribute);
+      }
+      table.ttl = { attribute: spec.AttributeName, enabled: spec.Enabled };
+      ctx.save(table);
+      return { TimeToLiveSpecification: spec };
+    },
+
+    async DescribeTimeToLive(input: Input, req: RequestContext) {
+      const table = ctx.find(req.accountId, req.region, input.TableName);
+      if (!table) throw Errors.notFound(`Requested resource not found: Table: ${input.TableName} not found`);
+      return {
+        TimeToLiveDescription: table.ttl?.enabled
+          ? { TimeToLiveStatus: 'ENABLED', AttributeName: table.ttl.attribute }
+          : { TimeToLiveStatus: 'DISABLED' },
+      };
+    },
+
+    async TagResource(input: Input, req: RequestContext) {
+      const table = ctx.resolve(req.accountId, req.region, input.ResourceArn);
+      if (!table) throw Errors.notFound(`Requested resource not found: ResourcArn: ${input.ResourceArn} not found`);
+      for (const t of input.Tags as { Key: string; Value: string }[]) table.tags[t.Key] = t.Value;
+      ctx.save(table);
+      return {};
+    },
+
+    async UntagResource(input: Input, req: RequestContext) {
+      const table = ctx.resolve(req.accountId, req.region, input.ResourceArn);
+      if (!table) throw Errors.notFound(`Requested resource not found: ResourcArn: ${input.ResourceArn} not found`);
+      for (const k of input.TagKeys as string[]) delete table.tags[k];
+      ctx.save(table);
+      return {};
+    },
+
+    async ListTagsOfResource(input: Input, req: RequestContext) {
+      const table = ctx.resolve(req.accountId, req.region, input.ResourceArn);
+      if (!table) throw Errors.notFound(`Requested resource not found: ResourcArn: ${input.ResourceArn} not found`);
+      return { Tags: Object.entries(table.tags).map(([Key, Value]) => ({ Key, Value })) };
+    },
+
+    async DescribeLimits() {
+      return {
+        AccountMaxReadCapacityUnits: 80000,
+        AccountMaxWriteCapacityUnits: 80000,
+        TableMaxReadCapacityUnits: 40000,
+        TableMaxWriteCapacityUnits: 40000,
+      };
+    },
+
+    async DescribeEndpoints(_input: Input, req: RequestContext) {
+      const host = req.endpoint.replace(/^https?:\/\//, '');
+      return { Endpoints: [{ Address: host || `dynamodb.${req.region}.amazonaws.com`, CachePeriodInMinutes: 1440 }] };
+    },
+
+    async DescribeContinuousBackups(input: Input, req: RequestContext) {
+      const table = ctx.find(req.accountId, req.region, input.TableName);
+      if (!table) throw serviceTableNotFound(input.TableName);
+      return {
+        ContinuousBackupsDescription: {
+          ContinuousBackupsStatus: 'ENABLED',
+          PointInTimeRecoveryDescription: { PointInTimeRecoveryStatus: 'DISABLED' },
+        },
+      };
+    },
+  };
+}
+
+function serviceTableNotFound(name: string) {
+  return Errors.notFound(`Table not found: ${name}`);
+}
