@@ -20,6 +20,8 @@ test('S3 operations that share a path are told apart by their query and required
   assert.equal(op('GET', '/'), 'ListBuckets');
   assert.equal(op('PUT', '/b'), 'CreateBucket');
   assert.equal(op('HEAD', '/b/a/deep/key'), 'HeadObject');
+  assert.equal(op('PUT', '/b', 'notification'), 'PutBucketNotificationConfiguration');
+  assert.equal(op('GET', '/b', 'lifecycle'), 'GetBucketLifecycleConfiguration');
 });
 
 test('greedy labels keep slashes and are percent-decoded', async () => {

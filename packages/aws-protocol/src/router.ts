@@ -100,7 +100,10 @@ export class RestRouter {
         route.queryLiterals.length * 1000 +
         (route.requiredQuery.length + route.requiredHeaders.length) * 100 +
         route.literalLength -
-        route.labels.filter((l) => l.greedy).length;
+        route.labels.filter((l) => l.greedy).length -
+        // Deprecated operations share their paths with their successors (S3's PutBucketNotification
+        // and PutBucketNotificationConfiguration); the successor wins.
+        (route.operation.deprecated ? 50 : 0);
       if (!best || score > best.score) best = { route, score, params: m.slice(1) };
     }
     if (!best) return undefined;

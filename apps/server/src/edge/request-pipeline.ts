@@ -390,13 +390,22 @@ export class RequestPipeline {
     const service = ex.service!;
     const handler = ex.provider!.operations[ex.operation!.name];
     if (!handler) throw CommonErrors.notImplemented(ex.operation!.name, service.entry.serviceId ?? service.name);
-    const abort = new AbortController();
-    const onClose = () => {
-      if (!ex.res.writableFinished) abort.abort();
+    // The abort signal is made on first use: most operations never look at it.
+    let abort: AbortController | undefined;
+    let release = () => {};
+    const signal = (): AbortSignal => {
+      if (abort) return abort.signal;
+      const controller = (abort = new AbortController());
+      const onClose = () => {
+        if (!ex.res.writableFinished) controller.abort();
+      };
+      const onShutdown = () => controller.abort();
+      ex.res.once('close', onClose);
+      this.#deps.shutdown.addEventListener('abort', onShutdown, { once: true });
+      if (ex.req.destroyed && !ex.res.writableFinished) controller.abort();
+      release = () => this.#deps.shutdown.removeEventListener('abort', onShutdown);
+      return controller.signal;
     };
-    ex.res.once('close', onClose);
-    const onShutdown = () => abort.abort();
-    this.#deps.shutdown.addEventListener('abort', onShutdown, { once: true });
     const ctx: RequestContext = {
       requestId: ex.requestId,
       traceId: ex.traceId,
@@ -409,13 +418,15 @@ export class RequestPipeline {
       userAgent: String(ex.req.headers['user-agent'] ?? ''),
       endpoint: ex.req.headers.host ? `http://${ex.req.headers.host}` : this.#deps.endpoint(),
       headers: ex.req.headers,
-      signal: abort.signal,
+      get signal() {
+        return signal();
+      },
       trailers: ex.trailers,
     };
     try {
       ex.output = await handler(ex.input ?? {}, ctx);
     } finally {
-      this.#deps.shutdown.removeEventListener('abort', onShutdown);
+      release();
     }
   }
 
