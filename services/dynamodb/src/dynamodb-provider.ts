@@ -21,7 +21,7 @@
 //   iterators do not expire.
 // - ClientRequestToken idempotency is kept in memory (lost on restart).
 // - TTL sweeps 2,000 items per table every 2 seconds, so a large table's expired items go within minutes.
-// - Durability: writes are acknowledged after an fdatasync of the WAL (see durable-commit.ts); a reader may
+// - Durability: writes are acknowledged after an fdatasync of the WAL (GroupCommit in @atoll/storage); a reader may
 //   see a write a moment before its writer's acknowledgement.
 // - PartiQL covers SELECT (with WHERE, projection, index), INSERT … VALUE, UPDATE … SET/REMOVE … WHERE and
 //   DELETE … WHERE with the key in the WHERE clause; no nested SELECTs, EXISTS, or RETURNING.

@@ -2,9 +2,8 @@
 // encoded sort key), index entries kept in the same transaction as their item, and stream records.
 // Encoded keys are BLOBs whose memcmp order is DynamoDB's order, so queries stream via ORDER BY.
 import { createHash } from 'node:crypto';
-import { openDatabase, type Migration, type SqliteDatabase, type SqliteStatement } from '@atoll/storage';
+import { GroupCommit, openDatabase, type Migration, type SqliteDatabase, type SqliteStatement } from '@atoll/storage';
 import { Checkpointer } from './checkpointer.js';
-import { DurableCommit } from './durable-commit.js';
 import type { TableInfo } from './table-schema.js';
 
 const MIGRATIONS: Migration[] = [
@@ -95,8 +94,9 @@ function prefixEnd(prefix: Buffer): Buffer | undefined {
 
 export class DynamoDbStore {
   readonly db: SqliteDatabase;
-  readonly commit: DurableCommit;
-  readonly #checkpointer: Checkpointer | undefined;
+  readonly commit: GroupCommit;
+  readonly #file: string;
+  #checkpointer: Checkpointer | undefined;
   readonly #get: SqliteStatement;
   readonly #put: SqliteStatement;
   readonly #del: SqliteStatement;
@@ -106,11 +106,11 @@ export class DynamoDbStore {
   readonly #queries = new Map<string, SqliteStatement>();
 
   constructor(file: string) {
-    // NORMAL: commits write the WAL without fsync; DurableCommit syncs it before acknowledging.
+    // NORMAL: commits write the WAL without fsync; GroupCommit syncs it before acknowledging.
     this.db = openDatabase(file, MIGRATIONS, { synchronous: 'normal' });
     this.db.pragma('recursive_triggers = ON');
-    this.commit = new DurableCommit(this.db, file);
-    this.#checkpointer = file === ':memory:' ? undefined : new Checkpointer(this.db, file);
+    this.commit = new GroupCommit(this.db);
+    this.#file = file;
     this.#get = this.db.prepare('SELECT item FROM ddb_items WHERE table_id = ? AND pk = ? AND sk = ?').pluck();
     this.#put = this.db.prepare('INSERT OR REPLACE INTO ddb_items (table_id, pk, sk, seg, size, item) VALUES (?, ?, ?, ?, ?, ?)');
     this.#del = this.db.prepare('DELETE FROM ddb_items WHERE table_id = ? AND pk = ? AND sk = ?');
@@ -128,12 +128,23 @@ export class DynamoDbStore {
   }
 
   // ---- tables ----
+  /**
+   * Starts the background checkpoint worker (a thread, ~10 MB), once there is a table to write to:
+   * an idle platform without tables does not pay for it.
+   */
+  #ensureCheckpointer(): void {
+    if (this.#checkpointer || this.#file === ':memory:') return;
+    this.#checkpointer = new Checkpointer(this.db, this.#file);
+  }
+
   loadTables(): TableInfo[] {
     const rows = this.db.prepare('SELECT id, meta FROM ddb_tables').all() as { id: number; meta: string }[];
+    if (rows.length > 0) this.#ensureCheckpointer();
     return rows.map((r) => ({ ...(JSON.parse(r.meta) as TableInfo), id: r.id }));
   }
 
   insertTable(table: Omit<TableInfo, 'id'>): number {
+    this.#ensureCheckpointer();
     const info = this.db.prepare('INSERT INTO ddb_tables (account, region, name, meta) VALUES (?, ?, ?, ?)').run(table.accountId, table.region, table.name, '{}');
     const id = Number(info.lastInsertRowid);
     this.saveTable({ ...table, id });
@@ -171,7 +182,7 @@ export class DynamoDbStore {
     return { count: r?.c ?? 0, bytes: r?.b ?? 0 };
   }
 
-  // ---- items (the write methods run inside a transaction: DurableCommit.run or db.transaction) ----
+  // ---- items (the write methods run inside a transaction: GroupCommit.run or db.transaction) ----
   getItem(tableId: number, pk: Buffer, sk: Buffer): string | undefined {
     return this.#get.get(tableId, pk, sk) as string | undefined;
   }
