@@ -1,0 +1,165 @@
+// Bucket event notifications: matching an event against the bucket's notification configuration
+// (event name patterns, prefix/suffix key filters) and delivering S3's event JSON to SQS queues and
+// SNS topics through their public operations. Delivery is asynchronous and best-effort: it never
+// delays or fails the request that caused the event (a crash can lose an undelivered event).
+import { randomBytes } from 'node:crypto';
+import type { CallContext, CallerIdentity, Logger, PlatformContext } from '@atoll/core';
+
+export interface FilterRule {
+  Name?: string;
+  Value?: string;
+}
+
+export interface DestinationConfig {
+  Id?: string;
+  QueueArn?: string;
+  TopicArn?: string;
+  LambdaFunctionArn?: string;
+  Events?: string[];
+  Filter?: { Key?: { FilterRules?: FilterRule[] } };
+}
+
+export interface NotificationConfiguration {
+  QueueConfigurations?: DestinationConfig[];
+  TopicConfigurations?: DestinationConfig[];
+  LambdaFunctionConfigurations?: DestinationConfig[];
+  EventBridgeConfiguration?: Record<string, never>;
+}
+
+export interface ObjectEvent {
+  /** Without the `s3:` prefix, e.g. `ObjectCreated:Put`. */
+  eventName: string;
+  bucket: string;
+  bucketOwner: string;
+  region: string;
+  key: string;
+  size?: number;
+  etag?: string;
+  versionId?: string;
+  requestId: string;
+  sourceIp: string;
+  principalId: string;
+}
+
+const S3_SERVICE_IDENTITY = (accountId: string): CallerIdentity => ({
+  type: 'AWSService',
+  accountId,
+  arn: 's3.amazonaws.com',
+  principalId: 's3.amazonaws.com',
+});
+
+/** True when `eventName` (e.g. `ObjectCreated:Put`) matches a configured pattern (`s3:ObjectCreated:*`). */
+export function eventMatches(patterns: readonly string[], eventName: string): boolean {
+  const full = `s3:${eventName}`;
+  return patterns.some((p) => p === full || (p.endsWith(':*') && full.startsWith(p.slice(0, -1))));
+}
+
+export function keyMatchesFilter(filter: DestinationConfig['Filter'], key: string): boolean {
+  for (const rule of filter?.Key?.FilterRules ?? []) {
+    const name = (rule.Name ?? '').toLowerCase();
+    const value = rule.Value ?? '';
+    if (name === 'prefix' && !key.startsWith(value)) return false;
+    if (name === 'suffix' && !key.endsWith(value)) return false;
+  }
+  return true;
+}
+
+/** S3's URL encoding of keys in event records (spaces as `+`). */
+const encodeKey = (key: string): string => encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/');
+
+let sequence = 0n;
+
+export function eventRecord(event: ObjectEvent, configurationId: string, now = new Date()): Record<string, unknown> {
+  sequence++;
+  const sequencer = (BigInt(now.getTime()) * 1000n + (sequence % 1000n)).toString(16).toUpperCase().padStart(18, '0');
+  const object: Record<string, unknown> = { key: encodeKey(event.key) };
+  if (event.size !== undefined) object.size = event.size;
+  if (event.etag !== undefined) object.eTag = event.etag.replace(/"/g, '');
+  if (event.versionId !== undefined) object.versionId = event.versionId;
+  object.sequencer = sequencer;
+  return {
+    eventVersion: '2.1',
+    eventSource: 'aws:s3',
+    awsRegion: event.region,
+    eventTime: now.toISOString(),
+    eventName: event.eventName,
+    userIdentity: { principalId: event.principalId },
+    requestParameters: { sourceIPAddress: event.sourceIp },
+    responseElements: { 'x-amz-request-id': event.requestId, 'x-amz-id-2': randomBytes(32).toString('base64') },
+    s3: {
+      s3SchemaVersion: '1.0',
+      configurationId,
+      bucket: { name: event.bucket, ownerIdentity: { principalId: event.bucketOwner }, arn: `arn:aws:s3:::${event.bucket}` },
+      object,
+    },
+  };
+}
+
+function arnParts(arn: string): { region: string; account: string; resource: string } | undefined {
+  const parts = arn.split(':');
+  if (parts.length < 6 || parts[0] !== 'arn') return undefined;
+  return { region: parts[3]!, account: parts[4]!, resource: parts.slice(5).join(':') };
+}
+
+export class Notifier {
+  readonly #platform: PlatformContext;
+  readonly #log: Logger;
+
+  constructor(platform: PlatformContext) {
+    this.#platform = platform;
+    this.#log = platform.logger.child({ component: 's3-notifications' });
+  }
+
+  /** Sends the event to every matching destination, without waiting and without throwing. */
+  publish(config: NotificationConfiguration | undefined, event: ObjectEvent): void {
+    this.#platform.bus.emit({
+      type: `s3.${event.eventName.split(':')[0]}`,
+      accountId: event.bucketOwner,
+      region: event.region,
+      detail: { ...event },
+    });
+    if (!config) return;
+    const targets: [DestinationConfig, 'queue' | 'topic'][] = [
+      ...(config.QueueConfigurations ?? []).map((c) => [c, 'queue'] as [DestinationConfig, 'queue']),
+      ...(config.TopicConfigurations ?? []).map((c) => [c, 'topic'] as [DestinationConfig, 'topic']),
+    ];
+    for (const [destination, kind] of targets) {
+      if (!eventMatches(destination.Events ?? [], event.eventName)) continue;
+      if (!keyMatchesFilter(destination.Filter, event.key)) continue;
+      const body = JSON.stringify({ Records: [eventRecord(event, destination.Id ?? '')] });
+      this.#deliver(kind, kind === 'queue' ? destination.QueueArn! : destination.TopicArn!, body).catch((error: unknown) =>
+        this.#log.warn({ err: error, bucket: event.bucket, destination }, 'S3 event notification not delivered'),
+      );
+    }
+  }
+
+  /** Sends S3's `s3:TestEvent` to a destination; rejects when the destination does not exist. */
+  async sendTestEvent(kind: 'queue' | 'topic', arn: string, bucket: string, requestId: string): Promise<void> {
+    const body = JSON.stringify({
+      Service: 'Amazon S3',
+      Event: 's3:TestEvent',
+      Time: new Date().toISOString(),
+      Bucket: bucket,
+      RequestId: requestId,
+      HostId: randomBytes(32).toString('base64'),
+    });
+    await this.#deliver(kind, arn, body);
+  }
+
+  async #deliver(kind: 'queue' | 'topic', arn: string, body: string): Promise<void> {
+    const parts = arnParts(arn);
+    if (!parts) throw new Error(`not an ARN: ${arn}`);
+    const ctx: CallContext = { accountId: parts.account, region: parts.region, identity: S3_SERVICE_IDENTITY(parts.account) };
+    if (kind === 'queue') {
+      const { QueueUrl } = await this.#platform.call<{ QueueUrl: string }>(
+        'sqs',
+        'GetQueueUrl',
+        { QueueName: parts.resource, QueueOwnerAWSAccountId: parts.account },
+        ctx,
+      );
+      await this.#platform.call('sqs', 'SendMessage', { QueueUrl, MessageBody: body }, ctx);
+    } else {
+      await this.#platform.call('sns', 'Publish', { TopicArn: arn, Message: body, Subject: 'Amazon S3 Notification' }, ctx);
+    }
+  }
+}

@@ -1,0 +1,326 @@
+// The state every S3 operation shares: the metadata store, the blob store, the notifier, and the
+// helpers that operations repeat (bucket lookup with access checks, streaming a request body into a
+// verified blob, opening a blob for reading, the canonical owner). Operations live in *-operations.ts.
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, openSync } from 'node:fs';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { BlobStore, BlobTooLargeError } from '@atoll/storage';
+import type { Logger, PlatformContext, RequestContext } from '@atoll/core';
+import { evaluatePolicy } from './bucket-policy.js';
+import {
+  CHECKSUM_ALGORITHMS,
+  checksumHeader,
+  checksumMember,
+  HashingTransform,
+  parseChecksumAlgorithm,
+  type ChecksumAlgorithm,
+} from './checksums.js';
+import { Notifier, type NotificationConfiguration, type ObjectEvent } from './notifications.js';
+import { S3Errors } from './s3-errors.js';
+import type { BucketRecord, ObjectMeta, ObjectRecord, S3Store } from './s3-store.js';
+
+export const MAX_OBJECT_SIZE = 5 * 1024 ** 3;
+export const MAX_KEY_BYTES = 1024;
+/**
+ * Objects up to this size are kept in their metadata row instead of a blob file: one group-committed
+ * SQLite write instead of a file, its fsync and its directory's fsync. Larger bodies stream to blobs.
+ */
+export const INLINE_MAX = 64 * 1024;
+
+export interface StoredBody {
+  /** The blob holding the bytes, or null when they are inline in `data`. */
+  blob: string | null;
+  data?: Buffer;
+  size: number;
+  /** Hex MD5 of the bytes. */
+  md5: string;
+  checksumAlgorithm?: ChecksumAlgorithm;
+  /** Base64 checksum of the bytes in `checksumAlgorithm`. */
+  checksum?: string;
+}
+
+/** The canonical user id S3 shows as an owner's `ID`, derived from the account id. */
+export const canonicalId = (accountId: string): string => createHash('sha256').update(`atoll:${accountId}`).digest('hex');
+export const ownerOf = (accountId: string): { ID: string; DisplayName: string } => ({ ID: canonicalId(accountId), DisplayName: accountId });
+
+export const newVersionId = (): string => randomBytes(24).toString('base64url');
+
+export class S3Core {
+  readonly log: Logger;
+  readonly notifier: Notifier;
+  readonly #deleting = new Set<Promise<void>>();
+
+  constructor(
+    readonly store: S3Store,
+    readonly blobs: BlobStore,
+    readonly platform: PlatformContext,
+  ) {
+    this.log = platform.logger.child({ service: 's3' });
+    this.notifier = new Notifier(platform);
+  }
+
+  /**
+   * The bucket a request names. Missing → NoSuchBucket. Callers outside the owner's account
+   * (anonymous or another account) need an Allow from the bucket policy for `action`. A request
+   * naming the expected owner (`ownerHeader`) of a bucket owned by another account is refused.
+   */
+  bucket(name: string, ctx: RequestContext, action: string, key?: string, ownerHeader = 'x-amz-expected-bucket-owner'): BucketRecord {
+    const bucket = this.store.getBucket(name);
+    if (!bucket) throw S3Errors.noSuchBucket(name);
+    const expectedOwner = ctx.headers?.[ownerHeader];
+    if (typeof expectedOwner === 'string' && expectedOwner !== bucket.account) throw S3Errors.accessDenied();
+    const identity = ctx.identity;
+    const resource = `arn:aws:s3:::${name}${key !== undefined ? `/${key}` : ''}`;
+    const policy = this.store.getConfig<string>(name, 'policy');
+    const outsider = identity?.type === 'Anonymous' || (identity && identity.type !== 'AWSService' && identity.accountId !== bucket.account);
+    if (outsider) {
+      if (!policy || evaluatePolicy(policy, identity, action, resource) !== 'Allow') throw S3Errors.accessDenied();
+    } else if (policy && identity && identity.type !== 'Root' && identity.type !== 'AWSService') {
+      if (evaluatePolicy(policy, identity, action, resource) === 'Deny') throw S3Errors.accessDenied();
+    }
+    return bucket;
+  }
+
+  keyBytes(key: string): Buffer {
+    const bytes = Buffer.from(key, 'utf8');
+    if (bytes.length > MAX_KEY_BYTES) throw S3Errors.keyTooLong();
+    if (bytes.length === 0) throw S3Errors.invalidArgument('The key must not be empty', 'key', '');
+    return bytes;
+  }
+
+  /** Deletes blobs that no row references any more (after the commit that unreferenced them). */
+  dropBlobs(keys: readonly string[]): void {
+    for (const key of keys) {
+      const pending: Promise<void> = this.blobs
+        .delete(key)
+        .catch((error: unknown) => this.log.warn({ err: error, blob: key }, 'could not delete S3 blob'))
+        .finally(() => this.#deleting.delete(pending));
+      this.#deleting.add(pending);
+    }
+  }
+
+  /** Resolves once the blob deletions started so far have finished. */
+  async idle(): Promise<void> {
+    while (this.#deleting.size > 0) await Promise.all([...this.#deleting]);
+  }
+
+
+  /**
+   * Streams a request body into a new blob while computing its MD5 and the requested checksum, and
+   * verifies the declared length, Content-MD5 and checksum (from headers or aws-chunked trailers)
+   * before the blob becomes durable. On any mismatch nothing is stored.
+   */
+  async storeBody(
+    input: Record<string, unknown>,
+    ctx: RequestContext,
+    options: { maxBytes?: number; defaultAlgorithm?: ChecksumAlgorithm; inline?: boolean } = {},
+  ): Promise<StoredBody> {
+    const headers = ctx.headers ?? {};
+    const decoded = headers['x-amz-decoded-content-length'];
+    const declared =
+      typeof decoded === 'string' ? Number(decoded) : typeof input.ContentLength === 'number' ? input.ContentLength : undefined;
+    const maxBytes = options.maxBytes ?? MAX_OBJECT_SIZE;
+    if (declared !== undefined && declared > maxBytes) throw S3Errors.entityTooLarge(declared, maxBytes);
+
+    const contentMd5 = input.ContentMD5 as string | undefined;
+    let expectedMd5: string | undefined;
+    if (contentMd5 !== undefined) {
+      const raw = Buffer.from(contentMd5, 'base64');
+      if (raw.length !== 16 || raw.toString('base64') !== contentMd5.trim()) throw S3Errors.invalidDigest();
+      expectedMd5 = raw.toString('hex');
+    }
+
+    // The checksum: a value in a header, a trailer announced by x-amz-trailer, or only an algorithm.
+    let algorithm: ChecksumAlgorithm | undefined;
+    let expected: string | undefined;
+    for (const a of CHECKSUM_ALGORITHMS) {
+      const value = (input[checksumMember(a)] as string | undefined) ?? (headers[checksumHeader(a)] as string | undefined);
+      if (value !== undefined) {
+        algorithm = a;
+        expected = value;
+        break;
+      }
+    }
+    const trailer = typeof headers['x-amz-trailer'] === 'string' ? headers['x-amz-trailer'].trim().toLowerCase() : undefined;
+    const trailerAlgorithm = trailer?.startsWith('x-amz-checksum-') ? parseChecksumAlgorithm(trailer.slice(15)) : undefined;
+    if (!algorithm && trailerAlgorithm) algorithm = trailerAlgorithm;
+    algorithm ??= parseChecksumAlgorithm(input.ChecksumAlgorithm as string | undefined) ?? options.defaultAlgorithm;
+    if (expected !== undefined && !validChecksumEncoding(algorithm!, expected)) throw S3Errors.invalidChecksum(algorithm!);
+
+    const hashing = new HashingTransform(algorithm, (h) => {
+      if (declared !== undefined && h.size !== declared) throw S3Errors.incompleteBody();
+      if (expectedMd5 !== undefined && h.md5 !== expectedMd5) throw S3Errors.badDigest();
+      let want = expected;
+      if (want === undefined && trailer && trailerAlgorithm === algorithm) {
+        const trailers = ctx.trailers?.() ?? {};
+        want = trailers[trailer] ?? Object.entries(trailers).find(([k]) => k.toLowerCase() === trailer)?.[1];
+        if (want !== undefined && !validChecksumEncoding(algorithm!, want)) throw S3Errors.invalidChecksum(algorithm!);
+      }
+      if (want !== undefined && want !== h.checksum) throw S3Errors.badDigest(algorithm);
+    });
+    const body = input.Body;
+    const source: Readable | Buffer | string =
+      body === undefined || body === null
+        ? Buffer.alloc(0)
+        : body instanceof Readable || Buffer.isBuffer(body) || typeof body === 'string'
+          ? body
+          : body instanceof Uint8Array
+            ? Buffer.from(body)
+            : Readable.from(body as AsyncIterable<Buffer>);
+    if (options.inline !== false && declared !== undefined && declared <= INLINE_MAX) {
+      const data = await collect(source, hashing, declared, ctx.signal);
+      return { blob: null, data, size: data.length, md5: hashing.md5, checksumAlgorithm: algorithm, checksum: hashing.checksum };
+    }
+    try {
+      const stored = await this.blobs.put(source, { transforms: [hashing], maxBytes, signal: ctx.signal });
+      return { blob: stored.key, size: stored.size, md5: hashing.md5, checksumAlgorithm: algorithm, checksum: hashing.checksum };
+    } catch (error) {
+      if (error instanceof BlobTooLargeError) throw S3Errors.entityTooLarge(hashing.size, maxBytes);
+      throw error;
+    }
+  }
+
+  /** Copies (a byte range of) a stored object's blob into a new blob, hashing it on the way. */
+  async copyBlob(
+    source: ObjectRecord,
+    range: { start: number; end: number } | undefined,
+    algorithm?: ChecksumAlgorithm,
+    inline = true,
+  ): Promise<StoredBody> {
+    const hashing = new HashingTransform(algorithm, () => {});
+    const stream = this.openBlob(source, range);
+    const size = range ? range.end - range.start + 1 : source.size;
+    if (inline && size <= INLINE_MAX) {
+      const data = await collect(stream, hashing, size);
+      return { blob: null, data, size: data.length, md5: hashing.md5, checksumAlgorithm: algorithm, checksum: hashing.checksum };
+    }
+    const stored = await this.blobs.put(stream, { transforms: [hashing] });
+    return { blob: stored.key, size: stored.size, md5: hashing.md5, checksumAlgorithm: algorithm, checksum: hashing.checksum };
+  }
+
+  /**
+   * Opens an object's bytes synchronously (so that a concurrent overwrite, which deletes the old
+   * blob only after its commit, cannot remove the file between lookup and open) and streams them.
+   */
+  openBlob(object: ObjectRecord, range?: { start: number; end: number }): Readable {
+    if (object.inline) return Readable.from([this.inlineBytes(object, range)]);
+    if (!object.blob || object.size === 0 || (range && range.end < range.start)) return Readable.from([]);
+    const fd = openSync(this.blobs.path(object.blob), 'r');
+    return createReadStream('', { fd, start: range?.start ?? 0, end: range?.end ?? object.size - 1, highWaterMark: 256 * 1024 });
+  }
+
+  /** The bytes (or a range of them) of an object kept inline in its row. */
+  inlineBytes(object: ObjectRecord, range?: { start: number; end: number }): Buffer {
+    const data = this.store.inlineData(object.seq);
+    return range ? data.subarray(range.start, range.end + 1) : data;
+  }
+
+  /** Publishes an object event to the bucket's configured destinations (asynchronously). */
+  notify(bucket: BucketRecord, ctx: RequestContext, event: Omit<ObjectEvent, 'bucket' | 'bucketOwner' | 'region' | 'requestId' | 'sourceIp' | 'principalId'>): void {
+    const config = this.store.getConfig<NotificationConfiguration>(bucket.name, 'notification');
+    this.notifier.publish(config, {
+      ...event,
+      bucket: bucket.name,
+      bucketOwner: canonicalId(bucket.account),
+      region: bucket.region,
+      requestId: ctx.requestId,
+      sourceIp: ctx.sourceIp,
+      principalId: ctx.identity ? `AWS:${ctx.identity.principalId}` : 'AWS:anonymous',
+    });
+  }
+}
+
+/** Reads a small body through `hashing` into memory, refusing more than `limit` bytes. */
+async function collect(source: Readable | Buffer | string, hashing: HashingTransform, limit: number, signal?: AbortSignal): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      size += chunk.length;
+      if (size > limit) return done(S3Errors.incompleteBody());
+      chunks.push(chunk);
+      done();
+    },
+  });
+  const input = typeof source === 'string' || Buffer.isBuffer(source) ? Readable.from([Buffer.from(source)]) : source;
+  await pipeline(input, hashing, sink, { signal });
+  return Buffer.concat(chunks, size);
+}
+
+const CHECKSUM_BYTES: Record<ChecksumAlgorithm, number> = { CRC32: 4, CRC32C: 4, CRC64NVME: 8, SHA1: 20, SHA256: 32 };
+
+function validChecksumEncoding(algorithm: ChecksumAlgorithm, value: string): boolean {
+  const raw = Buffer.from(value, 'base64');
+  return raw.length === CHECKSUM_BYTES[algorithm] && raw.toString('base64') === value;
+}
+
+/** The content and user metadata members of a PutObject / CreateMultipartUpload / CopyObject input. */
+export function metaFromInput(input: Record<string, unknown>): ObjectMeta {
+  const meta: ObjectMeta = {};
+  const str = (name: keyof ObjectMeta) => {
+    const v = input[name];
+    if (typeof v === 'string' && v !== '') (meta as Record<string, unknown>)[name] = v;
+  };
+  str('ContentType');
+  str('CacheControl');
+  str('ContentDisposition');
+  str('ContentLanguage');
+  str('WebsiteRedirectLocation');
+  str('ServerSideEncryption');
+  str('SSEKMSKeyId');
+  if (typeof input.ContentEncoding === 'string') {
+    // aws-chunked is a transfer framing, not a property of the object (S3 drops it).
+    const encodings = input.ContentEncoding.split(',').map((e) => e.trim()).filter((e) => e && e !== 'aws-chunked');
+    if (encodings.length > 0) meta.ContentEncoding = encodings.join(', ');
+  }
+  if (input.Expires instanceof Date) meta.Expires = input.Expires.toUTCString();
+  else if (typeof input.Expires === 'string') meta.Expires = input.Expires;
+  if (typeof input.BucketKeyEnabled === 'boolean') meta.BucketKeyEnabled = input.BucketKeyEnabled;
+  const md = input.Metadata as Record<string, string> | undefined;
+  if (md && Object.keys(md).length > 0) {
+    meta.Metadata = Object.fromEntries(Object.entries(md).map(([k, v]) => [k.toLowerCase(), v]));
+  }
+  meta.ContentType ??= 'binary/octet-stream';
+  return meta;
+}
+
+/** The GET/HEAD output members for stored metadata. */
+export function metaToOutput(meta: ObjectMeta): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...meta };
+  if (meta.Expires) out.Expires = new Date(meta.Expires);
+  if (meta.Expires) out.ExpiresString = meta.Expires;
+  out.Metadata = meta.Metadata ?? {};
+  return out;
+}
+
+/** Parses an `x-amz-tagging` header (URL query form) into a tag map, enforcing S3's limits. */
+export function parseTaggingHeader(value: string | undefined): Record<string, string> {
+  if (!value) return {};
+  const tags: Record<string, string> = {};
+  for (const [k, v] of new URLSearchParams(value)) {
+    if (k in tags) throw S3Errors.invalidTag('Cannot provide multiple Tags with the same key');
+    tags[k] = v;
+  }
+  validateTags(tags);
+  return tags;
+}
+
+export function validateTags(tags: Record<string, string>): void {
+  const entries = Object.entries(tags);
+  if (entries.length > 10) throw S3Errors.invalidTag('Object tags cannot be greater than 10');
+  for (const [k, v] of entries) {
+    if (k.length === 0 || k.length > 128) throw S3Errors.invalidTag('The TagKey you have provided is invalid');
+    if (v.length > 256) throw S3Errors.invalidTag('The TagValue you have provided is invalid');
+  }
+}
+
+/** Output members for a stored checksum (`ChecksumCRC32` …), and its type. */
+export function checksumOutput(object: { checksumAlgorithm: string | null; checksum: string | null; checksumType?: string | null }): Record<string, string> {
+  if (!object.checksumAlgorithm || !object.checksum) return {};
+  const algorithm = object.checksumAlgorithm as ChecksumAlgorithm;
+  return { [checksumMember(algorithm)]: object.checksum, ChecksumType: object.checksumType ?? 'FULL_OBJECT' };
+}
+
+/** S3's `encoding-type=url` encoding of keys and prefixes in listings. */
+export const urlEncodeKey = (key: string): string => encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+');
