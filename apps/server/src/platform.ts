@@ -58,7 +58,8 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
   let endpoint = `http://${config.host}:${config.port}`;
   let routes: HttpRoute[] = [];
   const directory = new ServiceDirectory((provider) => {
-    routes = routes.concat(provider.routes ?? []);
+    // Routes by exact path or prefix are tried before patterns, whatever order services start in.
+    routes = routes.concat(provider.routes ?? []).sort((a, b) => Number(typeof a.path !== 'string') - Number(typeof b.path !== 'string'));
   });
   const identities = new IdentityResolver(root.credentials, async () => {
     const iam = directory.get('iam');

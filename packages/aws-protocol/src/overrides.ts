@@ -2,6 +2,8 @@
 export interface ProtocolOverrides {
   /** XML namespace of query responses for services whose model is not query-first (SQS). */
   queryXmlNamespace?: string;
+  /** Namespace of rest-xml output roots when the model names none (S3). */
+  xmlNamespace?: string;
   /** rest-xml errors without the `<ErrorResponse>` wrapper (S3). */
   bareXmlErrors?: boolean;
   /** Root element names of rest-xml outputs that have no payload member, by operation. */
@@ -15,6 +17,7 @@ export interface ProtocolOverrides {
 const OVERRIDES: Record<string, ProtocolOverrides> = {
   sqs: { queryXmlNamespace: 'http://queue.amazonaws.com/doc/2012-11-05/', validation: 'sqs', skipEnumValidation: true },
   s3: {
+    xmlNamespace: 'http://s3.amazonaws.com/doc/2006-03-01/',
     bareXmlErrors: true,
     validation: 's3',
     xmlOutputRoots: {

@@ -80,6 +80,11 @@ export interface ServiceProvider {
    * evaluated against `*`.
    */
   resourceArn?(operation: string, input: Record<string, unknown>, ctx: RequestContext): string | undefined;
+  /**
+   * Headers to add to the response of a modeled operation, success or error (S3's CORS headers for
+   * requests that carry an `Origin`).
+   */
+  responseHeaders?(operation: string, input: Record<string, unknown>, request: { method: string; headers: IncomingHttpHeaders }): Record<string, string> | undefined;
 }
 
 /** Context for in-process calls between services. */

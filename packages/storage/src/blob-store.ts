@@ -92,6 +92,12 @@ export class BlobStore {
       await rename(tmpPath, finalPath);
       await this.#syncDir(join(this.root, key.slice(0, 2)));
     } catch (error) {
+      // The file may still be opening when the source fails: wait for it to close before removing
+      // it, or the late open would re-create it.
+      if (!file.closed) {
+        file.destroy();
+        await new Promise<void>((resolve) => file.once('close', () => resolve()));
+      }
       await rm(tmpPath, { force: true });
       throw error;
     }

@@ -73,7 +73,7 @@ const xmlEscape = (s: string): string =>
 export function corsPreflightRoute(store: S3Store): HttpRoute {
   return {
     method: 'OPTIONS',
-    path: /^\/.*/,
+    path: /^\/(?!_atoll\/)/,
     handle(req, res, ctx) {
       const fail = (status: number, code: string, message: string): void => {
         const body =

@@ -12,7 +12,7 @@
 //   Deny for IAM users of the owner), without Condition blocks: a statement with a Condition never
 //   allows. IAM identity policies are the edge's.
 // - CORS: preflight OPTIONS is answered here (a raw route); the Access-Control-* headers on
-//   ordinary responses need the edge to call `corsHeaders`.
+//   ordinary responses get them through `responseHeaders`, which the edge calls.
 // - Event notifications (SQS, SNS) are delivered best-effort after the commit; a crash between the
 //   commit and the delivery loses the event. Lambda and EventBridge destinations are stored only.
 // - Lifecycle: expiration, noncurrent-version expiration, expired delete markers and aborting
@@ -25,6 +25,7 @@
 //   blob files. A part replaced while its upload is being completed is not guarded against.
 // - Bucket names are global across accounts, as in AWS; ListBuckets lists the caller's account.
 // - ListMultipartUploads and lifecycle sweeps read one bucket's uploads / versions into memory.
+import type { IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import type { OperationHandler, PlatformContext, ServiceFactory, ServiceProvider, HttpRoute } from '@atoll/core';
 import { ObjectBlobStore } from './object-blob-store.js';
@@ -109,6 +110,12 @@ export class S3Provider implements ServiceProvider {
    * The Access-Control-* headers S3 adds to an ordinary (non-preflight) response for a request
    * with an `Origin` header, or undefined when no CORS rule matches. For the edge to call.
    */
+  responseHeaders(_operation: string, input: Record<string, unknown>, request: { method: string; headers: IncomingHttpHeaders }): Record<string, string> | undefined {
+    const origin = request.headers.origin;
+    if (typeof origin !== 'string' || typeof input.Bucket !== 'string') return undefined;
+    return this.corsHeaders(input.Bucket, origin, request.method);
+  }
+
   corsHeaders(bucket: string, origin: string, method: string): Record<string, string> | undefined {
     const rules = this.core.store.getConfig<{ CORSRules?: CorsRule[] }>(bucket, 'cors')?.CORSRules;
     if (!rules) return undefined;

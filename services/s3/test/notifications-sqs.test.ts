@@ -13,10 +13,6 @@ after(() => p.stop());
 
 test(
   'sends s3:TestEvent, then ObjectCreated and ObjectRemoved events for matching keys to an SQS queue',
-  {
-    todo:
-      'the edge routes PUT /{Bucket}?notification to the deprecated PutBucketNotification (first of two equal-score routes); reported to the lead',
-  },
   async () => {
   const s3 = p.client(S3Client, { forcePathStyle: true });
   const sqs = p.client(SQSClient);

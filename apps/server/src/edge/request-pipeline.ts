@@ -464,9 +464,18 @@ export class RequestPipeline {
   }
 
   private async send(ex: Exchange, response: ProtocolResponse): Promise<void> {
-    const extra: Record<string, string> = { 'x-amzn-trace-id': ex.traceHeader };
+    let extra: Record<string, string> = { 'x-amzn-trace-id': ex.traceHeader };
     if (ex.service?.name === 's3' || !ex.service) extra['x-amz-request-id'] = ex.requestId;
+    if (ex.provider?.responseHeaders && ex.operation && ex.input) {
+      const added = ex.provider.responseHeaders(ex.operation.name, ex.input, { method: ex.req.method ?? 'GET', headers: ex.req.headers });
+      if (added) extra = { ...added, ...extra };
+    }
+    // A streamed body the operation did not read (an early error) cannot be drained cheaply: close
+    // the connection after the answer instead of reading megabytes nobody wants.
+    const unread = ex.bodyStream !== undefined && !ex.req.readableEnded;
+    if (unread) extra.connection = 'close';
     await writeResponse(ex.res, response, extra);
+    if (unread) ex.req.socket.destroySoon();
   }
 
   /** Step 8: one audit event, the metrics, one log line. */

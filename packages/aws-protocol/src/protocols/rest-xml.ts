@@ -36,7 +36,7 @@ const xmlBody: BodyFormat = {
       protocolOverrides(model.metadata.name).xmlOutputRoots?.[operation.name] ??
       shape.locationName ??
       `${operation.name}Result`;
-    const ns = shape.xmlNamespace?.uri ?? model.metadata.xmlNamespace;
+    const ns = shape.xmlNamespace?.uri ?? model.metadata.xmlNamespace ?? protocolOverrides(model.metadata.name).xmlNamespace;
     const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>\n'];
     writeXml(model, { shape: shapeName }, value, name, out, ns ? ` xmlns="${ns}"` : '');
     return out.join('');
@@ -49,6 +49,8 @@ export const restXmlProtocol: ProtocolCodec = {
   serializeOutput(model, operation, output, ctx) {
     const response = serializeRestOutput(model, operation, output, ctx, xmlBody);
     if (model.metadata.name === 's3') {
+      // A ranged read answers 206 Partial Content (the model has no status member for it).
+      if (response.status === 200 && response.headers['content-range'] !== undefined) response.status = 206;
       response.headers['x-amz-request-id'] = ctx.requestId;
       response.headers['x-amz-id-2'] = Buffer.from(ctx.requestId).toString('base64');
     }
