@@ -6,13 +6,16 @@ import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { root } from './workspaces.mjs';
 
-/** Bare imports bundled; every other package stays an ordinary import from node_modules. */
-const BUNDLED = new Set([
-  '@atoll/core', '@atoll/aws-models', '@atoll/aws-protocol', '@atoll/auth', '@atoll/telemetry', '@atoll/iam', '@atoll/sts',
-  'pino', 'fast-xml-parser', 'strnum', 'pino-std-serializers', 'sonic-boom', 'atomic-sleep', 'on-exit-leak-free',
-  'quick-format-unescaped', 'safe-stable-stringify', 'process-warning', '@pinojs/redact', 'fast-redact', 'real-require',
-  'pino-abstract-transport', 'split2',
+/**
+ * Bare imports left to node_modules: native code, libraries loaded only after start-up, and the
+ * services and data planes (activated lazily). Everything else on the start-up path is bundled.
+ */
+const EXTERNAL = new Set([
+  'better-sqlite3', 'prom-client', 'thread-stream', 'adm-zip', 'esbuild',
+  '@atoll/storage', '@atoll/sqs', '@atoll/sns', '@atoll/s3', '@atoll/dynamodb', '@atoll/lambda', '@atoll/ecs', '@atoll/elbv2',
+  '@atoll/function-runtime', '@atoll/supervisor', '@atoll/http-proxy', '@atoll/tcp-proxy', '@atoll/test-support',
 ]);
+const EXTERNAL_SCOPES = ['@aws-sdk/', '@smithy/', '@aws-crypto/', '@opentelemetry/'];
 
 function packageName(specifier) {
   const parts = specifier.split('/');
@@ -35,6 +38,9 @@ export async function bundleServer() {
     format: 'esm',
     target: 'node20',
     splitting: true,
+    // Whitespace and syntax only: names stay readable in stack traces.
+    minifyWhitespace: true,
+    minifySyntax: true,
     outdir,
     logLevel: 'warning',
     banner: { js: "import { createRequire as __atollCreateRequire } from 'node:module'; const require = __atollCreateRequire(import.meta.url);" },
@@ -44,7 +50,9 @@ export async function bundleServer() {
         setup(build) {
           build.onResolve({ filter: /^[^./]/ }, (args) => {
             if (args.path.startsWith('node:')) return { external: true };
-            return BUNDLED.has(packageName(args.path)) ? undefined : { external: true };
+            const name = packageName(args.path);
+            const external = EXTERNAL.has(name) || EXTERNAL_SCOPES.some((scope) => name.startsWith(scope));
+            return external ? { external: true } : undefined;
           });
         },
       },

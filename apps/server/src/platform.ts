@@ -93,12 +93,17 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
   let ready = false;
   let warmedUp = false;
   let warmUp: Promise<void> = Promise.resolve();
+  let firstAnswered: (() => void) | undefined;
   let active = 0;
   let idle: (() => void) | undefined;
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     active++;
     res.once('close', () => {
       active--;
+      if (firstAnswered) {
+        firstAnswered();
+        firstAnswered = undefined;
+      }
       if (active === 0) idle?.();
     });
     route(req, res);
@@ -159,7 +164,15 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
   // Warm-up: activate every service in the background (those with background work — queues,
   // tasks, listeners — start it then), and load the metrics library.
   warmUp = (async () => {
-    await new Promise((resolve) => setImmediate(resolve));
+    // Requests come first: the warm-up starts once the first request has been answered, or after
+    // 100 ms without one.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 100);
+      firstAnswered = () => {
+        clearTimeout(timer);
+        setImmediate(resolve);
+      };
+    });
     await audit.open();
     await metrics.load();
     for (const failure of await directory.activateAll()) {
