@@ -2,3 +2,5 @@ export { spawnPlatform, startPlatform } from './start-platform.js';
 export type { Credentials, SpawnedPlatform, StartPlatformOptions, TestPlatform } from './start-platform.js';
 export { signedFetch } from './signed-fetch.js';
 export type { RawResponse, SignedRequest } from './signed-fetch.js';
+export { fakePlatform, requestContext } from './fake-platform.js';
+export type { FakePlatform } from './fake-platform.js';

@@ -402,7 +402,8 @@ export class RequestPipeline {
       const onShutdown = () => controller.abort();
       ex.res.once('close', onClose);
       this.#deps.shutdown.addEventListener('abort', onShutdown, { once: true });
-      if (ex.req.destroyed && !ex.res.writableFinished) controller.abort();
+      // The request stream is destroyed once its body is read; the socket tells whether the client left.
+      if (ex.req.socket.destroyed && !ex.res.writableFinished) controller.abort();
       release = () => this.#deps.shutdown.removeEventListener('abort', onShutdown);
       return controller.signal;
     };

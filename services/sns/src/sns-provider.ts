@@ -1,0 +1,389 @@
+// The SNS provider: topics, tags, permissions and data protection policies here; subscriptions in
+// subscription-operations.ts, publishing in publish-operations.ts, delivery in fan-out.ts,
+// delivery.ts and http-delivery.ts. Protocol-agnostic (the edge speaks the query protocol).
+// Durability: a publish is acknowledged once stored in the outbox; fan-out hands SQS deliveries to
+// SQS (durable there) and HTTP deliveries to a stored retry queue before removing it from the outbox,
+// so a crash repeats deliveries (at least once) and never loses one.
+//
+// Known limitations:
+// - Mobile push (platform applications and endpoints) and SMS operations are not implemented
+//   (501); `email`, `email-json`, `sms`, `application` and `firehose` subscriptions are refused.
+// - `ReplayPolicy` and topic `ArchivePolicy` are stored, not applied. An undeliverable message goes to
+//   the subscription's RedrivePolicy dead-letter queue if it has one (else it is logged and dropped);
+//   a Lambda invoke is handed to Lambda's own asynchronous queue (its retries and destinations apply).
+// - Topic policies, `AddPermission` statements and `DataProtectionPolicy` are stored, not enforced.
+// - Delivery-status logging (`*FeedbackRoleArn`, sample rates) is stored, not acted on; `KmsMasterKeyId` is stored.
+// - The signing certificate is self-signed (served at SigningCertURL under /_atoll/sns/); verifiers that
+//   insist on an `sns.<region>.amazonaws.com` certificate host must be configured to accept it.
+// - The HTTP retry backoff curves (arithmetic, geometric, exponential) approximate AWS's.
+import { join } from 'node:path';
+import type { HttpRoute, PlatformContext, RequestContext, ServiceProvider } from '@atoll/core';
+import {
+  InvalidParameterException,
+  NotFoundException,
+  ResourceNotFoundException,
+  TagLimitExceededException,
+} from '@atoll/aws-models/sns';
+import { deadLetterSender } from './dead-letter.js';
+import { LambdaChannel, Notifier, SqsChannel } from './delivery.js';
+import { DEFAULT_RETRY_POLICY, HttpChannel } from './http-delivery.js';
+import { FanOut } from './fan-out.js';
+import { PublishOperations } from './publish-operations.js';
+import { loadOrCreateSigningIdentity, type SigningIdentity } from './signing-certificate.js';
+import { SnsStore, type TopicRecord } from './sns-store.js';
+import { SubscriptionOperations } from './subscription-operations.js';
+
+const TOPIC_SETTABLE = new Set([
+  'DeliveryPolicy', 'DisplayName', 'Policy', 'TracingConfig', 'KmsMasterKeyId', 'SignatureVersion', 'ContentBasedDeduplication',
+  'FifoTopic', 'ArchivePolicy', 'FifoThroughputScope',
+]);
+const FEEDBACK = /^(HTTP|Firehose|Lambda|SQS|Application)(SuccessFeedbackRoleArn|SuccessFeedbackSampleRate|FailureFeedbackRoleArn)$/;
+const PAGE = 100;
+
+const invalid = (what: string) => new InvalidParameterException(`Invalid parameter: ${what}`);
+
+export interface SnsProviderOptions {
+  /** Multiplies HTTP retry delays (tests use a small factor). */
+  retryDelayScale?: number;
+}
+
+export class SnsProvider implements ServiceProvider {
+  readonly service = 'sns';
+  readonly store: SnsStore;
+  readonly identity: SigningIdentity;
+  readonly notifier: Notifier;
+  readonly http: HttpChannel;
+  readonly fanOut: FanOut;
+  readonly subscriptions: SubscriptionOperations;
+  readonly publishing: PublishOperations;
+  readonly operations: ServiceProvider['operations'];
+  readonly routes: readonly HttpRoute[];
+  #sweeper: NodeJS.Timeout | undefined;
+
+  constructor(readonly platform: PlatformContext, options: SnsProviderOptions = {}, dir = join(platform.config.dataDir, 'sns')) {
+    this.store = new SnsStore(dir);
+    this.identity = loadOrCreateSigningIdentity(dir);
+    this.notifier = new Notifier(this.identity.privateKey, () => platform.endpoint());
+    const deadLetter = deadLetterSender(platform, platform.logger);
+    this.http = new HttpChannel(this.store, this.notifier, platform.logger, options.retryDelayScale ?? 1, deadLetter);
+    this.fanOut = new FanOut(
+      this.store,
+      {
+        sqs: new SqsChannel(platform, this.notifier, platform.logger, deadLetter),
+        http: this.http,
+        https: this.http,
+        lambda: new LambdaChannel(platform, this.notifier, platform.logger, deadLetter),
+      },
+      platform.logger,
+    );
+    this.subscriptions = new SubscriptionOperations(this.store, platform, this.notifier, this.http);
+    this.publishing = new PublishOperations(this.store, () => this.fanOut.kick());
+    const s = this.subscriptions;
+    const p = this.publishing;
+    this.operations = {
+      CreateTopic: this.CreateTopic,
+      DeleteTopic: this.DeleteTopic,
+      ListTopics: this.ListTopics,
+      GetTopicAttributes: this.GetTopicAttributes,
+      SetTopicAttributes: this.SetTopicAttributes,
+      TagResource: this.TagResource,
+      UntagResource: this.UntagResource,
+      ListTagsForResource: this.ListTagsForResource,
+      AddPermission: this.AddPermission,
+      RemovePermission: this.RemovePermission,
+      GetDataProtectionPolicy: this.GetDataProtectionPolicy,
+      PutDataProtectionPolicy: this.PutDataProtectionPolicy,
+      Subscribe: s.Subscribe,
+      ConfirmSubscription: s.ConfirmSubscription,
+      Unsubscribe: s.Unsubscribe,
+      GetSubscriptionAttributes: s.GetSubscriptionAttributes,
+      SetSubscriptionAttributes: s.SetSubscriptionAttributes,
+      ListSubscriptions: s.ListSubscriptions,
+      ListSubscriptionsByTopic: s.ListSubscriptionsByTopic,
+      Publish: p.Publish,
+      PublishBatch: p.PublishBatch,
+    };
+    this.routes = [
+      {
+        method: 'GET',
+        path: '/_atoll/sns/SimpleNotificationService.pem',
+        handle: (_req, res) => {
+          res.writeHead(200, { 'content-type': 'application/x-pem-file' });
+          res.end(this.identity.certificatePem);
+        },
+      },
+      {
+        method: 'GET',
+        path: '/_atoll/sns/confirm',
+        handle: (req, res, ctx) => {
+          const q = new URL(req.url ?? '/', 'http://x').searchParams;
+          const topicArn = q.get('TopicArn') ?? '';
+          try {
+            const sub = this.subscriptions.confirm(topicArn, q.get('Token') ?? '', topicArn.split(':')[4] ?? ctx.accountId);
+            xml(res, 200, `<ConfirmSubscriptionResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><ConfirmSubscriptionResult><SubscriptionArn>${esc(sub.arn)}</SubscriptionArn></ConfirmSubscriptionResult></ConfirmSubscriptionResponse>`);
+          } catch (error) {
+            const e = error as { code?: string; message: string; status?: number };
+            xml(res, e.status ?? 400, `<ErrorResponse><Error><Type>Sender</Type><Code>${esc(e.code ?? 'InvalidParameter')}</Code><Message>${esc(e.message)}</Message></Error></ErrorResponse>`);
+          }
+        },
+      },
+      {
+        method: 'GET',
+        path: '/_atoll/sns/unsubscribe',
+        handle: (req, res) => {
+          const arn = new URL(req.url ?? '/', 'http://x').searchParams.get('SubscriptionArn') ?? '';
+          const sub = this.store.getSubscription(arn);
+          if (!sub) return xml(res, 404, '<ErrorResponse><Error><Type>Sender</Type><Code>NotFound</Code><Message>Subscription does not exist</Message></Error></ErrorResponse>');
+          this.subscriptions.unsubscribe(sub);
+          xml(res, 200, '<UnsubscribeResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><ResponseMetadata><RequestId>0</RequestId></ResponseMetadata></UnsubscribeResponse>');
+        },
+      },
+    ];
+  }
+
+  start(): void {
+    this.fanOut.kick();
+    this.http.kick();
+    this.#sweeper = setInterval(() => {
+      this.store.sweep().catch((error) => this.platform.logger.error({ err: error }, 'sns sweep failed'));
+    }, 10_000);
+    this.#sweeper.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.#sweeper) clearInterval(this.#sweeper);
+    this.fanOut.close();
+    this.http.close();
+    await this.fanOut.idle();
+    this.store.close();
+  }
+
+  #topic(arn: unknown, ctx: RequestContext): TopicRecord {
+    const topic = typeof arn === 'string' ? this.store.getTopic(arn) : undefined;
+    if (!topic || topic.accountId !== ctx.accountId) throw new NotFoundException('Topic does not exist');
+    return topic;
+  }
+
+  #resource(arn: unknown, ctx: RequestContext): TopicRecord {
+    const topic = typeof arn === 'string' ? this.store.getTopic(arn) : undefined;
+    if (!topic || topic.accountId !== ctx.accountId) throw new ResourceNotFoundException('Resource does not exist');
+    return topic;
+  }
+
+  #checkTopicAttribute(name: string, value: string, fifo: boolean, creating: boolean): string {
+    if (!TOPIC_SETTABLE.has(name) && !FEEDBACK.test(name)) throw invalid(`Attributes Reason: Unknown attribute ${name}`);
+    if (name === 'FifoTopic') {
+      if (!creating) throw invalid('AttributeName');
+      return value.toLowerCase();
+    }
+    if (name === 'ContentBasedDeduplication') {
+      if (!fifo) throw invalid('ContentBasedDeduplication Reason: Content based deduplication can only be set for FIFO topics');
+      if (!['true', 'false'].includes(value.toLowerCase())) throw invalid('ContentBasedDeduplication');
+      return value.toLowerCase();
+    }
+    if (name === 'SignatureVersion' && value !== '1' && value !== '2') throw invalid('SignatureVersion');
+    if (name === 'FifoThroughputScope') {
+      if (!fifo) throw invalid('FifoThroughputScope Reason: only FIFO topics have a throughput scope');
+      if (value !== 'Topic' && value !== 'MessageGroup') throw invalid('FifoThroughputScope');
+    }
+    if ((name === 'Policy' || name === 'DeliveryPolicy' || name === 'ArchivePolicy') && value !== '') {
+      try {
+        JSON.parse(value);
+      } catch {
+        throw invalid(`${name}: failed to parse JSON.`);
+      }
+    }
+    if (name === 'DisplayName' && value.length > 100) throw invalid('DisplayName');
+    return value;
+  }
+
+  CreateTopic = (input: { Name: string; Attributes?: Record<string, string>; Tags?: { Key: string; Value: string }[]; DataProtectionPolicy?: string }, ctx: RequestContext) => {
+    const given = input.Attributes ?? {};
+    const fifo = String(given.FifoTopic ?? '').toLowerCase() === 'true';
+    const name = String(input.Name ?? '');
+    const base = fifo ? name.replace(/\.fifo$/, '') : name;
+    if (fifo && !name.endsWith('.fifo')) {
+      throw invalid('Fifo Topic names must end with .fifo and must be made up of only uppercase and lowercase ASCII letters, numbers, underscores, and hyphens, and must be between 1 and 256 characters long.');
+    }
+    if (!/^[A-Za-z0-9_-]+$/.test(base) || name.length > 256) throw invalid('Topic Name');
+    const attributes: Record<string, string> = {};
+    for (const [k, v] of Object.entries(given)) attributes[k] = this.#checkTopicAttribute(k, String(v), fifo, true);
+    if (!fifo) delete attributes.FifoTopic;
+    const tags = tagMap(input.Tags);
+    const arn = `arn:aws:sns:${ctx.region}:${ctx.accountId}:${name}`;
+    const existing = this.store.getTopic(arn);
+    if (existing) {
+      for (const [k, v] of Object.entries(attributes)) {
+        if ((existing.attributes[k] ?? '') !== v) throw invalid('Attributes Reason: Topic already exists with different attributes');
+      }
+      for (const [k, v] of Object.entries(tags)) {
+        if (existing.tags[k] !== v) throw invalid('Tags Reason: Topic already exists with different tags');
+      }
+      return { TopicArn: arn };
+    }
+    this.store.saveTopic({
+      arn,
+      accountId: ctx.accountId,
+      region: ctx.region,
+      name,
+      fifo,
+      attributes: fifo ? { FifoTopic: 'true', ContentBasedDeduplication: 'false', ...attributes } : attributes,
+      tags,
+      dataProtectionPolicy: input.DataProtectionPolicy ?? null,
+      createdAt: Date.now(),
+      deletedSubscriptions: 0,
+    });
+    return { TopicArn: arn };
+  };
+
+  DeleteTopic = (input: { TopicArn: string }, ctx: RequestContext) => {
+    const topic = this.store.getTopic(String(input.TopicArn ?? ''));
+    // Idempotent, as in SNS: deleting a topic that does not exist is no error.
+    if (topic && topic.accountId === ctx.accountId) this.store.deleteTopic(topic);
+    return {};
+  };
+
+  ListTopics = (input: { NextToken?: string }, ctx: RequestContext) => {
+    const topics = this.store.listTopics(ctx.accountId, ctx.region);
+    let start = 0;
+    if (input.NextToken) {
+      start = Number(Buffer.from(input.NextToken, 'base64').toString('utf8'));
+      if (!Number.isInteger(start) || start < 0) throw invalid('NextToken');
+    }
+    const page = topics.slice(start, start + PAGE);
+    return {
+      Topics: page.map((t) => ({ TopicArn: t.arn })),
+      NextToken: start + PAGE < topics.length ? Buffer.from(String(start + PAGE)).toString('base64') : undefined,
+    };
+  };
+
+  GetTopicAttributes = (input: { TopicArn: string }, ctx: RequestContext) => {
+    const t = this.#topic(input.TopicArn, ctx);
+    const subs = this.store.subscriptionsOf(t.arn);
+    return {
+      Attributes: {
+        TopicArn: t.arn,
+        Owner: t.accountId,
+        DisplayName: '',
+        Policy: defaultPolicy(t),
+        SubscriptionsConfirmed: String(subs.filter((s) => s.confirmed).length),
+        SubscriptionsPending: String(subs.filter((s) => !s.confirmed).length),
+        SubscriptionsDeleted: String(t.deletedSubscriptions),
+        EffectiveDeliveryPolicy: JSON.stringify({
+          http: { defaultHealthyRetryPolicy: DEFAULT_RETRY_POLICY, disableSubscriptionOverrides: false, defaultRequestPolicy: { headerContentType: 'text/plain; charset=UTF-8' } },
+        }),
+        ...t.attributes,
+      },
+    };
+  };
+
+  SetTopicAttributes = (input: { TopicArn: string; AttributeName: string; AttributeValue?: string }, ctx: RequestContext) => {
+    const t = this.#topic(input.TopicArn, ctx);
+    const value = this.#checkTopicAttribute(String(input.AttributeName ?? ''), input.AttributeValue ?? '', t.fifo, false);
+    if (value === '') delete t.attributes[input.AttributeName];
+    else t.attributes[input.AttributeName] = value;
+    this.store.saveTopic(t);
+    return {};
+  };
+
+  TagResource = (input: { ResourceArn: string; Tags: { Key: string; Value: string }[] }, ctx: RequestContext) => {
+    const t = this.#resource(input.ResourceArn, ctx);
+    const merged = { ...t.tags, ...tagMap(input.Tags) };
+    if (Object.keys(merged).length > 50) throw new TagLimitExceededException('Could not complete request: tag quota of per resource exceeded');
+    t.tags = merged;
+    this.store.saveTopic(t);
+    return {};
+  };
+
+  UntagResource = (input: { ResourceArn: string; TagKeys: string[] }, ctx: RequestContext) => {
+    const t = this.#resource(input.ResourceArn, ctx);
+    for (const key of input.TagKeys ?? []) delete t.tags[key];
+    this.store.saveTopic(t);
+    return {};
+  };
+
+  ListTagsForResource = (input: { ResourceArn: string }, ctx: RequestContext) => {
+    const t = this.#resource(input.ResourceArn, ctx);
+    return { Tags: Object.entries(t.tags).map(([Key, Value]) => ({ Key, Value })) };
+  };
+
+  AddPermission = (input: { TopicArn: string; Label: string; AWSAccountId: string[]; ActionName: string[] }, ctx: RequestContext) => {
+    const t = this.#topic(input.TopicArn, ctx);
+    const policy = JSON.parse(t.attributes.Policy ?? defaultPolicy(t)) as { Statement: { Sid?: string }[] };
+    if (policy.Statement.some((s) => s.Sid === input.Label)) throw invalid('Statement already exists');
+    if (!input.AWSAccountId?.length || !input.ActionName?.length) throw invalid('AWSAccountId and ActionName are required');
+    policy.Statement.push({
+      Sid: input.Label,
+      Effect: 'Allow',
+      Principal: { AWS: input.AWSAccountId.map((a) => `arn:aws:iam::${a}:root`) },
+      Action: input.ActionName.map((a) => `SNS:${a}`),
+      Resource: t.arn,
+    } as { Sid: string });
+    t.attributes.Policy = JSON.stringify(policy);
+    this.store.saveTopic(t);
+    return {};
+  };
+
+  RemovePermission = (input: { TopicArn: string; Label: string }, ctx: RequestContext) => {
+    const t = this.#topic(input.TopicArn, ctx);
+    const policy = JSON.parse(t.attributes.Policy ?? defaultPolicy(t)) as { Statement: { Sid?: string }[] };
+    if (!policy.Statement.some((s) => s.Sid === input.Label)) throw invalid('Label');
+    policy.Statement = policy.Statement.filter((s) => s.Sid !== input.Label);
+    t.attributes.Policy = JSON.stringify(policy);
+    this.store.saveTopic(t);
+    return {};
+  };
+
+  GetDataProtectionPolicy = (input: { ResourceArn: string }, ctx: RequestContext) => {
+    const t = this.#resource(input.ResourceArn, ctx);
+    return { DataProtectionPolicy: t.dataProtectionPolicy ?? undefined };
+  };
+
+  PutDataProtectionPolicy = (input: { ResourceArn: string; DataProtectionPolicy: string }, ctx: RequestContext) => {
+    const t = this.#resource(input.ResourceArn, ctx);
+    try {
+      JSON.parse(input.DataProtectionPolicy);
+    } catch {
+      throw invalid('DataProtectionPolicy: failed to parse JSON.');
+    }
+    t.dataProtectionPolicy = input.DataProtectionPolicy;
+    this.store.saveTopic(t);
+    return {};
+  };
+}
+
+function tagMap(tags: { Key: string; Value: string }[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const tag of tags ?? []) {
+    if (typeof tag.Key !== 'string' || tag.Key.length === 0 || tag.Key.length > 128 || String(tag.Value ?? '').length > 256) throw invalid('Tags');
+    out[tag.Key] = String(tag.Value ?? '');
+  }
+  return out;
+}
+
+function defaultPolicy(t: TopicRecord): string {
+  return (
+    t.attributes.Policy ??
+    JSON.stringify({
+      Version: '2008-10-17',
+      Id: '__default_policy_ID',
+      Statement: [
+        {
+          Sid: '__default_statement_ID',
+          Effect: 'Allow',
+          Principal: { AWS: '*' },
+          Action: ['SNS:GetTopicAttributes', 'SNS:SetTopicAttributes', 'SNS:AddPermission', 'SNS:RemovePermission', 'SNS:DeleteTopic', 'SNS:Subscribe', 'SNS:ListSubscriptionsByTopic', 'SNS:Publish'],
+          Resource: t.arn,
+          Condition: { StringEquals: { 'AWS:SourceOwner': t.accountId } },
+        },
+      ],
+    })
+  );
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+function xml(res: import('node:http').ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { 'content-type': 'text/xml' });
+  res.end(`<?xml version="1.0"?>\n${body}`);
+}

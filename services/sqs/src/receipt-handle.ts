@@ -1,0 +1,26 @@
+// Receipt handles: an opaque token naming the queue, the message and the receive it came from.
+// Each receive draws a new nonce, so the handle of an earlier receive is recognised as stale.
+import { randomBytes } from 'node:crypto';
+
+export interface ReceiptHandle {
+  queueId: number;
+  seq: number;
+  nonce: string;
+}
+
+export const newNonce = (): string => randomBytes(9).toString('base64url');
+
+export function encodeReceiptHandle(h: ReceiptHandle): string {
+  return Buffer.from(`atoll1:${h.queueId}:${h.seq}:${h.nonce}`).toString('base64');
+}
+
+/** Decodes a handle; undefined when the text is not one of ours. */
+export function decodeReceiptHandle(text: unknown): ReceiptHandle | undefined {
+  if (typeof text !== 'string' || text.length === 0 || text.length > 1024) return undefined;
+  const parts = Buffer.from(text, 'base64').toString('utf8').split(':');
+  if (parts.length !== 4 || parts[0] !== 'atoll1') return undefined;
+  const queueId = Number(parts[1]);
+  const seq = Number(parts[2]);
+  if (!Number.isSafeInteger(queueId) || !Number.isSafeInteger(seq) || !parts[3]) return undefined;
+  return { queueId, seq, nonce: parts[3] };
+}
