@@ -37,10 +37,10 @@ export function sampleProcess(pid) {
 }
 
 /** Starts `apps/server/bin/atoll-server.js` on a free port with a fresh data dir. */
-export async function startServer({ args = [], env = {}, dataDir } = {}) {
+export async function startServer({ args = [], env = {}, dataDir, nodeArgs = [] } = {}) {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'atoll-bench-'));
   const started = performance.now();
-  const child = spawn(process.execPath, [join(repoRoot, 'apps/server/bin/atoll-server.js'), '--port', '0', '--data-dir', dir, ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, join(repoRoot, 'apps/server/bin/atoll-server.js'), '--port', '0', '--data-dir', dir, ...args], {
     env: { ...process.env, ATOLL_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

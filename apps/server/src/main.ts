@@ -1,6 +1,7 @@
 // `npm start`: starts Atoll with the configuration from flags and ATOLL_* variables, prints where
 // it listens (and the root key, the first time), and shuts down cleanly on SIGTERM or SIGINT.
 import { AtollError, loadConfig } from '@atoll/core';
+import { flushLogger } from '@atoll/telemetry';
 import { startAtoll } from './platform.js';
 
 export async function main(argv = process.argv.slice(2)): Promise<void> {
@@ -41,9 +42,13 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
     stopping = true;
     atoll.logger.info({ signal }, 'shutting down');
     atoll.close().then(
-      () => process.exit(0),
+      () => {
+        flushLogger(atoll.logger);
+        process.exit(0);
+      },
       (error) => {
         atoll.logger.error({ err: error }, 'shutdown failed');
+        flushLogger(atoll.logger);
         process.exit(1);
       },
     );

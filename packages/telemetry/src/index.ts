@@ -1,4 +1,4 @@
-export { createLogger } from './logger.js';
+export { createLogger, flushLogger } from './logger.js';
 export { RequestMetrics } from './metrics.js';
 export { AuditLog } from './audit-log.js';
 export type { AuditEvent, AuditQuery } from './audit-log.js';

@@ -96,6 +96,8 @@ interface Exchange {
   bodyStream?: Readable;
   trailers?: () => Record<string, string>;
   identity?: CallerIdentity;
+  /** The SigV4 credential scope named by the request (read once, verified in authenticate). */
+  scope: ReturnType<typeof peekCredentialScope>;
   region: string;
   input?: Record<string, unknown>;
   output?: unknown;
@@ -178,6 +180,7 @@ export class RequestPipeline {
       rawQuery,
       query: new URLSearchParams(rawQuery),
       uriParams: {},
+      scope: peekCredentialScope({ headers: req.headers, query: rawQuery }),
       region: this.#deps.config.region,
     };
     try {
@@ -200,11 +203,10 @@ export class RequestPipeline {
     const req = ex.req;
     let form: URLSearchParams | undefined;
     if (isFormRequest(req)) {
-      const scope = peekCredentialScope({ headers: req.headers, query: ex.rawQuery });
-      ex.body = await this.readLimitedBody(ex, scope?.service ?? '');
+      ex.body = await this.readLimitedBody(ex, ex.scope?.service ?? '');
       form = new URLSearchParams(ex.body.toString('utf8'));
     }
-    const service = await resolveService(directory, { headers: req.headers, rawQuery: ex.rawQuery, rawPath: ex.rawPath, method: req.method ?? 'GET', form });
+    const service = await resolveService(directory, { headers: req.headers, rawQuery: ex.rawQuery, rawPath: ex.rawPath, method: req.method ?? 'GET', form, scope: ex.scope });
     if (!service) {
       throw serviceError('UnknownService', 400, 'The request does not name a service that Atoll serves (no X-Amz-Target, Action or SigV4 credential scope matched).');
     }
@@ -277,7 +279,7 @@ export class RequestPipeline {
     const req = ex.req;
     const dialect = dialectFor(ex.service, ex.codec);
     const kind = authenticationKind({ headers: req.headers, query: ex.rawQuery });
-    const scope = peekCredentialScope({ headers: req.headers, query: ex.rawQuery });
+    const scope = ex.scope;
     if (scope?.region) ex.region = scope.region;
     if (config.authMode === 'permissive') {
       const known = scope ? await identities.lookup(scope.accessKeyId) : undefined;

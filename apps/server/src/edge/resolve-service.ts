@@ -1,7 +1,7 @@
 // Step 2 of the chain: which service a request is for, from the SigV4 signing name, the
 // X-Amz-Target prefix, the query `Action`/`Version`, the host (S3 virtual hosts) and the path.
 import type { IncomingHttpHeaders } from 'node:http';
-import { peekCredentialScope } from '@atoll/auth';
+import type { CredentialScope } from '@atoll/auth';
 import type { ServedService, ServiceDirectory } from './service-directory.js';
 
 export interface ServiceHint {
@@ -11,6 +11,8 @@ export interface ServiceHint {
   method: string;
   /** Form parameters, when the body has been read as a form. */
   form?: URLSearchParams;
+  /** The SigV4 credential scope, already read from the request. */
+  scope: CredentialScope | undefined;
 }
 
 /** Bucket named by a virtual-host-style S3 host (`bucket.s3.localhost`, `bucket.localhost`), if any. */
@@ -34,7 +36,7 @@ export async function resolveService(directory: ServiceDirectory, hint: ServiceH
     const byTarget = directory.all().find((s) => s.entry.targetPrefix === prefix);
     if (byTarget) return byTarget;
   }
-  const scope = peekCredentialScope({ headers: hint.headers, query: hint.rawQuery });
+  const scope = hint.scope;
   const signingName = scope?.service;
   let candidates = signingName
     ? directory.all().filter((s) => s.entry.signingName === signingName || s.name === (SIGNING_NAME_ALIASES[signingName] ?? signingName))
