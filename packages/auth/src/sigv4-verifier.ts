@@ -324,8 +324,13 @@ export function formatAmzDate(date: Date): string {
 function parseAmzDate(text: string): Date | undefined {
   const m = ISO_BASIC.exec(text);
   if (!m) return undefined;
-  const date = new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!));
-  return formatAmzDate(date) === text ? date : undefined;
+  const [year, month, day, hour, minute, second] = [+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!];
+  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  // Date.UTC rolls impossible fields over (month 13, second 61): such a date is refused.
+  const exact =
+    date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day &&
+    date.getUTCHours() === hour && date.getUTCMinutes() === minute && date.getUTCSeconds() === second;
+  return exact ? date : undefined;
 }
 
 function skewText(ms: number): string {
