@@ -224,9 +224,21 @@ function firstReportedFailure(m: EventSourceMappingRecord, payload: Buffer, batc
   return first;
 }
 
+/** Binary attribute values (Buffers from the typed Streams API) as the base64 text Lambda events carry. */
+function base64Binaries(value: unknown): unknown {
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+  if (Array.isArray(value)) return value.map(base64Binaries);
+  if (value && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, base64Binaries(v)]));
+  }
+  return value;
+}
+
 function toLambdaRecord(r: StreamRecord, arn: string): unknown {
-  const dynamodb = { ...(r.dynamodb ?? {}) };
-  if (dynamodb.ApproximateCreationDateTime !== undefined) dynamodb.ApproximateCreationDateTime = creationSeconds(r);
+  const dynamodb = base64Binaries({ ...(r.dynamodb ?? {}) }) as Record<string, unknown>;
+  if (r.dynamodb?.ApproximateCreationDateTime !== undefined) dynamodb.ApproximateCreationDateTime = creationSeconds(r);
+  // The Streams API names the identity `{ Type, PrincipalId }`; Lambda events use lower camel case.
+  const identity = r.userIdentity as { Type?: string; PrincipalId?: string } | undefined;
   return {
     eventID: r.eventID,
     eventName: r.eventName,
@@ -235,7 +247,7 @@ function toLambdaRecord(r: StreamRecord, arn: string): unknown {
     awsRegion: r.awsRegion,
     dynamodb,
     eventSourceARN: arn,
-    ...(r.userIdentity ? { userIdentity: r.userIdentity } : {}),
+    ...(identity ? { userIdentity: { type: identity.Type, principalId: identity.PrincipalId } } : {}),
   };
 }
 

@@ -3,7 +3,7 @@
 import type { OperationHandler, RequestContext } from '@atoll/core';
 import { isValidBucketName } from './bucket-name.js';
 import { policyError } from './bucket-policy.js';
-import type { NotificationConfiguration } from './notifications.js';
+import { destinationsOf, type NotificationConfiguration } from './notifications.js';
 import { S3Errors } from './s3-errors.js';
 import { ownerOf, type S3Core } from './s3-core.js';
 import { ownerFullControl } from './object-operations.js';
@@ -214,20 +214,16 @@ export function bucketOperations(core: S3Core): Record<string, OperationHandler>
     async PutBucketNotificationConfiguration(input: Input, ctx) {
       core.bucket(input.Bucket, ctx, 's3:PutBucketNotification');
       const value = (input.NotificationConfiguration ?? {}) as NotificationConfiguration;
-      const destinations: ['queue' | 'topic', string, string[] | undefined][] = [
-        ...(value.QueueConfigurations ?? []).map((c) => ['queue', c.QueueArn ?? '', c.Events] as ['queue', string, string[] | undefined]),
-        ...(value.TopicConfigurations ?? []).map((c) => ['topic', c.TopicArn ?? '', c.Events] as ['topic', string, string[] | undefined]),
-      ];
-      for (const [, , events] of destinations) {
+      const destinations = destinationsOf(value);
+      for (const [config] of destinations) {
+        const events = config.Events;
         if (!events?.length) throw S3Errors.malformedXml();
         for (const e of events) {
           if (!/^s3:(ObjectCreated|ObjectRemoved|ObjectRestore|ReducedRedundancyLostObject|Replication|LifecycleExpiration|LifecycleTransition|IntelligentTiering|ObjectTagging|ObjectAcl)(:[A-Za-z*]+)?$/.test(e)) {
             throw S3Errors.invalidArgument('The event is not supported for notifications', e, e);
           }
         }
-      }
-      for (const c of [...(value.QueueConfigurations ?? []), ...(value.TopicConfigurations ?? [])]) {
-        for (const rule of c.Filter?.Key?.FilterRules ?? []) {
+        for (const rule of config.Filter?.Key?.FilterRules ?? []) {
           if (!['prefix', 'suffix'].includes((rule.Name ?? '').toLowerCase())) {
             throw S3Errors.invalidArgument('filter rule name must be either prefix or suffix', 'FilterRule.Name', rule.Name ?? '');
           }
@@ -236,7 +232,7 @@ export function bucketOperations(core: S3Core): Record<string, OperationHandler>
       if (input.SkipDestinationValidation !== true) {
         const failed: string[] = [];
         await Promise.all(
-          destinations.map(async ([kind, arn]) => {
+          destinations.map(async ([, kind, arn]) => {
             try {
               await core.notifier.sendTestEvent(kind, arn, input.Bucket, ctx.requestId);
             } catch {

@@ -1,6 +1,6 @@
 // Bucket event notifications: matching an event against the bucket's notification configuration
-// (event name patterns, prefix/suffix key filters) and delivering S3's event JSON to SQS queues and
-// SNS topics through their public operations. Delivery is asynchronous and best-effort: it never
+// (event name patterns, prefix/suffix key filters) and delivering S3's event JSON to SQS queues, SNS
+// topics and Lambda functions (asynchronous invocations) through their public operations. Delivery is asynchronous and best-effort: it never
 // delays or fails the request that caused the event (a crash can lose an undelivered event).
 import { randomBytes } from 'node:crypto';
 import type { CallContext, CallerIdentity, Logger, PlatformContext } from '@atoll/core';
@@ -95,6 +95,17 @@ export function eventRecord(event: ObjectEvent, configurationId: string, now = n
   };
 }
 
+export type DestinationKind = 'queue' | 'topic' | 'function';
+
+/** Every destination of a configuration with its kind and ARN. */
+export function destinationsOf(config: NotificationConfiguration): [DestinationConfig, DestinationKind, string][] {
+  return [
+    ...(config.QueueConfigurations ?? []).map((c) => [c, 'queue', c.QueueArn ?? ''] as [DestinationConfig, DestinationKind, string]),
+    ...(config.TopicConfigurations ?? []).map((c) => [c, 'topic', c.TopicArn ?? ''] as [DestinationConfig, DestinationKind, string]),
+    ...(config.LambdaFunctionConfigurations ?? []).map((c) => [c, 'function', c.LambdaFunctionArn ?? ''] as [DestinationConfig, DestinationKind, string]),
+  ];
+}
+
 function arnParts(arn: string): { region: string; account: string; resource: string } | undefined {
   const parts = arn.split(':');
   if (parts.length < 6 || parts[0] !== 'arn') return undefined;
@@ -119,22 +130,27 @@ export class Notifier {
       detail: { ...event },
     });
     if (!config) return;
-    const targets: [DestinationConfig, 'queue' | 'topic'][] = [
-      ...(config.QueueConfigurations ?? []).map((c) => [c, 'queue'] as [DestinationConfig, 'queue']),
-      ...(config.TopicConfigurations ?? []).map((c) => [c, 'topic'] as [DestinationConfig, 'topic']),
-    ];
-    for (const [destination, kind] of targets) {
+    for (const [destination, kind, arn] of destinationsOf(config)) {
       if (!eventMatches(destination.Events ?? [], event.eventName)) continue;
       if (!keyMatchesFilter(destination.Filter, event.key)) continue;
       const body = JSON.stringify({ Records: [eventRecord(event, destination.Id ?? '')] });
-      this.#deliver(kind, kind === 'queue' ? destination.QueueArn! : destination.TopicArn!, body).catch((error: unknown) =>
+      this.#deliver(kind, arn, body).catch((error: unknown) =>
         this.#log.warn({ err: error, bucket: event.bucket, destination }, 'S3 event notification not delivered'),
       );
     }
   }
 
-  /** Sends S3's `s3:TestEvent` to a destination; rejects when the destination does not exist. */
-  async sendTestEvent(kind: 'queue' | 'topic', arn: string, bucket: string, requestId: string): Promise<void> {
+  /**
+   * Sends S3's `s3:TestEvent` to a queue or topic; for a function, checks that it exists (S3 sends
+   * functions no test event). Rejects when the destination does not exist.
+   */
+  async sendTestEvent(kind: DestinationKind, arn: string, bucket: string, requestId: string): Promise<void> {
+    if (kind === 'function') {
+      const parts = arnParts(arn);
+      if (!parts) throw new Error(`not an ARN: ${arn}`);
+      await this.#platform.call('lambda', 'GetFunction', { FunctionName: arn }, { accountId: parts.account, region: parts.region, identity: S3_SERVICE_IDENTITY(parts.account) });
+      return;
+    }
     const body = JSON.stringify({
       Service: 'Amazon S3',
       Event: 's3:TestEvent',
@@ -146,7 +162,7 @@ export class Notifier {
     await this.#deliver(kind, arn, body);
   }
 
-  async #deliver(kind: 'queue' | 'topic', arn: string, body: string): Promise<void> {
+  async #deliver(kind: DestinationKind, arn: string, body: string): Promise<void> {
     const parts = arnParts(arn);
     if (!parts) throw new Error(`not an ARN: ${arn}`);
     const ctx: CallContext = { accountId: parts.account, region: parts.region, identity: S3_SERVICE_IDENTITY(parts.account) };
@@ -158,6 +174,8 @@ export class Notifier {
         ctx,
       );
       await this.#platform.call('sqs', 'SendMessage', { QueueUrl, MessageBody: body }, ctx);
+    } else if (kind === 'function') {
+      await this.#platform.call('lambda', 'Invoke', { FunctionName: arn, InvocationType: 'Event', Payload: Buffer.from(body) }, ctx);
     } else {
       await this.#platform.call('sns', 'Publish', { TopicArn: arn, Message: body, Subject: 'Amazon S3 Notification' }, ctx);
     }
