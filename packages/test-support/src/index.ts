@@ -4,3 +4,4 @@ export { signedFetch } from './signed-fetch.js';
 export type { RawResponse, SignedRequest } from './signed-fetch.js';
 export { fakePlatform, requestContext } from './fake-platform.js';
 export type { FakePlatform } from './fake-platform.js';
+export { tempDir } from './temp-dir.js';

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EcsStore } from './ecs-store.js';
 import type { Task, TaskDefinition } from './ecs-types.js';
+import { tempDir } from '@atoll/test-support';
 
 const scope = { accountId: '000000000000', region: 'us-east-1' };
 const other = { accountId: '111111111111', region: 'us-east-1' };
@@ -15,7 +16,7 @@ function def(family: string, revision: number, status: TaskDefinition['status'] 
 
 describe('EcsStore', () => {
   test('keeps task definitions per account and finds the latest ACTIVE revision', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'atoll-ecs-store-')), 'ecs.db');
+    const file = join(tempDir('atoll-ecs-store-'), 'ecs.db');
     const store = new EcsStore(file);
     store.putTaskDefinition(scope, def('api', 1));
     store.putTaskDefinition(scope, def('api', 2, 'INACTIVE'));
@@ -30,7 +31,7 @@ describe('EcsStore', () => {
   });
 
   test('survives a reopen and lists only live tasks as live', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'atoll-ecs-store-')), 'ecs.db');
+    const file = join(tempDir('atoll-ecs-store-'), 'ecs.db');
     let store = new EcsStore(file);
     const task = (id: string, lastStatus: Task['lastStatus']) =>
       ({ taskArn: `arn:aws:ecs:us-east-1:000000000000:task/default/${id}`, lastStatus, containers: [], version: 1 }) as unknown as Task;

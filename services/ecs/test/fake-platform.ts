@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG, EventBus, serviceError, type Logger, type PlatformContext, type RequestContext } from '@atoll/core';
+import { tempDir } from '@atoll/test-support';
 
 export interface ElbCall {
   operation: string;
@@ -14,7 +15,7 @@ export interface ElbCall {
 const noop = () => {};
 export const silentLogger: Logger = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, child: () => silentLogger };
 
-export function fakePlatform(dataDir = mkdtempSync(join(tmpdir(), 'atoll-ecs-'))): PlatformContext & { elbCalls: ElbCall[]; dataDir: string; deregistrationDelay: number } {
+export function fakePlatform(dataDir = tempDir('atoll-ecs-')): PlatformContext & { elbCalls: ElbCall[]; dataDir: string; deregistrationDelay: number } {
   const elbCalls: ElbCall[] = [];
   const platform = {
     dataDir,

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID, createHash } from 'node:crypto';
 import { EventBus, loadConfig, serviceError, type Logger, type PlatformContext, type RequestContext } from '@atoll/core';
+import { tempDir } from '@atoll/test-support';
 
 const silent: Logger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 
@@ -130,7 +131,7 @@ export class FakeStreams {
   }
 }
 
-export function fakePlatform(dataDir = mkdtempSync(join(tmpdir(), 'atoll-lambda-'))) {
+export function fakePlatform(dataDir = tempDir('atoll-lambda-')) {
   const sqs = new FakeSqs();
   const streams = new FakeStreams();
   const config = loadConfig([], {}, { dataDir, port: 0 });

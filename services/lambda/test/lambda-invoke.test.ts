@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { startPlatform, type TestPlatform } from '@atoll/test-support';
 import { zip, ROLE, decode } from './helpers.js';
+import { tempDir } from '@atoll/test-support';
 
 let platform: TestPlatform;
 let lambda: LambdaClient;
@@ -162,7 +163,7 @@ exports.handler = async (e) => { const f = path.join(e.dir, 'count'); const n = 
     const { mkdtempSync, readFileSync, existsSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
-    const dir = mkdtempSync(join(tmpdir(), 'atoll-flaky-'));
+    const dir = tempDir('atoll-flaky-');
     const out = await invoke('flaky', { dir }, { InvocationType: 'Event' });
     assert.equal(out.StatusCode, 202);
     const count = () => (existsSync(join(dir, 'count')) ? Number(readFileSync(join(dir, 'count'), 'utf8')) : 0);
