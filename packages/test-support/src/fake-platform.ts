@@ -5,14 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG, EventBus, type Logger, type PlatformContext, type RequestContext } from '@atoll/core';
 
-const silent: Logger = {
+export const silentLogger: Logger = {
   trace() {},
   debug() {},
   info() {},
   warn() {},
   error() {},
   child() {
-    return silent;
+    return silentLogger;
   },
 };
 
@@ -28,7 +28,7 @@ export function fakePlatform(dataDir = mkdtempSync(join(tmpdir(), 'atoll-unit-')
   const handlers = new Map<string, (input: unknown, ctx: { accountId: string; region: string }) => unknown>();
   return {
     config: { ...DEFAULT_CONFIG, dataDir },
-    logger: silent,
+    logger: silentLogger,
     bus: new EventBus(),
     endpoint: () => 'http://127.0.0.1:4566',
     handlers,

@@ -3,8 +3,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_CONFIG, EventBus, serviceError, type Logger, type PlatformContext, type RequestContext } from '@atoll/core';
-import { tempDir } from '@atoll/test-support';
+import { DEFAULT_CONFIG, EventBus, serviceError, type PlatformContext, type RequestContext } from '@atoll/core';
+import { requestContext as sharedRequestContext, silentLogger, tempDir } from '@atoll/test-support';
 
 export interface ElbCall {
   operation: string;
@@ -12,8 +12,6 @@ export interface ElbCall {
   at: number;
 }
 
-const noop = () => {};
-export const silentLogger: Logger = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, child: () => silentLogger };
 
 export function fakePlatform(dataDir = tempDir('atoll-ecs-')): PlatformContext & { elbCalls: ElbCall[]; dataDir: string; deregistrationDelay: number } {
   const elbCalls: ElbCall[] = [];
@@ -46,21 +44,7 @@ export function fakePlatform(dataDir = tempDir('atoll-ecs-')): PlatformContext &
 }
 
 export function requestContext(overrides: Partial<RequestContext> = {}): RequestContext {
-  return {
-    requestId: 'req',
-    traceId: 'trace',
-    service: 'ecs',
-    operation: 'Test',
-    accountId: '000000000000',
-    region: 'us-east-1',
-    identity: { type: 'Root', accountId: '000000000000', arn: 'arn:aws:iam::000000000000:root', principalId: '000000000000' },
-    sourceIp: '127.0.0.1',
-    userAgent: 'test',
-    endpoint: 'http://127.0.0.1:4566',
-    headers: {},
-    signal: new AbortController().signal,
-    ...overrides,
-  };
+  return sharedRequestContext({ service: 'ecs', ...overrides });
 }
 
 export async function waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {

@@ -5,10 +5,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID, createHash } from 'node:crypto';
-import { EventBus, loadConfig, serviceError, type Logger, type PlatformContext, type RequestContext } from '@atoll/core';
-import { tempDir } from '@atoll/test-support';
+import { EventBus, loadConfig, serviceError, type PlatformContext, type RequestContext } from '@atoll/core';
+import { requestContext as sharedRequestContext, silentLogger, tempDir } from '@atoll/test-support';
 
-const silent: Logger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 
 interface FakeMessage {
   id: string;
@@ -137,7 +136,7 @@ export function fakePlatform(dataDir = tempDir('atoll-lambda-')) {
   const config = loadConfig([], {}, { dataDir, port: 0 });
   const platform: PlatformContext = {
     config,
-    logger: silent,
+    logger: silentLogger,
     bus: new EventBus(),
     endpoint: () => 'http://127.0.0.1:4566',
     async call<O>(service: string, op: string, input: unknown): Promise<O> {
@@ -150,18 +149,5 @@ export function fakePlatform(dataDir = tempDir('atoll-lambda-')) {
 }
 
 export function requestContext(operation = 'Test'): RequestContext {
-  return {
-    requestId: randomUUID(),
-    traceId: '1-00000000-000000000000000000000000',
-    service: 'lambda',
-    operation,
-    accountId: '000000000000',
-    region: 'us-east-1',
-    identity: { type: 'Root', accountId: '000000000000', arn: 'arn:aws:iam::000000000000:root', principalId: '000000000000' },
-    sourceIp: '127.0.0.1',
-    userAgent: 'test',
-    endpoint: 'http://127.0.0.1:4566',
-    headers: {},
-    signal: new AbortController().signal,
-  };
+  return sharedRequestContext({ requestId: randomUUID(), service: 'lambda', operation });
 }

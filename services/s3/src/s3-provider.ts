@@ -27,8 +27,8 @@
 // - ListMultipartUploads and lifecycle sweeps read one bucket's uploads / versions into memory.
 import type { IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
+import { BlobStore } from '@atoll/storage';
 import type { OperationHandler, PlatformContext, ServiceFactory, ServiceProvider, HttpRoute } from '@atoll/core';
-import { ObjectBlobStore } from './object-blob-store.js';
 import { bucketOperations } from './bucket-operations.js';
 import { corsPreflightRoute, corsResponseHeaders, findCorsRule, type CorsRule } from './cors.js';
 import { sweepLifecycle, type SweepResult } from './lifecycle.js';
@@ -57,7 +57,7 @@ export class S3Provider implements ServiceProvider {
   constructor(platform: PlatformContext, options: S3ProviderOptions = {}) {
     const dir = join(platform.config.dataDir, 's3');
     const store = new S3Store(join(dir, 's3.db'));
-    const blobs = new ObjectBlobStore(join(dir, 'blobs'));
+    const blobs = new BlobStore(join(dir, 'blobs'));
     this.core = new S3Core(store, blobs, platform);
     this.#options = {
       lifecycleIntervalMs: options.lifecycleIntervalMs ?? Number(process.env.ATOLL_S3_LIFECYCLE_INTERVAL_MS ?? 60_000),

@@ -4,17 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { EventBus, loadConfig, type CallContext, type Logger, type PlatformContext, type RequestContext } from '@atoll/core';
+import { EventBus, loadConfig, type CallContext, type PlatformContext, type RequestContext } from '@atoll/core';
 import { S3Provider } from '../src/s3-provider.js';
+import { requestContext, silentLogger } from '@atoll/test-support';
 
-const silent: Logger = {
-  trace() {},
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-  child: () => silent,
-};
 
 export interface Harness {
   provider: S3Provider;
@@ -34,7 +27,7 @@ export function harness(options: { dataDir?: string; callHandler?: (service: str
   const calls: Harness['calls'] = [];
   const platform: PlatformContext = {
     config,
-    logger: silent,
+    logger: silentLogger,
     bus: new EventBus(),
     endpoint: () => 'http://127.0.0.1:4566',
     async call<O>(service: string, operation: string, input: unknown, ctx: CallContext): Promise<O> {
@@ -46,21 +39,7 @@ export function harness(options: { dataDir?: string; callHandler?: (service: str
   };
   const provider = new S3Provider(platform, { lifecycleIntervalMs: 0 });
   provider.start();
-  const ctx = (overrides: Partial<RequestContext> = {}): RequestContext => ({
-    requestId: 'req-1',
-    traceId: 'trace-1',
-    service: 's3',
-    operation: 'Test',
-    accountId: '000000000000',
-    region: 'us-east-1',
-    identity: { type: 'Root', accountId: '000000000000', arn: 'arn:aws:iam::000000000000:root', principalId: '000000000000' },
-    sourceIp: '127.0.0.1',
-    userAgent: 'test',
-    endpoint: 'http://127.0.0.1:4566',
-    headers: {},
-    signal: new AbortController().signal,
-    ...overrides,
-  });
+  const ctx = (overrides: Partial<RequestContext> = {}): RequestContext => requestContext({ service: 's3', ...overrides });
   return {
     provider,
     dataDir,
