@@ -1,6 +1,6 @@
 // DynamoDB benchmark: Atoll against dynalite, in the same run on the same machine, both as child
 // processes driven through @aws-sdk/client-dynamodb. Prints p50/p90/p99, ops/s, CPU, memory, machine.
-// Usage: node tools/build.mjs && node bench/dynamodb/dynamodb-bench.mjs [--quick] [--skip-1gb]
+// Usage: node tools/build.mjs && node bench/dynamodb/dynamodb-bench.mjs [--quick] [--skip-1gb] [--prof DIR]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { Agent } from 'node:http';
@@ -13,6 +13,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { request as httpRequest } from 'node:http';
 import { spawnPlatform } from '@atoll/test-support';
+import { profileArgs } from '../lib/report.mjs';
 
 const quick = process.argv.includes('--quick');
 const skip1gb = process.argv.includes('--skip-1gb');
@@ -61,7 +62,7 @@ async function startDynalite() {
 
 async function startAtoll(dataDir) {
   const t0 = performance.now();
-  const p = await spawnPlatform({ dataDir, services: ['dynamodb', 'dynamodbstreams'], env: { ATOLL_LOG_LEVEL: 'error' } });
+  const p = await spawnPlatform({ dataDir, services: ['dynamodb', 'dynamodbstreams'], env: { ATOLL_LOG_LEVEL: 'error' }, nodeArgs: profileArgs() });
   return { endpoint: p.endpoint, credentials: p.credentials, pid: p.process.pid, readyMs: performance.now() - t0, stop: () => p.kill('SIGTERM') };
 }
 

@@ -36,6 +36,15 @@ export function sampleProcess(pid) {
   return { rssMb: rssKb / 1024, cpuSeconds: ticks / 100 };
 }
 
+/**
+ * Node flags that make the platform under test write a CPU profile when it exits, when the bench was
+ * run with `--prof DIR` (read the profile with Chrome's DevTools or any cpuprofile viewer).
+ */
+export function profileArgs(argv = process.argv) {
+  const i = argv.indexOf('--prof');
+  return i >= 0 && argv[i + 1] ? ['--cpu-prof', `--cpu-prof-dir=${argv[i + 1]}`] : [];
+}
+
 /** Starts `apps/server/bin/atoll-server.js` on a free port with a fresh data dir. */
 export async function startServer({ args = [], env = {}, dataDir, nodeArgs = [] } = {}) {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'atoll-bench-'));

@@ -6,7 +6,7 @@
 // the median of the rounds. The peer in the same rounds is moto's server mode (bench/sqs/moto-peer.mjs);
 // LocalStack cannot run here (no Docker), so its published figures from the issue are printed for
 // reference. `--no-peer` skips moto.
-// Usage: node tools/build.mjs && node bench/sns/sns-bench.mjs [--quick]
+// Usage: node tools/build.mjs && node bench/sns/sns-bench.mjs [--quick] [--no-peer] [--prof DIR]
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import os from 'node:os';
@@ -15,6 +15,7 @@ import { CreateTopicCommand, PublishCommand, SNSClient, SubscribeCommand } from 
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { spawnPlatform } from '@atoll/test-support';
+import { profileArgs } from '../lib/report.mjs';
 import { fsyncLatency } from '../sqs/disk-probe.mjs';
 import { startMoto } from '../sqs/moto-peer.mjs';
 
@@ -88,7 +89,7 @@ async function run(sns, sqs, pid, fanout, round) {
 }
 
 const dataDir = mkdtempSync(join(os.tmpdir(), 'atoll-sns-bench-'));
-const platform = await spawnPlatform({ dataDir, services: ['sqs', 'sns'], env: { ATOLL_LOG_LEVEL: 'error' } });
+const platform = await spawnPlatform({ dataDir, services: ['sqs', 'sns'], env: { ATOLL_LOG_LEVEL: 'error' }, nodeArgs: profileArgs() });
 const sns = new SNSClient(config(platform.endpoint, platform.credentials));
 const sqs = new SQSClient(config(platform.endpoint, platform.credentials));
 const results = new Map(FANOUTS.map((f) => [f, []]));

@@ -8,7 +8,7 @@
 // the rounds. The peer, run in the same rounds on the same machine, is moto's server mode (see
 // moto-peer.mjs): ElasticMQ and LocalStack cannot run here (no Docker, no Scala artifacts), so the
 // issue's published figures for them are printed for reference. `--no-peer` skips moto.
-// Usage: node tools/build.mjs && node bench/sqs/sqs-bench.mjs [--quick]
+// Usage: node tools/build.mjs && node bench/sqs/sqs-bench.mjs [--quick] [--no-peer] [--prof DIR]
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import os from 'node:os';
@@ -25,6 +25,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { spawnPlatform } from '@atoll/test-support';
+import { profileArgs } from '../lib/report.mjs';
 import { fsyncLatency } from './disk-probe.mjs';
 import { startMoto } from './moto-peer.mjs';
 
@@ -192,7 +193,7 @@ async function direct(round) {
 }
 
 const dataDir = mkdtempSync(join(os.tmpdir(), 'atoll-sqs-bench-'));
-const platform = await spawnPlatform({ dataDir, services: ['sqs'], env: { ATOLL_LOG_LEVEL: 'error' } });
+const platform = await spawnPlatform({ dataDir, services: ['sqs'], env: { ATOLL_LOG_LEVEL: 'error' }, nodeArgs: profileArgs() });
 const pid = platform.process.pid;
 const sqs = client(platform.endpoint, platform.credentials);
 const peer = process.argv.includes('--no-peer') ? null : await startMoto();

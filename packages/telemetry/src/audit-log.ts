@@ -66,6 +66,28 @@ const MIGRATIONS = [
       event TEXT NOT NULL);
     CREATE INDEX audit_events_time ON audit_events (account_id, event_time);`,
   },
+  {
+    // The unique index on the random event id cost a random B-tree insert per call (more than half
+    // of the audit's write time) and no lookup used it. Rows are appended in time order, so the
+    // time index only ever grows at its end.
+    version: 2,
+    name: 'audit events without the event id index',
+    up: `CREATE TABLE audit_events_v2 (
+      seq INTEGER PRIMARY KEY,
+      event_time TEXT NOT NULL,
+      account_id TEXT NOT NULL,
+      region TEXT NOT NULL,
+      event_source TEXT NOT NULL,
+      event_name TEXT NOT NULL,
+      read_only INTEGER NOT NULL,
+      error_code TEXT,
+      event TEXT NOT NULL);
+    INSERT INTO audit_events_v2 (seq, event_time, account_id, region, event_source, event_name, read_only, error_code, event)
+      SELECT seq, event_time, account_id, region, event_source, event_name, read_only, error_code, event FROM audit_events;
+    DROP TABLE audit_events;
+    ALTER TABLE audit_events_v2 RENAME TO audit_events;
+    CREATE INDEX audit_events_time ON audit_events (event_time);`,
+  },
 ];
 
 /**
@@ -88,8 +110,8 @@ export class AuditLog {
     this.#opening ??= import('@atoll/storage').then(({ openDatabase }) => {
       this.#db = openDatabase(this.#file, MIGRATIONS, { synchronous: 'normal' });
       this.#insert = this.#db.prepare(
-        `INSERT INTO audit_events (event_id, event_time, account_id, region, event_source, event_name, read_only, error_code, event)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO audit_events (event_time, account_id, region, event_source, event_name, read_only, error_code, event)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       this.flush();
     });
@@ -121,7 +143,6 @@ export class AuditLog {
     db.transaction(() => {
       for (const e of batch) {
         insert.run(
-          e.eventID,
           e.eventTime,
           e.recipientAccountId,
           e.awsRegion,

@@ -86,11 +86,11 @@ export interface SpawnedPlatform {
 }
 
 /** Starts Atoll as a child process (`apps/server/bin/atoll-server.js`) on a free port. */
-export async function spawnPlatform(options: { dataDir: string; args?: string[]; env?: NodeJS.ProcessEnv; services?: string[] }): Promise<SpawnedPlatform> {
+export async function spawnPlatform(options: { dataDir: string; args?: string[]; env?: NodeJS.ProcessEnv; services?: string[]; nodeArgs?: string[] }): Promise<SpawnedPlatform> {
   const require = createRequire(import.meta.url);
   const serverDir = dirname(require.resolve(`${SERVER_PACKAGE}/package.json`));
   const bin = join(serverDir, 'bin', 'atoll-server.js');
-  const child = spawn(process.execPath, [bin, '--port', '0', '--data-dir', options.dataDir, ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), bin, '--port', '0', '--data-dir', options.dataDir, ...(options.args ?? [])], {
     env: { ...process.env, ATOLL_LOG_LEVEL: 'warn', ...(options.services ? { ATOLL_SERVICES: options.services.join(',') } : {}), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

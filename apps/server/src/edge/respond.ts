@@ -1,4 +1,5 @@
-// Writes a protocol response to the socket: buffers with Content-Length, streams with backpressure.
+// Writes a protocol response to the socket: strings and buffers with Content-Length, streams with
+// backpressure.
 import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -23,8 +24,8 @@ export async function writeResponse(res: ServerResponse, response: ProtocolRespo
     }
     return;
   }
-  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-  headers['content-length'] = String(bytes.length);
+  // A string body goes to end() as it is: Node then sends the head and the body in one write.
+  headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.length);
   res.writeHead(response.status, headers);
-  res.end(bytes);
+  res.end(body);
 }

@@ -1,0 +1,94 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDatabase } from '@atoll/storage';
+import { AuditLog, type AuditEvent } from './audit-log.js';
+
+function event(name: string, accountId = '111111111111', time = '2026-11-29T10:00:00Z'): AuditEvent {
+  return {
+    eventVersion: '1.08',
+    eventID: `${name}-id`,
+    eventTime: time,
+    eventSource: 'sqs.amazonaws.com',
+    eventName: name,
+    awsRegion: 'us-east-1',
+    sourceIPAddress: '127.0.0.1',
+    userAgent: 'test',
+    userIdentity: { type: 'Root', principalId: accountId, arn: `arn:aws:iam::${accountId}:root`, accountId },
+    requestParameters: { queueName: 'q' },
+    responseElements: null,
+    requestID: `${name}-request`,
+    readOnly: false,
+    eventType: 'AwsApiCall',
+    managementEvent: true,
+    recipientAccountId: accountId,
+  };
+}
+
+function withDir(fn: (dir: string) => Promise<void>): () => Promise<void> {
+  return async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atoll-audit-'));
+    try {
+      await fn(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+}
+
+test(
+  'events recorded before open are kept; queries are per account, newest first, filtered and paged',
+  withDir(async (dir) => {
+    const log = new AuditLog(dir);
+    log.record(event('CreateQueue'));
+    await log.open();
+    log.record(event('SendMessage', '111111111111', '2026-11-29T10:00:05Z'));
+    log.record(event('DeleteQueue', '222222222222'));
+    const all = await log.query({ accountId: '111111111111' });
+    assert.deepEqual(all.map((r) => r.event.eventName), ['SendMessage', 'CreateQueue']);
+    assert.deepEqual(all[0]!.event, event('SendMessage', '111111111111', '2026-11-29T10:00:05Z'));
+    const named = await log.query({ accountId: '111111111111', eventName: 'CreateQueue' });
+    assert.deepEqual(named.map((r) => r.event.requestID), ['CreateQueue-request']);
+    const page = await log.query({ accountId: '111111111111', before: all[0]!.seq });
+    assert.deepEqual(page.map((r) => r.event.eventName), ['CreateQueue']);
+    const late = await log.query({ accountId: '111111111111', startTime: new Date('2026-11-29T10:00:01Z') });
+    assert.deepEqual(late.map((r) => r.event.eventName), ['SendMessage']);
+    await log.close();
+
+    const reopened = new AuditLog(dir);
+    assert.equal((await reopened.query({ accountId: '222222222222' }))[0]?.event.eventName, 'DeleteQueue');
+    await reopened.close();
+  }),
+);
+
+test(
+  'a trail written by the first schema keeps its events after the upgrade',
+  withDir(async (dir) => {
+    mkdirSync(join(dir, 'audit'));
+    const db = openDatabase(join(dir, 'audit', 'audit.db'), [
+      {
+        version: 1,
+        name: 'audit events',
+        up: `CREATE TABLE audit_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE,
+          event_time TEXT NOT NULL, account_id TEXT NOT NULL, region TEXT NOT NULL, event_source TEXT NOT NULL,
+          event_name TEXT NOT NULL, read_only INTEGER NOT NULL, error_code TEXT, event TEXT NOT NULL);
+          CREATE INDEX audit_events_time ON audit_events (account_id, event_time);`,
+      },
+    ]);
+    const old = event('CreateTopic');
+    db.prepare(
+      `INSERT INTO audit_events (event_id, event_time, account_id, region, event_source, event_name, read_only, error_code, event)
+       VALUES (?, ?, ?, ?, ?, ?, 0, NULL, ?)`,
+    ).run(old.eventID, old.eventTime, old.recipientAccountId, old.awsRegion, old.eventSource, old.eventName, JSON.stringify(old));
+    db.close();
+
+    const log = new AuditLog(dir);
+    log.record(event('Publish'));
+    const rows = await log.query({ accountId: '111111111111' });
+    assert.deepEqual(rows.map((r) => r.event.eventName), ['Publish', 'CreateTopic']);
+    assert.ok(rows[0]!.seq > rows[1]!.seq);
+    await log.close();
+  }),
+);
