@@ -2,6 +2,7 @@
 // `json` and `rest-json` protocols. `json` names body members by member name; `rest-json` honours
 // `locationName` (jsonName).
 import type { ServiceModel, ShapeRef, TimestampFormat } from '@atoll/aws-models';
+import { EncodedJson } from '@atoll/core';
 import { decodeBase64, INTEGER_TYPES, isBlobLike, NUMERIC_TYPES, serializationError, shapeOf } from './shapes.js';
 import { formatTimestamp, parseTimestamp } from './timestamps.js';
 
@@ -89,6 +90,8 @@ export function toJson(
   defaultTimestamp: TimestampFormat = 'unixTimestamp',
 ): unknown {
   if (value === null || value === undefined) return undefined;
+  // Already in the wire shape; stringifyJson writes it as it is.
+  if (value instanceof EncodedJson) return value;
   const shape = shapeOf(model, ref);
   if (shape.document) return value;
   switch (shape.type) {

@@ -20,3 +20,4 @@ export type {
   ServiceProvider,
 } from './provider.js';
 export type { AccessKeyCredentials, IdentityDirectory } from './identity.js';
+export { EncodedJson, stringifyJson } from './encoded-json.js';

@@ -98,6 +98,7 @@ export class DynamoDbStore {
   readonly #file: string;
   #checkpointer: Checkpointer | undefined;
   readonly #get: SqliteStatement;
+  readonly #getRow: SqliteStatement;
   readonly #put: SqliteStatement;
   readonly #del: SqliteStatement;
   readonly #putIndex: SqliteStatement;
@@ -112,6 +113,7 @@ export class DynamoDbStore {
     this.commit = new GroupCommit(this.db);
     this.#file = file;
     this.#get = this.db.prepare('SELECT item FROM ddb_items WHERE table_id = ? AND pk = ? AND sk = ?').pluck();
+    this.#getRow = this.db.prepare('SELECT item, size FROM ddb_items WHERE table_id = ? AND pk = ? AND sk = ?');
     this.#put = this.db.prepare('INSERT OR REPLACE INTO ddb_items (table_id, pk, sk, seg, size, item) VALUES (?, ?, ?, ?, ?, ?)');
     this.#del = this.db.prepare('DELETE FROM ddb_items WHERE table_id = ? AND pk = ? AND sk = ?');
     this.#putIndex = this.db.prepare(
@@ -185,6 +187,11 @@ export class DynamoDbStore {
   // ---- items (the write methods run inside a transaction: GroupCommit.run or db.transaction) ----
   getItem(tableId: number, pk: Buffer, sk: Buffer): string | undefined {
     return this.#get.get(tableId, pk, sk) as string | undefined;
+  }
+
+  /** The stored item text (DynamoDB's JSON wire shape) with its DynamoDB size. */
+  getItemRow(tableId: number, pk: Buffer, sk: Buffer): { item: string; size: number } | undefined {
+    return this.#getRow.get(tableId, pk, sk) as { item: string; size: number } | undefined;
   }
 
   putItem(tableId: number, pk: Buffer, sk: Buffer, size: number, item: string): void {

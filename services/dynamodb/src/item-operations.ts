@@ -2,7 +2,7 @@
 // TransactGetItems and TransactWriteItems. Each write reads, checks its condition and writes inside
 // one group-commit transaction, so a condition and its write are atomic and acknowledged writes durable.
 import { createHash } from 'node:crypto';
-import type { RequestContext } from '@atoll/core';
+import { EncodedJson, type RequestContext } from '@atoll/core';
 import { itemSize, validateItem, ValidationError, type Item } from './attribute-value.js';
 import type { DynamoDbContext } from './dynamodb-context.js';
 import { Errors, toServiceError, validated } from './errors.js';
@@ -198,10 +198,18 @@ export function createItemOperations(ctx: DynamoDbContext) {
         const table = ctx.get(req.accountId, req.region, input.TableName);
         return { table, key: encodeKeyParam(table, keyItem), compiled };
       });
+      if (!compiled.projection) {
+        // The whole item: its stored text is already the JSON the response carries.
+        const row = ctx.store.getItemRow(table.id, key.pk, key.sk);
+        return {
+          ...(row ? { Item: new EncodedJson(row.item) } : {}),
+          ...optional('ConsumedCapacity', consumed(table, input.ReturnConsumedCapacity, readUnits(row?.size ?? 0, input.ConsistentRead === true), 'read')),
+        };
+      }
       const item = readItem(ctx.store, table, key);
       const units = readUnits(item ? itemSize(item) : 0, input.ConsistentRead === true);
       return {
-        ...(item ? { Item: compiled.projection ? project(item, compiled.projection) : item } : {}),
+        ...(item ? { Item: project(item, compiled.projection) } : {}),
         ...optional('ConsumedCapacity', consumed(table, input.ReturnConsumedCapacity, units, 'read')),
       };
     },
@@ -233,15 +241,21 @@ export function createItemOperations(ctx: DynamoDbContext) {
         }
         return out;
       });
-      const responses: Record<string, Item[]> = {};
+      const responses: Record<string, (Item | EncodedJson)[]> = {};
       const capacity: Record<string, unknown>[] = [];
       for (const r of requests) {
-        const items: Item[] = [];
+        const items: (Item | EncodedJson)[] = [];
         let units = 0;
         for (const key of r.keys) {
+          if (!r.projection) {
+            const row = ctx.store.getItemRow(r.table.id, key.pk, key.sk);
+            units += readUnits(row?.size ?? 0, r.consistent);
+            if (row) items.push(new EncodedJson(row.item));
+            continue;
+          }
           const item = readItem(ctx.store, r.table, key);
           units += readUnits(item ? itemSize(item) : 0, r.consistent);
-          if (item) items.push(r.projection ? project(item, r.projection) : item);
+          if (item) items.push(project(item, r.projection));
         }
         responses[r.table.name] = items;
         const c = consumed(r.table, input.ReturnConsumedCapacity, units, 'read');

@@ -1,7 +1,7 @@
 // Query and Scan: key conditions turned into a range over encoded keys, rows streamed from SQLite
 // in key order, Limit and the 1 MB page limit applied to items read (before the filter), and
 // LastEvaluatedKey / ExclusiveStartKey in DynamoDB's shape.
-import type { RequestContext } from '@atoll/core';
+import { EncodedJson, type RequestContext } from '@atoll/core';
 import { deserializeItem, typeOf, validateItem, ValidationError, type AttributeValue, type Item } from './attribute-value.js';
 import type { DynamoDbContext } from './dynamodb-context.js';
 import type { RangeBound } from './dynamodb-store.js';
@@ -231,26 +231,35 @@ function page(
   const limit: number | undefined = input.Limit;
   const count = input.Select === 'COUNT';
   const fetchFromTable = src.index?.kind === 'LSI' && src.index.projection.ProjectionType !== 'ALL' && (input.Select === 'ALL_ATTRIBUTES' || compiled.projection !== undefined);
-  const items: Item[] = [];
+  // Without a projection the stored text is the item as the response carries it: it is decoded only
+  // when a filter must look at it, and sent as it is.
+  const verbatim = !fetchFromTable && !compiled.projection;
+  const decodeEach = compiled.filter !== undefined || (!count && !verbatim);
+  const items: (Item | EncodedJson)[] = [];
   let scanned = 0;
   let matched = 0;
   let bytes = 0;
-  let last: Item | undefined;
+  let lastRow: { item: string } | undefined;
+  let lastItem: Item | undefined;
   let more = false;
   for (const row of rows) {
     if ((limit !== undefined && scanned >= limit) || bytes >= PAGE_BYTES) {
       more = true;
       break;
     }
-    let item = deserializeItem(row.item);
-    if (fetchFromTable) item = readItem(ctx.store, src.table, { pk: row.pk, sk: row.sk }) ?? item;
     scanned++;
     bytes += row.size;
-    last = item;
-    if (compiled.filter && !evaluateCondition(compiled.filter, item)) continue;
+    lastRow = row;
+    lastItem = undefined;
+    if (decodeEach) {
+      lastItem = deserializeItem(row.item);
+      if (fetchFromTable) lastItem = readItem(ctx.store, src.table, { pk: row.pk, sk: row.sk }) ?? lastItem;
+      if (compiled.filter && !evaluateCondition(compiled.filter, lastItem)) continue;
+    }
     matched++;
-    if (!count) items.push(compiled.projection ? project(item, compiled.projection) : item);
+    if (!count) items.push(verbatim ? new EncodedJson(row.item) : compiled.projection ? project(lastItem!, compiled.projection) : lastItem!);
   }
+  const last = lastRow && (lastItem ?? deserializeItem(lastRow.item));
   if (!more && limit !== undefined && scanned === limit && last) more = true;
   const consistent = input.ConsistentRead === true;
   return {

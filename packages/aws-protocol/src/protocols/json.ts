@@ -1,7 +1,7 @@
 // The AWS JSON protocol (awsJson1_0 / awsJson1_1): POST /, `X-Amz-Target: Prefix.Operation`,
 // a JSON body named by member names, errors as `{"__type": …, "message": …}`.
 import type { OperationModel, ServiceModel } from '@atoll/aws-models';
-import type { ServiceError } from '@atoll/core';
+import { stringifyJson, type ServiceError } from '@atoll/core';
 import { fromJson, toJson } from '../json-codec.js';
 import { serializationError } from '../shapes.js';
 import type { ProtocolRequest, ProtocolResponse, ResponseContext } from '../types.js';
@@ -47,7 +47,7 @@ export const jsonProtocol: ProtocolCodec = {
     return {
       status: 200,
       headers: { 'content-type': contentType(model, ctx), 'x-amzn-requestid': ctx.requestId },
-      body: JSON.stringify(body ?? {}),
+      body: stringifyJson(body ?? {}),
     };
   },
 

@@ -1,7 +1,7 @@
 // The rest-json protocol (Lambda, ECR's OCI side, API Gateway …): HTTP bindings plus a JSON body
 // named by `locationName`; errors carry `x-amzn-errortype`.
 import type { ServiceModel } from '@atoll/aws-models';
-import type { ServiceError } from '@atoll/core';
+import { stringifyJson, type ServiceError } from '@atoll/core';
 import { fromJson, toJson } from '../json-codec.js';
 import type { ProtocolResponse, ResponseContext } from '../types.js';
 import { errorShapeName, type ProtocolCodec } from './codec.js';
@@ -39,7 +39,7 @@ export const restJsonProtocol: ProtocolCodec = {
         'x-amzn-requestid': ctx.requestId,
         ...error.headers,
       },
-      body: ctx.method === 'HEAD' ? undefined : JSON.stringify(body),
+      body: ctx.method === 'HEAD' ? undefined : stringifyJson(body),
     };
   },
 };
