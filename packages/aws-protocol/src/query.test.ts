@@ -44,3 +44,12 @@ test('validation reports every violation in AWS words, and SQS reports MissingPa
   assert.equal(missing?.code, 'MissingParameter');
   assert.equal(missing?.message, 'The request must contain the parameter MessageBody.');
 });
+
+test('string lengths count characters: a table name of three emoji is three long', async () => {
+  const ddb = await loadModel('dynamodb');
+  const describe = ddb.operations.DescribeTable!.input;
+  assert.match(validateInput(ddb, describe, { TableName: '\u{1F600}' })!.message, /Member must have length greater than or equal to 3/);
+  const threeEmoji = validateInput(ddb, describe, { TableName: '\u{1F600}\u{1F600}\u{1F600}' });
+  assert.ok(!threeEmoji || !/length/.test(threeEmoji.message), threeEmoji?.message);
+  assert.match(validateInput(ddb, describe, { TableName: 'x'.repeat(256) })!.message, /length less than or equal to 255/);
+});

@@ -25,8 +25,11 @@ function render(value: unknown): string {
   return `'${Object.prototype.toString.call(value)}'`;
 }
 
+const SURROGATE_PAIR = /[\uD800-\uDBFF][\uDC00-\uDFFF]/g;
+
+/** Lengths count characters (code points), as the services do. */
 function lengthOf(value: unknown): number | undefined {
-  if (typeof value === 'string') return [...value].length;
+  if (typeof value === 'string') return value.length - (value.match(SURROGATE_PAIR)?.length ?? 0);
   if (value instanceof Uint8Array) return value.byteLength;
   if (Array.isArray(value)) return value.length;
   if (value && typeof value === 'object' && !(value instanceof Date) && typeof (value as { pipe?: unknown }).pipe !== 'function') {
@@ -52,7 +55,8 @@ function walk(model: ServiceModel, ref: ShapeRef, value: unknown, path: string, 
     }
     return;
   }
-  const length = shape.type === 'string' || shape.type === 'blob' || shape.type === 'list' || shape.type === 'map' ? lengthOf(value) : undefined;
+  const bounded = shape.min !== undefined || shape.max !== undefined;
+  const length = bounded && (shape.type === 'string' || shape.type === 'blob' || shape.type === 'list' || shape.type === 'map') ? lengthOf(value) : undefined;
   if (length !== undefined) {
     if (shape.min !== undefined && length < shape.min) {
       out.push({ path, member, value, constraint: `Member must have length greater than or equal to ${shape.min}`, missing: false });

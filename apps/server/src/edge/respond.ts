@@ -2,7 +2,6 @@
 // backpressure.
 import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { ProtocolResponse } from '@atoll/aws-protocol';
 
 export async function writeResponse(res: ServerResponse, response: ProtocolResponse, extraHeaders: Record<string, string>): Promise<void> {
@@ -17,11 +16,16 @@ export async function writeResponse(res: ServerResponse, response: ProtocolRespo
   }
   if (body instanceof Readable) {
     res.writeHead(response.status, headers);
-    try {
-      await pipeline(body, res);
-    } catch {
-      res.destroy();
-    }
+    // pipe() rather than stream.pipeline(): pipeline aborts an AbortController to clean up after
+    // every stream, and the DOMException that makes costs more than a small object's whole answer.
+    await new Promise<void>((resolve) => {
+      body.once('error', () => res.destroy());
+      res.once('close', () => {
+        if (!res.writableFinished) body.destroy();
+        resolve();
+      });
+      body.pipe(res);
+    });
     return;
   }
   // A string body goes to end() as it is: Node then sends the head and the body in one write.
