@@ -5,7 +5,7 @@
 // Measures 4 KiB PUT/GET ops/s with 32 concurrent clients, 256 MiB PUT/GET throughput while
 // sampling the server's RSS, and ListObjectsV2 (1,000-key pages) over a 100,000-key bucket.
 // Prints p50/p90/p99, CPU, memory and the machine; figures are medians over rounds.
-// Usage: node tools/build.mjs && node bench/s3/s3-bench.mjs [--quick] [--skip-list]
+// Usage: node tools/build.mjs && node bench/s3/s3-bench.mjs [--quick] [--skip-list] [--node-options '--cpu-prof --cpu-prof-dir=DIR']
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -73,7 +73,7 @@ async function startS3rver() {
 
 async function startAtoll() {
   const dataDir = mkdtempSync(join(tmpdir(), 'atoll-s3-bench-'));
-  const p = await spawnPlatform({ dataDir, services: ['s3'], env: { ATOLL_LOG_LEVEL: 'error', ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) } });
+  const p = await spawnPlatform({ dataDir, services: ['s3'], env: { ATOLL_LOG_LEVEL: 'error' }, nodeArgs: nodeOptions ? nodeOptions.split(/\s+/) : [] });
   return {
     name: 'atoll',
     endpoint: p.endpoint,
@@ -289,7 +289,7 @@ function report(name, r) {
 }
 
 console.log(`S3 benchmark — ${machine()}`);
-console.log(`rounds ${ROUNDS}, ${CONCURRENCY} concurrent clients, ${SMALL_SECONDS} s per small-object phase${quick ? ' (quick)' : ''}${nodeOptions ? `, Atoll NODE_OPTIONS=${nodeOptions}` : ''}`);
+console.log(`rounds ${ROUNDS}, ${CONCURRENCY} concurrent clients, ${SMALL_SECONDS} s per small-object phase${quick ? ' (quick)' : ''}${nodeOptions ? `, Atoll node options ${nodeOptions}` : ''}`);
 const figures = {};
 for (const start of [startAtoll, startS3rver]) {
   const server = await start();

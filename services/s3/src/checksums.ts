@@ -1,8 +1,7 @@
 // The checksum algorithms S3 accepts (CRC32, CRC32C, CRC64NVME, SHA1, SHA256) as incremental
-// hashers, and the transform that computes them while object bytes stream to the blob store.
-// CRC32 uses zlib's native implementation; CRC32C and CRC64NVME are table-driven (slice-by-8).
+// hashers, fed chunk by chunk while object bytes stream to the blob store. CRC32 uses zlib's
+// native implementation; CRC32C and CRC64NVME are table-driven (slice-by-8).
 import { createHash, type Hash } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 
 export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256';
@@ -181,43 +180,4 @@ export function checksumOf(algorithm: ChecksumAlgorithm | 'MD5', data: Buffer): 
   const h = createHasher(algorithm);
   h.update(data);
   return h.digest().toString('base64');
-}
-
-/**
- * A pass-through stream that hashes the bytes (MD5 for the ETag, and optionally one checksum
- * algorithm) and, at the end of the stream, runs `verify`: throwing there fails the pipeline, so
- * the blob store removes the temporary file and nothing is stored.
- */
-export class HashingTransform extends Transform {
-  readonly #md5 = createHash('md5');
-  readonly #checksum: Hasher | undefined;
-  size = 0;
-  md5 = '';
-  checksum: string | undefined;
-
-  constructor(
-    readonly algorithm: ChecksumAlgorithm | undefined,
-    readonly verify: (result: HashingTransform) => void,
-  ) {
-    super();
-    this.#checksum = algorithm ? createHasher(algorithm) : undefined;
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.size += chunk.length;
-    this.#md5.update(chunk);
-    this.#checksum?.update(chunk);
-    done(null, chunk);
-  }
-
-  override _flush(done: TransformCallback): void {
-    this.md5 = this.#md5.digest('hex');
-    this.checksum = this.#checksum?.digest().toString('base64');
-    try {
-      this.verify(this);
-      done();
-    } catch (error) {
-      done(error as Error);
-    }
-  }
 }

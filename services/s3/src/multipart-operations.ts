@@ -3,7 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import type { OperationHandler } from '@atoll/core';
-import { checksumMember, createHasher, HashingTransform, parseChecksumAlgorithm, type ChecksumAlgorithm } from './checksums.js';
+import { checksumMember, createHasher, parseChecksumAlgorithm, type ChecksumAlgorithm } from './checksums.js';
 import { checkConditions } from './http-conditions.js';
 import { commitObject, findObject, parseCopySource, shownVersion, storageClassOf } from './object-operations.js';
 import { S3Errors } from './s3-errors.js';
@@ -189,16 +189,17 @@ export function multipartOperations(core: S3Core): Record<string, OperationHandl
         for (const p of parts) composite.update(Buffer.from(p.checksum ?? '', 'base64'));
         checksum = `${composite.digest().toString('base64')}-${parts.length}`;
       }
-      const hashing = new HashingTransform(fullObject ? algorithm : undefined, () => {});
-      const blob = await core.blobs.put(concatParts(core, parts.map((p) => p.blob)), { transforms: [hashing] });
-      if (fullObject) {
-        checksum = hashing.checksum;
-        const expectedFull = input[checksumMember(algorithm)] as string | undefined;
-        if (expectedFull !== undefined && expectedFull !== checksum) {
-          core.dropBlobs([blob.key]);
-          throw S3Errors.badDigest(algorithm);
-        }
-      }
+      // A full-object checksum is computed over the joined parts and checked before the blob is kept.
+      const fullHasher = fullObject ? createHasher(algorithm) : undefined;
+      const blob = await core.blobs.put(concatParts(core, parts.map((p) => p.blob)), {
+        inspect: fullHasher && ((chunk) => fullHasher.update(chunk)),
+        verify: () => {
+          if (!fullHasher) return;
+          checksum = fullHasher.digest().toString('base64');
+          const expectedFull = input[checksumMember(algorithm!)] as string | undefined;
+          if (expectedFull !== undefined && expectedFull !== checksum) throw S3Errors.badDigest(algorithm);
+        },
+      });
       const versionId = newVersionId();
       let partBlobs: string[] = [];
       const result = await commitObject(core, blob.key, () =>

@@ -14,6 +14,7 @@ import {
   ownerOf,
   parseTaggingHeader,
   validateTags,
+  versionIdFor,
   type S3Core,
 } from './s3-core.js';
 import { ConditionFailedError, type BucketRecord, type ObjectRecord, type WriteResult } from './s3-store.js';
@@ -190,11 +191,15 @@ export function objectOperations(core: S3Core): Record<string, OperationHandler>
       if (condition.ifNoneMatch !== undefined && condition.ifNoneMatch.trim() !== '*') {
         throw S3Errors.invalidRequest('If-None-Match only supports the value *');
       }
-      // Fail early (before reading the body) when a write condition already does not hold.
-      const current = store.getLatest(bucket.name, key);
-      const live = current && !current.deleteMarker ? current : undefined;
-      if (condition.ifNoneMatch !== undefined && live) throw S3Errors.preconditionFailed('If-None-Match');
-      if (condition.ifMatch !== undefined && !live) throw S3Errors.noSuchKey(input.Key);
+      const conditional = condition.ifNoneMatch !== undefined || condition.ifMatch !== undefined;
+      if (conditional) {
+        // Fail early (before reading the body) when a write condition already does not hold; the
+        // commit checks it again.
+        const current = store.getLatest(bucket.name, key);
+        const live = current && !current.deleteMarker ? current : undefined;
+        if (condition.ifNoneMatch !== undefined && live) throw S3Errors.preconditionFailed('If-None-Match');
+        if (condition.ifMatch !== undefined && !live) throw S3Errors.noSuchKey(input.Key);
+      }
 
       const body = await core.storeBody(input, ctx);
       const result = await commitObject(core, body.blob, () =>
@@ -215,8 +220,8 @@ export function objectOperations(core: S3Core): Record<string, OperationHandler>
             checksumType: body.checksumAlgorithm ? 'FULL_OBJECT' : null,
           },
           bucket.versioning,
-          newVersionId(),
-          condition.ifNoneMatch !== undefined || condition.ifMatch !== undefined ? condition : undefined,
+          versionIdFor(bucket),
+          conditional ? condition : undefined,
         ),
       );
       const record = result.record;
@@ -351,7 +356,7 @@ export function objectOperations(core: S3Core): Record<string, OperationHandler>
             checksumType: body.checksumAlgorithm ? 'FULL_OBJECT' : null,
           },
           bucket.versioning,
-          newVersionId(),
+          versionIdFor(bucket),
           input.IfNoneMatch !== undefined ? { ifNoneMatch: input.IfNoneMatch } : undefined,
         ),
       );

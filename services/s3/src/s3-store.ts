@@ -123,7 +123,6 @@ export class S3Store {
       insertData: p('INSERT INTO object_data (seq, data) VALUES (?, ?)'),
       deleteData: p('DELETE FROM object_data WHERE seq = ?'),
       inlineData: p('SELECT data FROM object_data WHERE seq = ?'),
-      bySeq: p(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE seq = ?`),
       setTags: p('UPDATE objects SET tags = ? WHERE seq = ?'),
       listLatestExclusive: p(
         `SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND is_latest = 1 AND delete_marker = 0 AND key > ? ORDER BY key LIMIT ?`,
@@ -367,8 +366,28 @@ export class S3Store {
       inline: object.data ? 1 : 0,
     });
     if (object.data) this.#s.insertData!.run(info.lastInsertRowid, object.data);
-    const row = this.#s.bySeq!.get(info.lastInsertRowid) as ObjectRow;
-    return { record: toObject(row), obsoleteBlobs };
+    // Built from what was inserted rather than read back; it shares `object`'s meta, tags and parts.
+    const record: ObjectRecord = {
+      seq: Number(info.lastInsertRowid),
+      bucket,
+      key,
+      versionId: id,
+      isLatest: true,
+      deleteMarker: object.deleteMarker ?? false,
+      blob: object.blob,
+      size: object.size,
+      etag: object.etag,
+      lastModified: object.lastModified,
+      storageClass: object.storageClass,
+      meta: object.meta,
+      tags: object.tags,
+      checksumAlgorithm: object.checksumAlgorithm ?? null,
+      checksum: object.checksum ?? null,
+      checksumType: object.checksumType ?? null,
+      parts: object.parts ?? null,
+      inline: Boolean(object.data),
+    };
+    return { record, obsoleteBlobs };
   }
 
   /**

@@ -121,4 +121,23 @@ describe('multipart uploads', () => {
     assert.equal(done.ChecksumCRC64NVME, checksumOf('CRC64NVME', Buffer.concat([d1, d2])));
     assert.equal(done.ChecksumType, 'FULL_OBJECT');
   });
+
+  test('refuses a full-object checksum that the joined parts do not match and stores nothing', async () => {
+    const { UploadId } = await h.op('CreateMultipartUpload', { Bucket: 'mpu', Key: 'nvme-bad', ChecksumAlgorithm: 'CRC64NVME' });
+    const d1 = partData(7, 5 * MiB);
+    const p1 = await h.op('UploadPart', { Bucket: 'mpu', Key: 'nvme-bad', UploadId, PartNumber: 1, Body: h.body(d1), ChecksumCRC64NVME: checksumOf('CRC64NVME', d1) });
+    await h.provider.core.idle();
+    const blobsBefore = [...h.provider.core.blobs.keys()].length;
+    const done = h.op('CompleteMultipartUpload', {
+      Bucket: 'mpu',
+      Key: 'nvme-bad',
+      UploadId,
+      ChecksumCRC64NVME: checksumOf('CRC64NVME', Buffer.from('something else')),
+      MultipartUpload: { Parts: [{ PartNumber: 1, ETag: p1.ETag }] },
+    });
+    assert.equal(await errorOf(done), 'BadDigest/400');
+    await h.provider.core.idle();
+    assert.equal([...h.provider.core.blobs.keys()].length, blobsBefore);
+    assert.equal(await errorOf(h.op('HeadObject', { Bucket: 'mpu', Key: 'nvme-bad' })), 'NoSuchKey/404');
+  });
 });

@@ -196,6 +196,23 @@ describe('objects', () => {
     assert.equal(await errorOf(h.op('HeadObject', { Bucket: 'objs', Key: 'trailer-bad' })), 'NoSuchKey/404');
   });
 
+  test('a multi-megabyte body that fails its Content-MD5 or checksum leaves no blob, no temporary file and no row', async () => {
+    const data = Buffer.alloc(3 * 1024 * 1024 + 5, 0x5a);
+    const chunked = () => Readable.from(Array.from({ length: Math.ceil(data.length / 65536) }, (_, i) => data.subarray(i * 65536, (i + 1) * 65536)));
+    const before = (await blobFiles(h.dataDir)).length;
+    const wrongMd5 = createHash('md5').update('other').digest('base64');
+    const wrongSum = checksumOf('CRC32C', Buffer.from('other'));
+    for (const extra of [{ ContentMD5: wrongMd5 }, { ChecksumCRC32C: wrongSum }]) {
+      assert.equal(await errorOf(h.op('PutObject', { Bucket: 'objs', Key: 'big-bad', Body: chunked(), ContentLength: data.length, ...extra })), 'BadDigest/400');
+    }
+    assert.equal(await errorOf(h.op('HeadObject', { Bucket: 'objs', Key: 'big-bad' })), 'NoSuchKey/404');
+    assert.equal((await blobFiles(h.dataDir)).length, before);
+    assert.deepEqual(readdirSync(join(h.dataDir, 's3', 'blobs', 'tmp')), []);
+    const put = await h.op('PutObject', { Bucket: 'objs', Key: 'big-good', Body: chunked(), ContentLength: data.length, ChecksumCRC32C: checksumOf('CRC32C', data) });
+    assert.equal(put.ETag, `"${createHash('md5').update(data).digest('hex')}"`);
+    assert.deepEqual(await h.read((await h.op('GetObject', { Bucket: 'objs', Key: 'big-good' })).Body), data);
+  });
+
   test('refuses a body shorter than its declared length and leaves no file', async () => {
     const before = (await blobFiles(h.dataDir)).length;
     assert.equal(await errorOf(h.op('PutObject', { Bucket: 'objs', Key: 'short', Body: h.body('abc'), ContentLength: 10 })), 'IncompleteBody/400');
