@@ -35,6 +35,18 @@ describe('canonical forms', () => {
     assert.equal(canonicalHeaderValue(['x', ' y ']), 'x,y');
   });
 
+  test('leaves canonical text as it is and canonicalizes everything else', () => {
+    const signature = 'AKIDEXAMPLE%2F20240101%2Fus-east-1%2Fs3%2Faws4_request';
+    assert.equal(normalizeEncoded(signature, false), signature);
+    assert.equal(normalizeEncoded('a%2fb', false), 'a%2Fb');
+    assert.equal(normalizeEncoded('%41%7e', false), 'A~');
+    assert.equal(normalizeEncoded('a b/c', false), 'a%20b%2Fc');
+    assert.equal(normalizeEncoded('a/b', true), 'a/b');
+    assert.equal(normalizeEncoded('caf\u00e9', false), 'caf%C3%A9');
+    assert.throws(() => normalizeEncoded('%C3%A9%', false), MalformedEscapeError);
+    assert.throws(() => normalizeEncoded('%C3%A9%4', false), MalformedEscapeError);
+  });
+
   test('rejects broken percent escapes', () => {
     assert.throws(() => normalizeEncoded('a%2', false), MalformedEscapeError);
     assert.throws(() => normalizeEncoded('a%zz', false), /Illegal hex character in escape % pattern: %zz/);

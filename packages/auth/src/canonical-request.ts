@@ -67,12 +67,35 @@ export class MalformedEscapeError extends Error {
   }
 }
 
+function hexDigit(c: number): number {
+  return c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
+}
+
+/**
+ * True when the text is already in canonical encoding (what SDKs send): unreserved characters and
+ * upper-case escapes of bytes that are not unreserved. Checked without allocating, since presigned
+ * URLs carry several long parameters on every request.
+ */
+function isCanonical(text: string, keepSlash: boolean): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (isUnreserved(c) || (keepSlash && c === 0x2f)) continue;
+    if (c !== 0x25 || i + 2 >= text.length) return false;
+    const high = hexDigit(text.charCodeAt(i + 1));
+    const low = hexDigit(text.charCodeAt(i + 2));
+    if (high < 0 || low < 0 || isUnreserved(high * 16 + low)) return false;
+    i += 2;
+  }
+  return true;
+}
+
 /**
  * Brings already-encoded URI text to the canonical encoding without changing its meaning:
  * escapes of unreserved characters are decoded, other escapes upper-cased, and raw characters
  * outside the unreserved set encoded. `%2F` stays encoded; a raw `/` stays raw when `keepSlash`.
  */
 export function normalizeEncoded(text: string, keepSlash: boolean): string {
+  if (isCanonical(text, keepSlash)) return text;
   const bytes = Buffer.from(text, 'utf8');
   let out = '';
   for (let i = 0; i < bytes.length; i++) {

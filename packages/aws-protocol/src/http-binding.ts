@@ -7,12 +7,6 @@ import { formatTimestamp, isoTimestamp, parseTimestamp } from './timestamps.js';
 import { readScalar, XmlValueError } from './xml.js';
 import { serviceError } from '@atoll/core';
 
-function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const value = headers[name.toLowerCase()];
-  if (value === undefined) return undefined;
-  return Array.isArray(value) ? value.join(', ') : value;
-}
-
 function scalarFrom(model: ServiceModel, ref: ShapeRef, text: string, where: string): unknown {
   try {
     return readScalar(model, ref, text);
@@ -35,6 +29,38 @@ function splitHeaderList(text: string): string[] {
 }
 
 /** Reads the members of `input` bound to the URI, query string and headers. */
+interface Binding {
+  name: string;
+  member: ShapeRef;
+  shape: Shape;
+  /** The query parameter, the lower-cased header (or header prefix), or the URI label. */
+  key: string;
+}
+
+interface BindingPlan {
+  bindings: Binding[];
+  boundQueryNames: Set<string>;
+}
+
+/** The HTTP-bound members of each input shape, worked out once: requests only look values up. */
+const plans = new WeakMap<Shape, BindingPlan>();
+
+function planFor(model: ServiceModel, input: Shape): BindingPlan {
+  let plan = plans.get(input);
+  if (plan) return plan;
+  const bindings: Binding[] = [];
+  const boundQueryNames = new Set<string>();
+  for (const [name, member] of Object.entries(input.members ?? {})) {
+    if (member.location === 'querystring' && member.locationName) boundQueryNames.add(member.locationName);
+    const key = member.locationName ?? (member.location === 'headers' ? '' : name);
+    if (member.location === 'uri' || member.location === 'querystring') bindings.push({ name, member, shape: shapeOf(model, member), key });
+    else if (member.location === 'header' || member.location === 'headers') bindings.push({ name, member, shape: shapeOf(model, member), key: key.toLowerCase() });
+  }
+  plan = { bindings, boundQueryNames };
+  plans.set(input, plan);
+  return plan;
+}
+
 export function readHttpBindings(
   model: ServiceModel,
   input: Shape,
@@ -43,30 +69,25 @@ export function readHttpBindings(
   uriParams: Record<string, string>,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const boundQueryNames = new Set<string>();
-  for (const [name, member] of Object.entries(input.members ?? {})) {
-    if (member.location === 'querystring' && member.locationName) boundQueryNames.add(member.locationName);
-  }
-  for (const [name, member] of Object.entries(input.members ?? {})) {
-    const shape = shapeOf(model, member);
+  const { bindings, boundQueryNames } = planFor(model, input);
+  for (const { name, member, shape, key } of bindings) {
     switch (member.location) {
       case 'uri': {
-        const value = uriParams[member.locationName ?? name];
+        const value = uriParams[key];
         if (value !== undefined) out[name] = shape.type === 'string' ? value : scalarFrom(model, member, value, name);
         break;
       }
       case 'querystring': {
         if (shape.type === 'map') {
           const map: Record<string, unknown> = {};
-          for (const key of new Set(query.keys())) {
-            if (boundQueryNames.has(key)) continue;
-            const values = query.getAll(key);
-            map[key] = shapeOf(model, shape.value!).type === 'list' ? values : values[0];
+          for (const queryKey of new Set(query.keys())) {
+            if (boundQueryNames.has(queryKey)) continue;
+            const values = query.getAll(queryKey);
+            map[queryKey] = shapeOf(model, shape.value!).type === 'list' ? values : values[0];
           }
           if (Object.keys(map).length > 0) out[name] = map;
           break;
         }
-        const key = member.locationName ?? name;
         if (!query.has(key)) break;
         if (shape.type === 'list') {
           out[name] = query.getAll(key).map((v) => scalarFrom(model, shape.member!, v, key));
@@ -76,8 +97,9 @@ export function readHttpBindings(
         break;
       }
       case 'header': {
-        const text = headerValue(headers, member.locationName ?? name);
-        if (text === undefined) break;
+        const value = headers[key];
+        if (value === undefined) break;
+        const text = Array.isArray(value) ? value.join(', ') : value;
         if (shape.type === 'list') out[name] = splitHeaderList(text).map((v) => scalarFrom(model, shape.member!, v, name));
         else if (member.jsonvalue || (shape as { jsonvalue?: boolean }).jsonvalue) {
           try {
@@ -89,17 +111,14 @@ export function readHttpBindings(
         break;
       }
       case 'headers': {
-        const prefix = (member.locationName ?? '').toLowerCase();
         const map: Record<string, string> = {};
         for (const [header, value] of Object.entries(headers)) {
-          if (value === undefined || !header.startsWith(prefix)) continue;
-          map[header.slice(prefix.length)] = Array.isArray(value) ? value.join(', ') : value;
+          if (value === undefined || !header.startsWith(key)) continue;
+          map[header.slice(key.length)] = Array.isArray(value) ? value.join(', ') : value;
         }
         if (Object.keys(map).length > 0) out[name] = map;
         break;
       }
-      default:
-        break;
     }
   }
   return out;

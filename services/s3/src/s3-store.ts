@@ -87,6 +87,10 @@ export class ConditionFailedError extends Error {
   }
 }
 
+const LATEST_CACHE_ENTRIES = 4096;
+const INLINE_CACHE_BYTES = 4 * 1024 * 1024;
+const latestId = (bucket: string, key: Buffer): string => `${bucket}/${key.toString('latin1')}`;
+
 export class S3Store {
   readonly db: SqliteDatabase;
   readonly #commit: GroupCommit;
@@ -95,6 +99,13 @@ export class S3Store {
   // dropped before and after each write that changes them, so a read never sees a stale value.
   readonly #buckets = new Map<string, BucketRecord | null>();
   readonly #configs = new Map<string, { value: unknown }>();
+  // The current version of recently read keys (null: none) and the bytes of inline versions, for GET
+  // and HEAD. Entries are filled only by reads outside a write transaction, and every write of an
+  // object row drops its key's entry inside the transaction, before it commits; an inline version's
+  // bytes never change. A read therefore sees what the database holds, one SQLite lookup cheaper.
+  readonly #latest = new Map<string, ObjectRecord | null>();
+  readonly #inline = new Map<number, Buffer>();
+  #inlineBytes = 0;
 
   constructor(file: string) {
     this.db = openDatabase(file, MIGRATIONS);
@@ -230,6 +241,7 @@ export class S3Store {
   /** Deletes an empty bucket with its configurations and pending uploads; false when not empty. */
   deleteBucket(name: string): Promise<{ deleted: boolean; obsoleteBlobs: string[] }> {
     this.#configs.clear();
+    this.#latest.clear();
     return this.#invalidating(name, undefined, () => {
       if (this.#s.anyObject!.get(name)) return { deleted: false, obsoleteBlobs: [] };
       const obsoleteBlobs: string[] = [];
@@ -291,8 +303,28 @@ export class S3Store {
   // --- objects ---
 
   getLatest(bucket: string, key: Buffer): ObjectRecord | undefined {
+    const id = latestId(bucket, key);
+    const cached = this.#latest.get(id);
+    if (cached !== undefined) return cached ?? undefined;
     const r = this.#s.latest!.get(bucket, key) as ObjectRow | undefined;
-    return r && toObject(r);
+    const record = r && toObject(r);
+    if (!this.db.inTransaction) {
+      if (this.#latest.size >= LATEST_CACHE_ENTRIES) this.#latest.delete(this.#latest.keys().next().value!);
+      this.#latest.set(id, record ?? null);
+    }
+    return record;
+  }
+
+  /** Drops cached reads of a key; called inside every write transaction that changes its rows. */
+  #forget(bucket: string, key: Buffer, ...removedSeqs: number[]): void {
+    this.#latest.delete(latestId(bucket, key));
+    for (const seq of removedSeqs) {
+      const bytes = this.#inline.get(seq);
+      if (bytes) {
+        this.#inline.delete(seq);
+        this.#inlineBytes -= bytes.length;
+      }
+    }
   }
 
   getVersion(bucket: string, key: Buffer, versionId: string): ObjectRecord | undefined {
@@ -323,6 +355,7 @@ export class S3Store {
     versionId: string,
     condition?: WriteCondition,
   ): WriteResult {
+    this.#forget(bucket, key);
     const current = this.#s.latest!.get(bucket, key) as ObjectRow | undefined;
     if (condition) {
       const live = current && current.delete_marker === 0 ? current : undefined;
@@ -342,6 +375,7 @@ export class S3Store {
       const previousNull = this.#s.version!.get(bucket, key, 'null') as ObjectRow | undefined;
       if (previousNull) {
         if (previousNull.blob) obsoleteBlobs.push(previousNull.blob);
+        this.#forget(bucket, key, previousNull.seq);
         this.#s.deleteSeq!.run(previousNull.seq);
         if (previousNull.inline) this.#s.deleteData!.run(previousNull.seq);
       }
@@ -397,6 +431,7 @@ export class S3Store {
   deleteVersionSync(bucket: string, key: Buffer, versionId: string): { removed?: ObjectRecord; obsoleteBlobs: string[] } {
     const row = this.#s.version!.get(bucket, key, versionId) as ObjectRow | undefined;
     if (!row) return { obsoleteBlobs: [] };
+    this.#forget(bucket, key, row.seq);
     this.#s.deleteSeq!.run(row.seq);
     if (row.inline) this.#s.deleteData!.run(row.seq);
     if (row.is_latest === 1) {
@@ -408,12 +443,26 @@ export class S3Store {
 
   /** The bytes of an inline (small) object version. */
   inlineData(seq: number): Buffer {
+    const cached = this.#inline.get(seq);
+    if (cached) return cached;
     const r = this.#s.inlineData!.get(seq) as { data: Buffer | null } | undefined;
-    return r?.data ?? Buffer.alloc(0);
+    const data = r?.data ?? Buffer.alloc(0);
+    if (r?.data && !this.db.inTransaction && data.length <= INLINE_CACHE_BYTES / 64) {
+      for (const [oldest, bytes] of this.#inline) {
+        if (this.#inlineBytes + data.length <= INLINE_CACHE_BYTES) break;
+        this.#inline.delete(oldest);
+        this.#inlineBytes -= bytes.length;
+      }
+      this.#inline.set(seq, data);
+      this.#inlineBytes += data.length;
+    }
+    return data;
   }
 
   setTags(seq: number, tags: Record<string, string>): Promise<void> {
     return this.write(() => {
+      // Tags are part of the cached records; the version's key is not at hand, and tagging is rare.
+      this.#latest.clear();
       this.#s.setTags!.run(Object.keys(tags).length > 0 ? JSON.stringify(tags) : null, seq);
     });
   }

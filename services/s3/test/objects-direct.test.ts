@@ -306,6 +306,46 @@ describe('objects', () => {
   });
 });
 
+describe('reads after writes', () => {
+  const text = async (key: string, bucket = 'coherent') => (await h.read((await h.op('GetObject', { Bucket: bucket, Key: key })).Body)).toString();
+
+  test('every kind of write is seen by the next GET and HEAD of the key', async () => {
+    await h.op('CreateBucket', { Bucket: 'coherent' });
+    await h.op('PutObject', { Bucket: 'coherent', Key: 'k', Body: h.body('one') });
+    assert.equal(await text('k'), 'one');
+    await h.op('PutObject', { Bucket: 'coherent', Key: 'k', Body: h.body('two!') });
+    assert.equal(await text('k'), 'two!');
+    assert.equal((await h.op('HeadObject', { Bucket: 'coherent', Key: 'k' })).ContentLength, 4);
+    await h.op('PutObjectTagging', { Bucket: 'coherent', Key: 'k', Tagging: { TagSet: [{ Key: 'a', Value: '1' }] } });
+    assert.equal((await h.op('GetObject', { Bucket: 'coherent', Key: 'k' })).TagCount, 1);
+    await h.op('DeleteObject', { Bucket: 'coherent', Key: 'k' });
+    assert.equal(await errorOf(h.op('GetObject', { Bucket: 'coherent', Key: 'k' })), 'NoSuchKey/404');
+    await h.op('PutObject', { Bucket: 'coherent', Key: 'src', Body: h.body('copied') });
+    await h.op('CopyObject', { Bucket: 'coherent', Key: 'k', CopySource: 'coherent/src' });
+    assert.equal(await text('k'), 'copied');
+    await h.op('DeleteObjects', { Bucket: 'coherent', Delete: { Objects: [{ Key: 'k' }] } });
+    assert.equal(await errorOf(h.op('HeadObject', { Bucket: 'coherent', Key: 'k' })), 'NoSuchKey/404');
+    const { UploadId } = await h.op('CreateMultipartUpload', { Bucket: 'coherent', Key: 'k' });
+    const { ETag } = await h.op('UploadPart', { Bucket: 'coherent', Key: 'k', UploadId, PartNumber: 1, Body: h.body('multi') });
+    await h.op('CompleteMultipartUpload', { Bucket: 'coherent', Key: 'k', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag }] } });
+    assert.equal(await text('k'), 'multi');
+  });
+
+  test('in a versioned bucket, delete markers and deleted versions are seen at once', async () => {
+    await h.op('CreateBucket', { Bucket: 'coherent-v' });
+    await h.op('PutBucketVersioning', { Bucket: 'coherent-v', VersioningConfiguration: { Status: 'Enabled' } });
+    await h.op('PutObject', { Bucket: 'coherent-v', Key: 'k', Body: h.body('v1') });
+    const v2 = await h.op('PutObject', { Bucket: 'coherent-v', Key: 'k', Body: h.body('v2') });
+    assert.equal(await text('k', 'coherent-v'), 'v2');
+    const marker = await h.op('DeleteObject', { Bucket: 'coherent-v', Key: 'k' });
+    assert.equal(await errorOf(h.op('GetObject', { Bucket: 'coherent-v', Key: 'k' })), 'NoSuchKey/404');
+    await h.op('DeleteObject', { Bucket: 'coherent-v', Key: 'k', VersionId: marker.VersionId });
+    assert.equal(await text('k', 'coherent-v'), 'v2');
+    await h.op('DeleteObject', { Bucket: 'coherent-v', Key: 'k', VersionId: v2.VersionId });
+    assert.equal(await text('k', 'coherent-v'), 'v1');
+  });
+});
+
 describe('storage of object bytes', () => {
   test('keeps small objects in the database and streams large ones to blob files', async () => {
     await h.op('CreateBucket', { Bucket: 'storage-kinds' });
