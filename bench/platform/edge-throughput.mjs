@@ -1,8 +1,9 @@
 // Issue 2 figures: how many signed requests per second the edge serves through the whole chain
 // (route, SigV4, parse, validate, dispatch, serialize, audit, metrics, log). One request is signed
 // once and replayed by wrk, so the client costs little; the SDK-driven figure is in sts-latency.mjs.
-//   node bench/platform/edge-throughput.mjs [sts|ddb-get|ddb-put|s3-get] [seconds=10] [--prof DIR]
-// (s3-get replays a presigned GET of a 4 KiB object, as the small-object phase of bench/s3 does.)
+//   node bench/platform/edge-throughput.mjs [sts|ddb-get|ddb-put|s3-get|s3-put] [seconds=10] [--prof DIR]
+// (s3-get and s3-put replay a presigned GET or PUT of a 4 KiB object, as the small-object phases of
+// bench/s3 do.)
 import { execFileSync } from 'node:child_process';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +25,7 @@ const CASES = {
   sts: { service: 'sts', target: undefined, contentType: 'application/x-www-form-urlencoded', body: 'Action=GetCallerIdentity&Version=2011-06-15' },
   'ddb-get': { service: 'dynamodb', target: 'DynamoDB_20120810.GetItem', contentType: 'application/x-amz-json-1.0', body: JSON.stringify({ TableName: 'bench', Key: { id: { S: 'k1' } } }) },
   's3-get': { service: 's3' },
+  's3-put': { service: 's3', body: 'b'.repeat(4096) },
   'ddb-put': { service: 'dynamodb', target: 'DynamoDB_20120810.PutItem', contentType: 'application/x-amz-json-1.0', body: JSON.stringify({ TableName: 'bench', Item: { id: { S: 'k2' }, v: { S: 'y'.repeat(100) } } }) },
 };
 const c = CASES[which];
@@ -47,10 +49,16 @@ try {
     const s3 = new S3Client({ endpoint: server.endpoint, region: 'us-east-1', credentials: server.credentials, forcePathStyle: true });
     await s3.send(new CreateBucketCommand({ Bucket: 'bench' }));
     await s3.send(new PutS3ObjectCommand({ Bucket: 'bench', Key: 'small', Body: Buffer.alloc(4096, 0x62) }));
-    target = await getSignedUrl(s3, new GetObjectCommand({ Bucket: 'bench', Key: 'small' }), { expiresIn: 3600 });
+    const command = c.body ? new PutS3ObjectCommand({ Bucket: 'bench', Key: 'small' }) : new GetObjectCommand({ Bucket: 'bench', Key: 'small' });
+    target = await getSignedUrl(s3, command, { expiresIn: 3600 });
     s3.destroy();
-    const check = await fetch(target);
-    if (check.status !== 200) throw new Error(`presigned GET refused: ${check.status} ${await check.text()}`);
+    const check = await fetch(target, c.body ? { method: 'PUT', body: c.body } : {});
+    if (check.status !== 200) throw new Error(`presigned request refused: ${check.status} ${await check.text()}`);
+    if (c.body) {
+      const script = join(mkdtempSync(join(tmpdir(), 'atoll-wrk-')), 'put.lua');
+      writeFileSync(script, `wrk.method = "PUT"\nwrk.body = ${JSON.stringify(c.body)}\n`);
+      wrkArgs.push('-s', script);
+    }
   } else {
     const headers = { host: url.host, 'content-type': c.contentType, ...(c.target ? { 'x-amz-target': c.target } : {}) };
     const signer = new SignatureV4({ credentials: server.credentials, region: 'us-east-1', service: c.service, sha256: Sha256 });

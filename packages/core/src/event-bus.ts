@@ -28,6 +28,11 @@ export class EventBus {
     this.#onError = handler;
   }
 
+  /** Whether anything listens for `type` (so that a publisher can skip building the event). */
+  hasHandlers(type: string): boolean {
+    return (this.#handlers.get(type)?.size ?? 0) > 0;
+  }
+
   /** Delivers the event to every handler; a failing handler never affects the publisher. */
   emit(event: PlatformEvent): void {
     const set = this.#handlers.get(event.type);

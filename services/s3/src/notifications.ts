@@ -122,9 +122,14 @@ export class Notifier {
   }
 
   /** Sends the event to every matching destination, without waiting and without throwing. */
+  /** The platform event type an S3 event is emitted as (`s3.ObjectCreated`, `s3.ObjectRemoved`). */
+  static busType(eventName: string): string {
+    return `s3.${eventName.split(':')[0]}`;
+  }
+
   publish(config: NotificationConfiguration | undefined, event: ObjectEvent): void {
     this.#platform.bus.emit({
-      type: `s3.${event.eventName.split(':')[0]}`,
+      type: Notifier.busType(event.eventName),
       accountId: event.bucketOwner,
       region: event.region,
       detail: { ...event },

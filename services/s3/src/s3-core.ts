@@ -258,6 +258,7 @@ export class S3Core {
   /** Publishes an object event to the bucket's configured destinations (asynchronously). */
   notify(bucket: BucketRecord, ctx: RequestContext, event: Omit<ObjectEvent, 'bucket' | 'bucketOwner' | 'region' | 'requestId' | 'sourceIp' | 'principalId'>): void {
     const config = this.store.getConfig<NotificationConfiguration>(bucket.name, 'notification');
+    if (!config && !this.platform.bus.hasHandlers(Notifier.busType(event.eventName))) return;
     this.notifier.publish(config, {
       ...event,
       bucket: bucket.name,

@@ -371,8 +371,11 @@ export class S3Store {
     }
     const obsoleteBlobs: string[] = [];
     const id = versioning === 'Enabled' ? versionId : 'null';
+    // Without versioning the current version is usually the null one being replaced: it is neither
+    // looked up again nor un-marked as latest before it is deleted.
+    const replacesCurrent = id === 'null' && current?.version_id === 'null';
     if (id === 'null') {
-      const previousNull = this.#s.version!.get(bucket, key, 'null') as ObjectRow | undefined;
+      const previousNull = replacesCurrent ? current : (this.#s.version!.get(bucket, key, 'null') as ObjectRow | undefined);
       if (previousNull) {
         if (previousNull.blob) obsoleteBlobs.push(previousNull.blob);
         this.#forget(bucket, key, previousNull.seq);
@@ -380,7 +383,7 @@ export class S3Store {
         if (previousNull.inline) this.#s.deleteData!.run(previousNull.seq);
       }
     }
-    this.#s.clearLatest!.run(bucket, key);
+    if (current && !replacesCurrent) this.#s.clearLatest!.run(bucket, key);
     const info = this.#s.insertObject!.run({
       bucket,
       key,
