@@ -144,6 +144,22 @@ function headerText(model: ServiceModel, ref: ShapeRef, value: unknown): string 
 }
 
 /** Writes the output members bound to headers; returns the status code member's value, if any. */
+/** The header-bound and status members of each output shape, by member name, worked out once. */
+const outputPlans = new WeakMap<Shape, Map<string, { member: ShapeRef; header: string }>>();
+
+function outputPlanFor(output: Shape): Map<string, { member: ShapeRef; header: string }> {
+  let plan = outputPlans.get(output);
+  if (plan) return plan;
+  plan = new Map();
+  for (const [name, member] of Object.entries(output.members ?? {})) {
+    if (member.location === 'statusCode' || member.location === 'header' || member.location === 'headers') {
+      plan.set(name, { member, header: (member.locationName ?? (member.location === 'header' ? name : '')).toLowerCase() });
+    }
+  }
+  outputPlans.set(output, plan);
+  return plan;
+}
+
 export function writeHttpBindings(
   model: ServiceModel,
   output: Shape,
@@ -151,22 +167,22 @@ export function writeHttpBindings(
   headers: Record<string, string | string[]>,
 ): number | undefined {
   let status: number | undefined;
-  for (const [name, member] of Object.entries(output.members ?? {})) {
+  const plan = outputPlanFor(output);
+  // An output sets a few of its many members: walk what it set.
+  for (const name of Object.keys(value)) {
+    const bound = plan.get(name);
     const memberValue = value[name];
-    if (memberValue === undefined || memberValue === null) continue;
+    if (!bound || memberValue === undefined || memberValue === null) continue;
+    const { member, header } = bound;
     switch (member.location) {
       case 'statusCode':
         status = Number(memberValue);
         break;
       case 'header':
-        headers[(member.locationName ?? name).toLowerCase()] = headerText(model, member, memberValue);
+        headers[header] = headerText(model, member, memberValue);
         break;
       case 'headers':
-        for (const [key, v] of Object.entries(memberValue as Record<string, unknown>)) {
-          headers[`${(member.locationName ?? '').toLowerCase()}${key.toLowerCase()}`] = String(v);
-        }
-        break;
-      default:
+        for (const [key, v] of Object.entries(memberValue as Record<string, unknown>)) headers[`${header}${key.toLowerCase()}`] = String(v);
         break;
     }
   }
