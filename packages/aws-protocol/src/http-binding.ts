@@ -28,7 +28,6 @@ function splitHeaderList(text: string): string[] {
   return out;
 }
 
-/** Reads the members of `input` bound to the URI, query string and headers. */
 interface Binding {
   name: string;
   member: ShapeRef;
@@ -61,6 +60,7 @@ function planFor(model: ServiceModel, input: Shape): BindingPlan {
   return plan;
 }
 
+/** Reads the members of `input` bound to the URI, query string and headers. */
 export function readHttpBindings(
   model: ServiceModel,
   input: Shape,
