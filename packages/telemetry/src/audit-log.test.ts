@@ -92,3 +92,30 @@ test(
     await log.close();
   }),
 );
+
+test(
+  'paging walks every event once, newest first, across batches and time bounds',
+  withDir(async (dir) => {
+    const log = new AuditLog(dir);
+    await log.open();
+    const names: string[] = [];
+    for (let i = 0; i < 600; i++) {
+      names.push(`Op${i}`);
+      log.record(event(`Op${i}`, '111111111111', `2026-11-29T10:${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}Z`));
+      if (i % 100 === 99) log.flush();
+    }
+    log.record(event('Other', '222222222222'));
+    const seen: string[] = [];
+    let before: number | undefined;
+    for (;;) {
+      const page = await log.query({ accountId: '111111111111', limit: 70, before });
+      if (page.length === 0) break;
+      seen.push(...page.map((r) => r.event.eventName));
+      before = page[page.length - 1]!.seq;
+    }
+    assert.deepEqual(seen, [...names].reverse());
+    const window = await log.query({ accountId: '111111111111', startTime: new Date('2026-11-29T10:02:00Z'), endTime: new Date('2026-11-29T10:02:59.900Z'), limit: 1000 });
+    assert.deepEqual(window.map((r) => r.event.eventName), names.slice(120, 180).reverse());
+    await log.close();
+  }),
+);
