@@ -77,14 +77,10 @@ export class S3Provider implements ServiceProvider {
     const { blobs, store } = this.core;
     const temporary = blobs.sweepTemporaryFiles();
     const referenced = store.referencedBlobs();
-    let orphans = 0;
-    for (const key of [...blobs.keys()]) {
-      if (!referenced.has(key)) {
-        void blobs.delete(key);
-        orphans++;
-      }
-    }
-    return { temporary, orphans };
+    // Deleted through the core, so that idle() waits for them too.
+    const orphans = [...blobs.keys()].filter((key) => !referenced.has(key));
+    this.core.dropBlobs(orphans);
+    return { temporary, orphans: orphans.length };
   }
 
   start(): void {
