@@ -35,7 +35,9 @@ test('an acknowledged Event invocation survives kill -9 of the platform and runs
     first = await spawnPlatform({ dataDir, services: ['lambda', 'iam', 'sts'] });
     lambda = clientFor(first);
     await lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: 'writer' }));
-    for (let i = 0; i < 200 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 50));
+    // The file exists a moment before its bytes are written: wait for the content.
+    const ran = () => existsSync(file) && readFileSync(file, 'utf8') === 'ran';
+    for (let i = 0; i < 200 && !ran(); i++) await new Promise((r) => setTimeout(r, 50));
     assert.equal(readFileSync(file, 'utf8'), 'ran');
   } finally {
     lambda.destroy();

@@ -41,7 +41,9 @@ test('a publish invokes a subscribed function with an aws:sns record', async () 
   const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'to-lambda' }));
   const sub = await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'lambda', Endpoint: fn.FunctionArn }));
   const { MessageId } = await sns.send(new PublishCommand({ TopicArn, Message: 'to the function', Subject: 'hi' }));
-  for (let i = 0; i < 500 && !existsSync(out); i++) await new Promise((r) => setTimeout(r, 20));
+  // The function creates the file before it writes the line: wait for a whole line.
+  const written = () => existsSync(out) && readFileSync(out, 'utf8').endsWith('\n');
+  for (let i = 0; i < 500 && !written(); i++) await new Promise((r) => setTimeout(r, 20));
   const event = JSON.parse(readFileSync(out, 'utf8').trim().split('\n')[0]!) as { Records: { EventSource: string; EventSubscriptionArn: string; Sns: Record<string, unknown> }[] };
   assert.equal(event.Records[0]!.EventSource, 'aws:sns');
   assert.equal(event.Records[0]!.EventSubscriptionArn, sub.SubscriptionArn);
