@@ -97,7 +97,6 @@ export class DynamoDbStore {
   readonly commit: GroupCommit;
   readonly #file: string;
   #checkpointer: Checkpointer | undefined;
-  readonly #get: SqliteStatement;
   readonly #getRow: SqliteStatement;
   readonly #put: SqliteStatement;
   readonly #del: SqliteStatement;
@@ -112,7 +111,6 @@ export class DynamoDbStore {
     this.db.pragma('recursive_triggers = ON');
     this.commit = new GroupCommit(this.db);
     this.#file = file;
-    this.#get = this.db.prepare('SELECT item FROM ddb_items WHERE table_id = ? AND pk = ? AND sk = ?').pluck();
     this.#getRow = this.db.prepare('SELECT item, size FROM ddb_items WHERE table_id = ? AND pk = ? AND sk = ?');
     this.#put = this.db.prepare('INSERT OR REPLACE INTO ddb_items (table_id, pk, sk, seg, size, item) VALUES (?, ?, ?, ?, ?, ?)');
     this.#del = this.db.prepare('DELETE FROM ddb_items WHERE table_id = ? AND pk = ? AND sk = ?');
@@ -186,7 +184,7 @@ export class DynamoDbStore {
 
   // ---- items (the write methods run inside a transaction: GroupCommit.run or db.transaction) ----
   getItem(tableId: number, pk: Buffer, sk: Buffer): string | undefined {
-    return this.#get.get(tableId, pk, sk) as string | undefined;
+    return this.getItemRow(tableId, pk, sk)?.item;
   }
 
   /** The stored item text (DynamoDB's JSON wire shape) with its DynamoDB size. */

@@ -117,6 +117,25 @@ function execute(ctx: DynamoDbContext, w: PreparedWrite, onFail: (old: Item | un
   return { old, next };
 }
 
+/**
+ * One item as a read returns it, with its read units. Without a projection that is the stored text,
+ * which is already the JSON the response carries.
+ */
+function readForOutput(
+  ctx: DynamoDbContext,
+  table: TableInfo,
+  key: EncodedKey,
+  projection: PathElement[][] | undefined,
+  consistent: boolean,
+): { item: Item | EncodedJson | undefined; units: number } {
+  if (!projection) {
+    const row = ctx.store.getItemRow(table.id, key.pk, key.sk);
+    return { item: row && new EncodedJson(row.item), units: readUnits(row?.size ?? 0, consistent) };
+  }
+  const item = readItem(ctx.store, table, key);
+  return { item: item && project(item, projection), units: readUnits(item ? itemSize(item) : 0, consistent) };
+}
+
 export function createItemOperations(ctx: DynamoDbContext) {
   const run = <T>(work: () => T): Promise<T> =>
     ctx.store.commit.run(work).catch((error: unknown) => {
@@ -198,18 +217,9 @@ export function createItemOperations(ctx: DynamoDbContext) {
         const table = ctx.get(req.accountId, req.region, input.TableName);
         return { table, key: encodeKeyParam(table, keyItem), compiled };
       });
-      if (!compiled.projection) {
-        // The whole item: its stored text is already the JSON the response carries.
-        const row = ctx.store.getItemRow(table.id, key.pk, key.sk);
-        return {
-          ...(row ? { Item: new EncodedJson(row.item) } : {}),
-          ...optional('ConsumedCapacity', consumed(table, input.ReturnConsumedCapacity, readUnits(row?.size ?? 0, input.ConsistentRead === true), 'read')),
-        };
-      }
-      const item = readItem(ctx.store, table, key);
-      const units = readUnits(item ? itemSize(item) : 0, input.ConsistentRead === true);
+      const { item, units } = readForOutput(ctx, table, key, compiled.projection, input.ConsistentRead === true);
       return {
-        ...(item ? { Item: project(item, compiled.projection) } : {}),
+        ...(item ? { Item: item } : {}),
         ...optional('ConsumedCapacity', consumed(table, input.ReturnConsumedCapacity, units, 'read')),
       };
     },
@@ -247,15 +257,9 @@ export function createItemOperations(ctx: DynamoDbContext) {
         const items: (Item | EncodedJson)[] = [];
         let units = 0;
         for (const key of r.keys) {
-          if (!r.projection) {
-            const row = ctx.store.getItemRow(r.table.id, key.pk, key.sk);
-            units += readUnits(row?.size ?? 0, r.consistent);
-            if (row) items.push(new EncodedJson(row.item));
-            continue;
-          }
-          const item = readItem(ctx.store, r.table, key);
-          units += readUnits(item ? itemSize(item) : 0, r.consistent);
-          if (item) items.push(project(item, r.projection));
+          const read = readForOutput(ctx, r.table, key, r.projection, r.consistent);
+          units += read.units;
+          if (read.item) items.push(read.item);
         }
         responses[r.table.name] = items;
         const c = consumed(r.table, input.ReturnConsumedCapacity, units, 'read');
