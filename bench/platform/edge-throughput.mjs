@@ -1,7 +1,7 @@
 // Issue 2 figures: how many signed requests per second the edge serves through the whole chain
 // (route, SigV4, parse, validate, dispatch, serialize, audit, metrics, log). One request is signed
 // once and replayed by wrk, so the client costs little; the SDK-driven figure is in sts-latency.mjs.
-//   node bench/platform/edge-throughput.mjs [sts|ddb-get|ddb-put|s3-get|s3-put] [seconds=10] [--prof DIR]
+//   node bench/platform/edge-throughput.mjs [sts|ddb-get|ddb-put|s3-get|s3-put] [seconds=10] [--prof DIR] [--node-options "<flags>"]
 // (s3-get and s3-put replay a presigned GET or PUT of a 4 KiB object, as the small-object phases of
 // bench/s3 do.)
 import { execFileSync } from 'node:child_process';
@@ -18,6 +18,8 @@ import { machine, printTable, sampleProcess, startServer } from '../lib/report.m
 const args = process.argv.slice(2);
 const profIndex = args.indexOf('--prof');
 const profDir = profIndex >= 0 ? args.splice(profIndex, 2)[1] : undefined;
+const optionsIndex = args.indexOf('--node-options');
+const nodeOptions = optionsIndex >= 0 ? args.splice(optionsIndex, 2)[1].split(/\s+/) : [];
 const which = args[0] ?? 'sts';
 const seconds = Number(args[1] ?? 10);
 
@@ -33,7 +35,7 @@ if (!c) throw new Error(`unknown case ${which}; one of ${Object.keys(CASES).join
 
 const server = await startServer({
   args: ['--services', { sts: 'sts,iam', s3: 's3,sts,iam' }[c.service] ?? 'dynamodb,dynamodbstreams,sts,iam'],
-  nodeArgs: profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+  nodeArgs: [...nodeOptions, ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])],
 });
 try {
   if (c.service === 'dynamodb') {

@@ -29,7 +29,8 @@ const SIGNING_KEY_CACHE_SIZE = 256;
 
 /** kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request"); cached. */
 export function deriveSigningKey(secretAccessKey: string, date: string, region: string, service: string): Buffer {
-  const cacheKey = `${date}\n${region}\n${service}\n${sha256Hex(secretAccessKey)}`;
+  // Keyed by the secret itself: the process holds it anyway, and hashing it cost a digest per request.
+  const cacheKey = `${date}\n${region}\n${service}\n${secretAccessKey}`;
   const cached = signingKeys.get(cacheKey);
   if (cached) return cached;
   let key = hmac(`AWS4${secretAccessKey}`, date);

@@ -85,6 +85,7 @@ const STREAMING_ECDSA = 'STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD';
 const STREAMING_ECDSA_TRAILER = 'STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER';
 const SPECIAL_PAYLOADS = new Set([UNSIGNED_PAYLOAD, STREAMING_SIGNED, STREAMING_SIGNED_TRAILER, STREAMING_UNSIGNED_TRAILER]);
 const HEX_SHA256 = /^[0-9a-fA-F]{64}$/;
+const CONTENT_SHA256 = 'x-amz-content-sha256';
 const ISO_BASIC = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 const MAX_PRESIGN_SECONDS = 604800;
 const DEFAULT_SKEW_MS = 15 * 60 * 1000;
@@ -131,10 +132,10 @@ export function peekCredentialScope(request: Pick<SigV4Request, 'headers' | 'que
  * (it requires the header, or signs presigned URLs with `UNSIGNED-PAYLOAD`). A request without
  * Content-Length and Transfer-Encoding has an empty body, whose hash the verifier knows.
  */
-export function needsBodyHash(request: Pick<SigV4Request, 'headers' | 'query'>): boolean {
+export function needsBodyHash(request: Pick<SigV4Request, 'headers' | 'query'>, scope: CredentialScope | undefined = peekCredentialScope(request)): boolean {
   const kind = authenticationKind(request);
   if (kind === 'none') return false;
-  if (peekCredentialScope(request)?.service === 's3') return false;
+  if (scope?.service === 's3') return false;
   if (request.headers['x-amz-content-sha256'] !== undefined) return false;
   if (kind === 'presigned' && /(^|&)X-Amz-Content-Sha256=/i.test(request.query)) return false;
   return !hasNoBody(request.headers);
@@ -171,9 +172,10 @@ interface Context {
  * material; rejects with an `AuthError` (a ServiceError in the dialect's shape) otherwise.
  */
 export async function verifySigV4(request: SigV4Request, options: VerifyOptions): Promise<AuthResult> {
-  const scopeGuess = peekCredentialScope(request);
-  const dialect: AuthDialect = options.dialect ?? ((options.service ?? scopeGuess?.service) === 's3' ? 's3' : 'query');
-  const s3 = dialect === 's3' || (options.service ?? scopeGuess?.service) === 's3';
+  // The scope is read unverified only when the caller names neither the dialect nor the service.
+  const signingName = options.service ?? (options.dialect === 's3' ? 's3' : peekCredentialScope(request)?.service);
+  const dialect: AuthDialect = options.dialect ?? (signingName === 's3' ? 's3' : 'query');
+  const s3 = dialect === 's3' || signingName === 's3';
   let params: QueryParameter[];
   try {
     params = parseQuery(request.query);
@@ -415,7 +417,7 @@ function checkScope(ctx: Context, parsed: ParsedAuth, scope: CredentialScope, te
 function payloadHashFor(ctx: Context, parsed: ParsedAuth): string {
   const { request, s3, params } = ctx;
   const header = headerText(request.headers, 'x-amz-content-sha256');
-  const queryParam = parsed.presigned ? params.find((p) => p.name.toLowerCase() === 'x-amz-content-sha256') : undefined;
+  const queryParam = parsed.presigned ? params.find((p) => p.name.length === CONTENT_SHA256.length && p.name.toLowerCase() === CONTENT_SHA256) : undefined;
   const fromQuery = queryParam === undefined ? undefined : decodeComponent(queryParam.value);
   const stated = fromQuery ?? header;
   if (s3) {

@@ -104,6 +104,8 @@ export interface Logger {
   warn(obj: unknown, msg?: string): void;
   error(obj: unknown, msg?: string): void;
   child(bindings: Record<string, unknown>): Logger;
+  /** Whether a level is logged (pino has it), so that a caller can skip building a disabled line. */
+  isLevelEnabled?(level: string): boolean;
 }
 
 /** What a service factory receives from the composition root. */

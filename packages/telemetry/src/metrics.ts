@@ -13,11 +13,18 @@ interface Instruments {
   latency: Histogram<'service' | 'operation'>;
 }
 
+/** One operation's (or one status's) bound instruments: prom-client hashes the labels once, here. */
+interface Bound {
+  requests: { inc(): void };
+  latency: { observe(value: number): void };
+}
+
 export class RequestMetrics {
   readonly #processMetrics: boolean;
   #instruments: Instruments | undefined;
   #loading: Promise<Instruments> | undefined;
   #pending: Observation[] = [];
+  readonly #bound = new Map<string, Bound>();
 
   constructor(options: { processMetrics?: boolean } = {}) {
     this.#processMetrics = options.processMetrics ?? true;
@@ -64,8 +71,14 @@ export class RequestMetrics {
       if (this.#pending.length < 100_000) this.#pending.push([service, operation, status, seconds, errorCode]);
       return;
     }
-    m.requests.inc({ service, operation, status: String(status) });
-    m.latency.observe({ service, operation }, seconds);
+    const key = `${service}\n${operation}\n${status}`;
+    let bound = this.#bound.get(key);
+    if (!bound) {
+      bound = { requests: m.requests.labels(service, operation, String(status)), latency: m.latency.labels(service, operation) };
+      this.#bound.set(key, bound);
+    }
+    bound.requests.inc();
+    bound.latency.observe(seconds);
     if (errorCode) m.errors.inc({ service, operation, code: errorCode });
   }
 

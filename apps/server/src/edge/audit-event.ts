@@ -21,11 +21,26 @@ export function summarize(value: unknown, depth = 0): unknown {
   if (depth >= MAX_DEPTH) return '…';
   if (Array.isArray(value)) return value.slice(0, 50).map((v) => summarize(v, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    const s = summarize(v, depth + 1);
-    if (s !== undefined) out[k.charAt(0).toLowerCase() + k.slice(1)] = s;
+  for (const k in value) {
+    if (!Object.hasOwn(value, k)) continue;
+    const s = summarize((value as Record<string, unknown>)[k], depth + 1);
+    if (s !== undefined) out[camelKey(k)] = s;
   }
   return out;
+}
+
+/** Member names are few (the models'), so each one's CloudTrail spelling is worked out once. */
+const camelKeys = new Map<string, string>();
+const MAX_CAMEL_KEYS = 10_000;
+
+function camelKey(key: string): string {
+  let camel = camelKeys.get(key);
+  if (camel === undefined) {
+    camel = key.charAt(0).toLowerCase() + key.slice(1);
+    // Map keys (user metadata, attribute names) are not bounded; past the cap they are not kept.
+    if (camelKeys.size < MAX_CAMEL_KEYS) camelKeys.set(key, camel);
+  }
+  return camel;
 }
 
 export interface AuditInput {

@@ -107,6 +107,17 @@ interface Exchange {
 
 class BodyTooLarge extends Error {}
 
+const EMPTY_BODY = Buffer.alloc(0);
+
+/**
+ * A request with neither Content-Length (or 0) nor Transfer-Encoding has no body (RFC 9112 §6.3):
+ * there is nothing to wait for, and Node discards the empty message once the response is sent.
+ */
+function hasNoBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] === undefined && (length === undefined || length === '0');
+}
+
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
@@ -212,8 +223,9 @@ export class RequestPipeline {
     }
     ex.service = service;
     ex.codec = codecFor(service, ex, form);
-    [ex.provider, ex.model] = await Promise.all([service.activate(), directory.model(service.name)]);
-    const model = ex.model;
+    // Activated services and loaded models are used as they are, without a turn of the event loop.
+    ex.provider = service.provider ?? (await service.activate());
+    const model = (ex.model = directory.loadedModel(service.name) ?? (await directory.model(service.name)));
     switch (ex.codec.name) {
       case 'json': {
         const target = String(req.headers['x-amz-target'] ?? '');
@@ -238,7 +250,7 @@ export class RequestPipeline {
           const bucket = virtualHostBucket(req.headers.host);
           if (bucket) path = `/${encodeURIComponent(bucket)}${path === '/' ? '' : path}`;
         }
-        const router = await directory.router(service.name);
+        const router = directory.loadedRouter(service.name) ?? (await directory.router(service.name));
         const match = router.match(req.method ?? 'GET', path, ex.query, req.headers);
         if (!match) {
           if (router.pathExists(path)) throw serviceError('MethodNotAllowed', 405, 'The specified method is not allowed against this resource.');
@@ -249,7 +261,7 @@ export class RequestPipeline {
       }
     }
     if (ex.body === undefined && !this.streamsInput(ex)) {
-      ex.body = await this.readLimitedBody(ex, service.name);
+      ex.body = hasNoBody(req) ? EMPTY_BODY : await this.readLimitedBody(ex, service.name);
     }
   }
 
@@ -295,7 +307,7 @@ export class RequestPipeline {
       }
       throw AuthErrors.missingToken(dialect);
     }
-    const bodyHash = ex.body !== undefined && needsBodyHash({ headers: req.headers, query: ex.rawQuery }) ? sha256Hex(ex.body) : undefined;
+    const bodyHash = ex.body !== undefined && needsBodyHash({ headers: req.headers, query: ex.rawQuery }, scope) ? sha256Hex(ex.body) : undefined;
     const result = await verifySigV4(
       { method: req.method ?? 'GET', path: ex.rawPath, query: ex.rawQuery, headers: req.headers, bodyHash },
       {
@@ -512,6 +524,7 @@ export class RequestPipeline {
         logger.error({ err: error }, 'audit event not recorded');
       }
     }
+    if (logger.isLevelEnabled?.('info') === false) return;
     logger.info(
       { requestId: ex.requestId, service, operation, status, ms: Math.round(seconds * 100000) / 100, ...(ex.error ? { code: ex.error.code } : {}) },
       'request',

@@ -17,7 +17,9 @@ export interface ServedService {
 
 export class ServiceDirectory {
   readonly #services = new Map<string, ServedService>();
+  #all: readonly ServedService[] | undefined;
   readonly #models = new Map<string, Promise<ServiceModel>>();
+  readonly #loadedModels = new Map<string, ServiceModel>();
   readonly #routers = new Map<string, RestRouter>();
   readonly #onActivated: (provider: ServiceProvider) => void;
 
@@ -46,14 +48,16 @@ export class ServiceDirectory {
       },
     };
     this.#services.set(name, service);
+    this.#all = undefined;
   }
 
   get(name: string): ServedService | undefined {
     return this.#services.get(name);
   }
 
-  all(): ServedService[] {
-    return [...this.#services.values()];
+  /** Every registered service, in registration order (one array, made again after a registration). */
+  all(): readonly ServedService[] {
+    return (this.#all ??= [...this.#services.values()]);
   }
 
   /** Providers activated so far, in activation order. */
@@ -80,8 +84,21 @@ export class ServiceDirectory {
 
   model(name: string): Promise<ServiceModel> {
     let model = this.#models.get(name);
-    if (!model) this.#models.set(name, (model = loadModel(name)));
+    if (!model) {
+      this.#models.set(name, (model = loadModel(name)));
+      model.then((loaded) => this.#loadedModels.set(name, loaded), () => {});
+    }
     return model;
+  }
+
+  /** The model, if it has finished loading (requests then need no turn of the event loop for it). */
+  loadedModel(name: string): ServiceModel | undefined {
+    return this.#loadedModels.get(name);
+  }
+
+  /** The router, if it was built already. */
+  loadedRouter(name: string): RestRouter | undefined {
+    return this.#routers.get(name);
   }
 
   async router(name: string): Promise<RestRouter> {

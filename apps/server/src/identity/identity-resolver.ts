@@ -16,6 +16,8 @@ export function rootIdentity(accountId: string, accessKeyId?: string): CallerIde
 export class IdentityResolver {
   readonly #root: RootCredentials;
   readonly #directory: () => Promise<IdentityDirectory | undefined>;
+  /** The root key's answer, made once: callers only read it. */
+  #rootLookup: AccessKeyCredentials | undefined;
 
   /** `directory` activates the identity service (IAM) when a key other than root's is used. */
   constructor(root: RootCredentials, directory: () => Promise<IdentityDirectory | undefined>) {
@@ -25,7 +27,8 @@ export class IdentityResolver {
 
   async lookup(accessKeyId: string): Promise<AccessKeyCredentials | undefined> {
     if (accessKeyId === this.#root.accessKeyId) {
-      return { secretAccessKey: this.#root.secretAccessKey, identity: rootIdentity(this.#root.accountId, accessKeyId) };
+      this.#rootLookup ??= { secretAccessKey: this.#root.secretAccessKey, identity: rootIdentity(this.#root.accountId, accessKeyId) };
+      return this.#rootLookup;
     }
     return (await this.#directory())?.lookupAccessKey(accessKeyId);
   }
