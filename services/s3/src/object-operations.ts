@@ -83,6 +83,15 @@ export async function commitObject(core: S3Core, blob: string | null, write: () 
   return result;
 }
 
+/** GetObject's `response-*` parameters and the headers they override. */
+const RESPONSE_OVERRIDES = [
+  ['ResponseCacheControl', 'CacheControl'],
+  ['ResponseContentDisposition', 'ContentDisposition'],
+  ['ResponseContentEncoding', 'ContentEncoding'],
+  ['ResponseContentLanguage', 'ContentLanguage'],
+  ['ResponseContentType', 'ContentType'],
+] as const;
+
 function objectOutput(bucket: BucketRecord, record: ObjectRecord, input: Input): Record<string, unknown> {
   const out: Record<string, unknown> = {
     ...metaToOutput(record.meta),
@@ -99,13 +108,7 @@ function objectOutput(bucket: BucketRecord, record: ObjectRecord, input: Input):
   if (tagCount > 0) out.TagCount = tagCount;
   if (record.parts && input.PartNumber !== undefined) out.PartsCount = record.parts.length;
   if (input.ChecksumMode === 'ENABLED') Object.assign(out, checksumOutput(record));
-  for (const [param, member] of [
-    ['ResponseCacheControl', 'CacheControl'],
-    ['ResponseContentDisposition', 'ContentDisposition'],
-    ['ResponseContentEncoding', 'ContentEncoding'],
-    ['ResponseContentLanguage', 'ContentLanguage'],
-    ['ResponseContentType', 'ContentType'],
-  ] as const) {
+  for (const [param, member] of RESPONSE_OVERRIDES) {
     if (input[param] !== undefined) out[member] = input[param];
   }
   if (input.ResponseExpires !== undefined) {

@@ -169,6 +169,68 @@ function isFormRequest(req: IncomingMessage): boolean {
   return req.method === 'POST' && String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
 }
 
+/**
+ * What a provider's operation sees of its request. The abort signal is made on first use: most
+ * operations never look at it.
+ */
+class EdgeRequestContext implements RequestContext {
+  readonly requestId: string;
+  readonly traceId: string;
+  readonly service: string;
+  readonly operation: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly identity: CallerIdentity;
+  readonly sourceIp: string;
+  readonly userAgent: string;
+  readonly endpoint: string;
+  readonly headers: IncomingMessage['headers'];
+  readonly trailers: (() => Record<string, string>) | undefined;
+  readonly #res: ServerResponse;
+  readonly #socket: IncomingMessage['socket'];
+  readonly #shutdown: AbortSignal;
+  #abort: AbortController | undefined;
+  #onShutdown: (() => void) | undefined;
+
+  constructor(ex: Exchange, shutdown: AbortSignal, accountId: string, endpoint: () => string) {
+    const headers = ex.req.headers;
+    this.requestId = ex.requestId;
+    this.traceId = ex.traceId;
+    this.service = ex.service!.name;
+    this.operation = ex.operation!.name;
+    this.accountId = accountId;
+    this.region = ex.region;
+    this.identity = ex.identity!;
+    this.sourceIp = ex.req.socket.remoteAddress ?? '';
+    this.userAgent = String(headers['user-agent'] ?? '');
+    this.endpoint = headers.host ? `http://${headers.host}` : endpoint();
+    this.headers = headers;
+    this.trailers = ex.trailers;
+    this.#res = ex.res;
+    this.#socket = ex.req.socket;
+    this.#shutdown = shutdown;
+  }
+
+  get signal(): AbortSignal {
+    if (this.#abort) return this.#abort.signal;
+    const controller = (this.#abort = new AbortController());
+    const res = this.#res;
+    res.once('close', () => {
+      if (!res.writableFinished) controller.abort();
+    });
+    this.#onShutdown = () => controller.abort();
+    this.#shutdown.addEventListener('abort', this.#onShutdown, { once: true });
+    // The request stream is destroyed once its body is read; the socket tells whether the client left.
+    if (this.#socket.destroyed && !res.writableFinished) controller.abort();
+    return controller.signal;
+  }
+
+  /** Lets go of the platform's shutdown signal once the operation has returned. */
+  release(): void {
+    if (this.#onShutdown) this.#shutdown.removeEventListener('abort', this.#onShutdown);
+  }
+}
+
 export class RequestPipeline {
   readonly #deps: PipelineDeps;
 
@@ -404,44 +466,11 @@ export class RequestPipeline {
     const service = ex.service!;
     const handler = ex.provider!.operations[ex.operation!.name];
     if (!handler) throw CommonErrors.notImplemented(ex.operation!.name, service.entry.serviceId ?? service.name);
-    // The abort signal is made on first use: most operations never look at it.
-    let abort: AbortController | undefined;
-    let release = () => {};
-    const signal = (): AbortSignal => {
-      if (abort) return abort.signal;
-      const controller = (abort = new AbortController());
-      const onClose = () => {
-        if (!ex.res.writableFinished) controller.abort();
-      };
-      const onShutdown = () => controller.abort();
-      ex.res.once('close', onClose);
-      this.#deps.shutdown.addEventListener('abort', onShutdown, { once: true });
-      // The request stream is destroyed once its body is read; the socket tells whether the client left.
-      if (ex.req.socket.destroyed && !ex.res.writableFinished) controller.abort();
-      release = () => this.#deps.shutdown.removeEventListener('abort', onShutdown);
-      return controller.signal;
-    };
-    const ctx: RequestContext = {
-      requestId: ex.requestId,
-      traceId: ex.traceId,
-      service: service.name,
-      operation: ex.operation!.name,
-      accountId: ex.identity!.accountId || this.#deps.config.accountId,
-      region: ex.region,
-      identity: ex.identity!,
-      sourceIp: ex.req.socket.remoteAddress ?? '',
-      userAgent: String(ex.req.headers['user-agent'] ?? ''),
-      endpoint: ex.req.headers.host ? `http://${ex.req.headers.host}` : this.#deps.endpoint(),
-      headers: ex.req.headers,
-      get signal() {
-        return signal();
-      },
-      trailers: ex.trailers,
-    };
+    const ctx = new EdgeRequestContext(ex, this.#deps.shutdown, ex.identity!.accountId || this.#deps.config.accountId, this.#deps.endpoint);
     try {
       ex.output = await handler(ex.input ?? {}, ctx);
     } finally {
-      release();
+      ctx.release();
     }
   }
 
