@@ -3,11 +3,13 @@
 // sent with plain keep-alive HTTP (so that the SDK's own CPU cost does not cap the figures), large
 // transfers go through @aws-sdk/client-s3 (flexible checksums off for both: s3rver lacks trailers).
 // Measures 4 KiB PUT/GET ops/s with 32 concurrent clients, 256 MiB PUT/GET throughput while
-// sampling the server's RSS, and ListObjectsV2 (1,000-key pages) over a 100,000-key bucket.
+// sampling the server's RSS, and ListObjectsV2 (1,000-key pages) over a 100,000-key bucket. Each
+// round also times the disk itself (256 MiB written and synced by a plain loop): the PUT ceiling.
 // Prints p50/p90/p99, CPU, memory and the machine; figures are medians over rounds.
 // Usage: node tools/build.mjs && node bench/s3/s3-bench.mjs [--quick] [--skip-list] [--node-options '--cpu-prof --cpu-prof-dir=DIR']
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,6 +86,27 @@ async function startAtoll() {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The disk's own pace for a large object: 256 MiB written to a new file in 1 MiB writes by a plain
+ * Node loop, then fdatasync'd, as the blob store must before it answers a PUT (s3rver does not
+ * sync). Measured in the same run, next to the platform's data, as the ceiling for 256 MiB PUTs.
+ */
+async function diskFloor() {
+  const dir = mkdtempSync(join(tmpdir(), 'atoll-s3-disk-'));
+  const chunk = Buffer.alloc(1024 * 1024, 0x63);
+  const started = performance.now();
+  const file = await open(join(dir, 'floor'), 'w');
+  try {
+    for (let at = 0; at < LARGE_BYTES; at += chunk.length) await file.write(chunk, 0, chunk.length, at);
+    await file.datasync();
+  } finally {
+    await file.close();
+  }
+  const mbPerSec = LARGE_BYTES / 1e6 / ((performance.now() - started) / 1000);
+  rmSync(dir, { recursive: true, force: true });
+  return mbPerSec;
 }
 
 /** Runs `op` from `CONCURRENCY` workers for `seconds`; returns ops/s and latency percentiles (ms). */
@@ -196,7 +219,7 @@ async function benchServer(server) {
   const bucket = 'bench';
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   const small = Buffer.alloc(4096, 0x62);
-  const results = { put4k: [], get4k: [], put256: [], get256: [], rssPeak: 0, list: undefined, rssIdle: sampleProcess(server.pid).rssMb };
+  const results = { put4k: [], get4k: [], put256: [], get256: [], disk: [], rssPeak: 0, list: undefined, rssIdle: sampleProcess(server.pid).rssMb };
 
   for (let round = 0; round < ROUNDS; round++) {
     const putUrls = await Promise.all(Array.from({ length: 1024 }, (_, j) => presign(s3, new PutObjectCommand({ Bucket: bucket, Key: `small/${round}/${j}` }))));
@@ -212,6 +235,7 @@ async function benchServer(server) {
     )();
     results.get4k.push(get);
 
+    results.disk.push(await diskFloor());
     // Large objects, sampling the server's resident memory throughout.
     results.rssBeforeLarge = Math.max(results.rssBeforeLarge ?? 0, sampleProcess(server.pid).rssMb);
     let peak = 0;
@@ -280,6 +304,7 @@ function report(name, r) {
   console.log(`  4 KiB GET  ${fmt(get.opsPerSec, 0).padStart(7)} ops/s  p50 ${fmt(get.p50, 2)} ms  p90 ${fmt(get.p90, 2)} ms  p99 ${fmt(get.p99, 2)} ms  server CPU ${fmt(get.cpuSeconds, 2)} s/${SMALL_SECONDS} s`);
   console.log(`  (client-side latency of plain keep-alive HTTP requests, presigned)`);
   console.log(`  256 MiB PUT ${fmt(med(r.put256), 0)} MB/s   GET ${fmt(med(r.get256), 0)} MB/s   (rounds: PUT ${r.put256.map((x) => fmt(x, 0)).join(', ')}; GET ${r.get256.map((x) => fmt(x, 0)).join(', ')})`);
+  console.log(`  disk floor (256 MiB written and fdatasync'd by a plain Node loop, just before each PUT): ${fmt(med(r.disk), 0)} MB/s (rounds: ${r.disk.map((x) => fmt(x, 0)).join(', ')})`);
   console.log(`  server peak RSS during large transfers: ${fmt(r.rssPeak, 0)} MB (RSS when they started, after the small-object phases: ${fmt(r.rssBeforeLarge, 0)} MB; idle after start: ${fmt(r.rssIdle, 0)} MB)`);
   if (r.list?.failure) console.log(`  ListObjectsV2 over ${LIST_KEYS} keys: FAILED (${r.list.failure})`);
   else if (r.list) {

@@ -14,7 +14,8 @@ interface CompiledRoute {
   queryLiterals: [string, string | undefined][];
   requiredQuery: string[];
   requiredHeaders: string[];
-  literalLength: number;
+  /** How specific the route is; among the routes that match a request, the highest wins. */
+  score: number;
 }
 
 export interface RouteMatch {
@@ -67,52 +68,54 @@ function compile(model: ServiceModel, operation: OperationModel): CompiledRoute 
       if (member?.location === 'header') requiredHeaders.push((member.locationName ?? name).toLowerCase());
     }
   }
-  return {
-    operation,
-    method: operation.http.method.toUpperCase(),
-    regex,
-    labels,
-    queryLiterals,
-    requiredQuery,
-    requiredHeaders,
-    literalLength,
-  };
+  const score =
+    queryLiterals.length * 1000 +
+    (requiredQuery.length + requiredHeaders.length) * 100 +
+    literalLength -
+    labels.filter((l) => l.greedy).length -
+    // Deprecated operations share their paths with their successors (S3's PutBucketNotification
+    // and PutBucketNotificationConfiguration); the successor wins.
+    (operation.deprecated ? 50 : 0);
+  return { operation, method: operation.http.method.toUpperCase(), regex, labels, queryLiterals, requiredQuery, requiredHeaders, score };
+}
+
+/** Whether the request has every query literal, required query member and required header of the route. */
+function accepts(route: CompiledRoute, query: URLSearchParams, headers: IncomingHttpHeaders): boolean {
+  for (const [k, v] of route.queryLiterals) {
+    if (!query.has(k) || (v !== undefined && query.get(k) !== v)) return false;
+  }
+  for (const k of route.requiredQuery) if (!query.has(k)) return false;
+  for (const h of route.requiredHeaders) if (headers[h] === undefined) return false;
+  return true;
 }
 
 export class RestRouter {
   readonly #routes: CompiledRoute[];
+  /** The routes of each method, most specific first: the first one that matches wins. */
+  readonly #byMethod = new Map<string, CompiledRoute[]>();
 
   constructor(model: ServiceModel) {
     this.#routes = Object.values(model.operations).map((op) => compile(model, op));
+    // A stable sort keeps model order among equal scores, as the scan it replaces did.
+    for (const route of [...this.#routes].sort((a, b) => b.score - a.score)) {
+      const routes = this.#byMethod.get(route.method);
+      if (routes) routes.push(route);
+      else this.#byMethod.set(route.method, [route]);
+    }
   }
 
   match(method: string, rawPath: string, query: URLSearchParams, headers: IncomingHttpHeaders): RouteMatch | undefined {
-    let best: { route: CompiledRoute; score: number; params: string[] } | undefined;
-    const upper = method.toUpperCase();
-    for (const route of this.#routes) {
-      if (route.method !== upper) continue;
+    const routes = this.#byMethod.get(method) ?? this.#byMethod.get(method.toUpperCase());
+    if (!routes) return undefined;
+    for (const route of routes) {
+      if (!accepts(route, query, headers)) continue;
       const m = route.regex.exec(rawPath);
       if (!m) continue;
-      if (!route.queryLiterals.every(([k, v]) => query.has(k) && (v === undefined || query.get(k) === v))) continue;
-      if (!route.requiredQuery.every((k) => query.has(k))) continue;
-      if (!route.requiredHeaders.every((h) => headers[h] !== undefined)) continue;
-      const score =
-        route.queryLiterals.length * 1000 +
-        (route.requiredQuery.length + route.requiredHeaders.length) * 100 +
-        route.literalLength -
-        route.labels.filter((l) => l.greedy).length -
-        // Deprecated operations share their paths with their successors (S3's PutBucketNotification
-        // and PutBucketNotificationConfiguration); the successor wins.
-        (route.operation.deprecated ? 50 : 0);
-      if (!best || score > best.score) best = { route, score, params: m.slice(1) };
+      const uriParams: Record<string, string> = {};
+      for (let i = 0; i < route.labels.length; i++) uriParams[route.labels[i]!.name] = safeDecode(m[i + 1]!);
+      return { operation: route.operation, uriParams };
     }
-    if (!best) return undefined;
-    const uriParams: Record<string, string> = {};
-    best.route.labels.forEach((label, i) => {
-      const raw = best!.params[i]!;
-      uriParams[label.name] = safeDecode(raw);
-    });
-    return { operation: best.route.operation, uriParams };
+    return undefined;
   }
 
   /** True when some operation is served on this path with another method (for 405 answers). */
