@@ -6,6 +6,7 @@ import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Readable } from 'node:stream';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -79,4 +80,18 @@ export async function startServer({ args = [], env = {}, dataDir, nodeArgs = [] 
 export function printTable(title, rows) {
   console.log(`\n${title}`);
   for (const [k, v] of rows) console.log(`  ${k.padEnd(38)} ${v}`);
+}
+
+/** A stream of `total` bytes (the letter a) in 1 MiB chunks, for uploading large objects. */
+export function byteStream(total) {
+  const chunk = Buffer.alloc(1024 * 1024, 0x61);
+  let left = total;
+  return new Readable({
+    read() {
+      if (left <= 0) return this.push(null);
+      const n = Math.min(left, chunk.length);
+      left -= n;
+      this.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+    },
+  });
 }

@@ -9,12 +9,12 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { spawnPlatform } from '@atoll/test-support';
-import { machine, sampleProcess } from '../lib/report.mjs';
+import { byteStream, machine, sampleProcess } from '../lib/report.mjs';
 
 const option = (name, fallback) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);
 const BYTES = option('--mib', 256) * 1024 * 1024;
@@ -55,19 +55,6 @@ async function phase(pid, fn) {
   return { mbPerSec: BYTES / 1e6 / seconds, peak, main: after.main - before.main, others: after.others - before.others };
 }
 
-function bytes(total) {
-  const chunk = Buffer.alloc(1024 * 1024, 0x61);
-  let left = total;
-  return new Readable({
-    read() {
-      if (left <= 0) return this.push(null);
-      const n = Math.min(left, chunk.length);
-      left -= n;
-      this.push(n === chunk.length ? chunk : chunk.subarray(0, n));
-    },
-  });
-}
-
 const dataDir = mkdtempSync(join(tmpdir(), 'atoll-s3-large-'));
 const platform = await spawnPlatform({ dataDir, services: ['s3'], env: { ATOLL_LOG_LEVEL: 'error' } });
 const pid = platform.process.pid;
@@ -86,7 +73,7 @@ try {
   console.log(`${BYTES / 1024 / 1024} MiB per object, ${ROUNDS} rounds, fresh platform (RSS ${sampleProcess(pid).rssMb.toFixed(0)} MB after creating the bucket)`);
   const fmt = (p) => `${p.mbPerSec.toFixed(0).padStart(5)} MB/s  peak RSS ${p.peak.toFixed(0)} MB  CPU main ${p.main.toFixed(2)} s, other threads ${p.others.toFixed(2)} s`;
   for (let round = 1; round <= ROUNDS; round++) {
-    const put = await phase(pid, () => s3.send(new PutObjectCommand({ Bucket: 'large', Key: `object-${round}`, Body: bytes(BYTES), ContentLength: BYTES })));
+    const put = await phase(pid, () => s3.send(new PutObjectCommand({ Bucket: 'large', Key: `object-${round}`, Body: byteStream(BYTES), ContentLength: BYTES })));
     const get = await phase(pid, async () => {
       const out = await s3.send(new GetObjectCommand({ Bucket: 'large', Key: `object-${round}` }));
       await pipeline(out.Body, new Writable({ write: (_c, _e, done) => done() }));

@@ -13,7 +13,7 @@ import { open } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -21,7 +21,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { spawnPlatform } from '@atoll/test-support';
-import { machine, sampleProcess, summarize } from '../lib/report.mjs';
+import { byteStream, machine, sampleProcess, summarize } from '../lib/report.mjs';
 
 const quick = process.argv.includes('--quick');
 const skipList = process.argv.includes('--skip-list');
@@ -142,19 +142,6 @@ function cpuDelta(pid, fn) {
   };
 }
 
-function zeroStream(bytes) {
-  const chunk = Buffer.alloc(1024 * 1024, 0x61);
-  let left = bytes;
-  return new Readable({
-    read() {
-      if (left <= 0) return this.push(null);
-      const n = Math.min(left, chunk.length);
-      left -= n;
-      this.push(n === chunk.length ? chunk : chunk.subarray(0, n));
-    },
-  });
-}
-
 const rawAgent = new Agent({ keepAlive: true, maxSockets: 64 });
 
 /** One plain HTTP request (retried once if a reused keep-alive socket was reset). */
@@ -250,7 +237,7 @@ async function benchServer(server) {
       } catch {}
     }, 25);
     let t = performance.now();
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `large-${round}`, Body: zeroStream(LARGE_BYTES), ContentLength: LARGE_BYTES }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `large-${round}`, Body: byteStream(LARGE_BYTES), ContentLength: LARGE_BYTES }));
     results.put256.push(LARGE_BYTES / 1e6 / ((performance.now() - t) / 1000));
     t = performance.now();
     const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `large-${round}` }));
