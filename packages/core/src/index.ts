@@ -11,6 +11,7 @@ export type {
   CallContext,
   CallerIdentity,
   HttpRoute,
+  IamRequest,
   Logger,
   OperationHandler,
   PlatformContext,

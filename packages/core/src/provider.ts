@@ -76,15 +76,25 @@ export interface ServiceProvider {
   /** Set by the identity service (IAM): the edge resolves access keys and policies through it. */
   readonly identityDirectory?: IdentityDirectory;
   /**
-   * The resource ARN an operation acts on, for authorization. Without it, identity policies are
-   * evaluated against `*`.
+   * What an operation asks of IAM, for the edge's authorize step: the action, when it is not
+   * `<signing name>:<Operation>` (S3's ListObjectsV2 is `s3:ListBucket`, SQS's SendMessageBatch is
+   * `sqs:SendMessage`), and the ARNs it acts on. Without resources (or without this hook), identity
+   * policies are evaluated against `*`.
    */
-  resourceArn?(operation: string, input: Record<string, unknown>, ctx: RequestContext): string | undefined;
+  authorization?(operation: string, input: Record<string, unknown>, scope: { accountId: string; region: string }): IamRequest | undefined;
   /**
    * Headers to add to the response of a modeled operation, success or error (S3's CORS headers for
    * requests that carry an `Origin`).
    */
   responseHeaders?(operation: string, input: Record<string, unknown>, request: { method: string; headers: IncomingHttpHeaders }): Record<string, string> | undefined;
+}
+
+/** The IAM action and resource ARNs of one request (see `ServiceProvider.authorization`). */
+export interface IamRequest {
+  action?: string;
+  resources?: readonly string[];
+  /** The code the service answers a refused call with, when it is not AccessDenied (SNS: AuthorizationError). */
+  deniedCode?: string;
 }
 
 /** Context for in-process calls between services. */

@@ -28,6 +28,7 @@
 // - Not implemented (501): backups, global tables, imports/exports, Kinesis destinations, resource
 //   policies, contributor insights.
 import type { PlatformContext, ServiceFactory, ServiceProvider } from '@atoll/core';
+import { dynamoDbAuthorization } from './authorization.js';
 import { releaseContext, sharedContext } from './dynamodb-context.js';
 import { createItemOperations } from './item-operations.js';
 import { createPartiqlOperations } from './partiql-operations.js';
@@ -41,6 +42,7 @@ const STREAM_RETENTION_MS = 24 * 60 * 60 * 1000;
 export class DynamoDbProvider implements ServiceProvider {
   readonly service = 'dynamodb';
   readonly operations;
+  readonly authorization = dynamoDbAuthorization;
   readonly #ctx;
   readonly #sweeper;
   #trim: NodeJS.Timeout | undefined;
@@ -73,6 +75,7 @@ export class DynamoDbProvider implements ServiceProvider {
 export class DynamoDbStreamsProvider implements ServiceProvider {
   readonly service = 'dynamodbstreams';
   readonly operations;
+  readonly authorization = dynamoDbAuthorization;
   readonly #ctx;
 
   constructor(platform: PlatformContext) {

@@ -42,6 +42,7 @@ import { join, dirname } from 'node:path';
 import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
 import type { PlatformContext, ServiceProvider, OperationHandler } from '@atoll/core';
+import { lambdaAuthorization } from './authorization.js';
 import { FunctionRuntime } from '@atoll/function-runtime';
 import { LambdaStore } from './lambda-store.js';
 import { LogStore } from './log-store.js';
@@ -64,6 +65,7 @@ import { parseFunctionName } from './function-names.js';
 export class LambdaProvider implements ServiceProvider {
   readonly service = 'lambda';
   readonly operations: Partial<Record<string, OperationHandler>>;
+  readonly authorization = lambdaAuthorization;
   readonly routes;
   readonly store: LambdaStore;
   readonly logStore: LogStore;

@@ -29,6 +29,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { BlobStore } from '@atoll/storage';
 import type { OperationHandler, PlatformContext, ServiceFactory, ServiceProvider, HttpRoute } from '@atoll/core';
+import { s3Authorization } from './authorization.js';
 import { bucketOperations } from './bucket-operations.js';
 import { corsPreflightRoute, corsResponseHeaders, findCorsRule, type CorsRule } from './cors.js';
 import { sweepLifecycle, type SweepResult } from './lifecycle.js';
@@ -48,6 +49,7 @@ export interface S3ProviderOptions {
 export class S3Provider implements ServiceProvider {
   readonly service = 's3';
   readonly operations: Partial<Record<string, OperationHandler>>;
+  readonly authorization = s3Authorization;
   readonly routes: readonly HttpRoute[];
   readonly core: S3Core;
   readonly #options: Required<S3ProviderOptions>;

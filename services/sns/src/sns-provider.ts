@@ -18,6 +18,7 @@
 // - The HTTP retry backoff curves (arithmetic, geometric, exponential) approximate AWS's.
 import { join } from 'node:path';
 import type { HttpRoute, PlatformContext, RequestContext, ServiceProvider } from '@atoll/core';
+import { snsAuthorization } from './authorization.js';
 import {
   InvalidParameterException,
   NotFoundException,
@@ -58,6 +59,7 @@ export class SnsProvider implements ServiceProvider {
   readonly publishing: PublishOperations;
   readonly operations: ServiceProvider['operations'];
   readonly routes: readonly HttpRoute[];
+  readonly authorization = snsAuthorization;
   #sweeper: NodeJS.Timeout | undefined;
 
   constructor(readonly platform: PlatformContext, options: SnsProviderOptions = {}, dir = join(platform.config.dataDir, 'sns')) {

@@ -30,6 +30,7 @@ import {
   parseRedrivePolicy,
 } from './queue-attributes.js';
 import { parseQueueUrl, queueUrl } from './queue-url.js';
+import { sqsAuthorization } from './authorization.js';
 import { ReceiveWaiters } from './receive-waiters.js';
 import { InvalidAttributeName, PurgeQueueInProgress, QueueNameExists, invalidParameterValue, queueDoesNotExist } from './sqs-errors.js';
 import { SqsStore, type QueueRecord } from './sqs-store.js';
@@ -44,6 +45,7 @@ export class SqsProvider implements ServiceProvider {
   readonly messages: MessageOperations;
   readonly moveTasks: MessageMoveTasks;
   readonly operations: ServiceProvider['operations'];
+  readonly authorization = sqsAuthorization;
   #sweeper: NodeJS.Timeout | undefined;
 
   constructor(readonly platform: PlatformContext, dir = join(platform.config.dataDir, 'sqs')) {

@@ -1,7 +1,9 @@
 // The edge: every AWS-compatible request passes these named steps in order (DESIGN.md):
 //   1 identify (request id, trace)   2 route (service, operation)   3 authenticate (SigV4)
-//   4 authorize (IAM policies)       5 parse + validate (model)     6 dispatch (provider)
+//   4 parse + validate (model)       5 authorize (IAM policies)     6 dispatch (provider)
 //   7 serialize                      8 finalize (audit, metrics, log)
+// Authorization follows parsing (DESIGN.md has it before): the resource ARNs that identity
+// policies name come from the typed input (a queue URL, a table name, a bucket and key).
 // Cross-cutting work lives here and only here; providers see typed input and return typed output.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
@@ -20,12 +22,14 @@ import {
 } from '@atoll/aws-protocol';
 import {
   AwsChunkedDecoder,
+  accessDeniedError,
+  authorize as authorizeRequest,
+  globalConditionKeys,
   PayloadHashVerifier,
   STREAMING_SIGNED,
   STREAMING_SIGNED_TRAILER,
   STREAMING_UNSIGNED_TRAILER,
   authenticationKind,
-  evaluatePolicies,
   needsBodyHash,
   parsePolicyDocument,
   peekCredentialScope,
@@ -259,8 +263,8 @@ export class RequestPipeline {
     try {
       await this.route(ex);
       await this.authenticate(ex);
-      await this.authorize(ex);
       this.parse(ex);
+      await this.authorize(ex);
       await this.dispatch(ex);
       await this.serialize(ex);
     } catch (error) {
@@ -418,12 +422,16 @@ export class RequestPipeline {
     ex.bodyStream = req;
   }
 
-  /** Step 4: identity policies of IAM users (the root identity and anonymous S3 calls pass here). */
+  /**
+   * Step 5: identity policies of IAM users, for the action and on each resource the provider names
+   * (the root identity and anonymous S3 calls pass here; S3 checks bucket policies itself).
+   */
   private async authorize(ex: Exchange): Promise<void> {
     const identity = ex.identity!;
     if (identity.type !== 'IAMUser' || this.#deps.config.authMode === 'permissive') return;
     const signingName = ex.service!.entry.signingName;
-    const action = `${IAM_NAMESPACE[signingName] ?? signingName}:${ex.operation!.name}`;
+    const asked = ex.provider!.authorization?.(ex.operation!.name, ex.input ?? {}, { accountId: identity.accountId, region: ex.region });
+    const action = asked?.action ?? `${IAM_NAMESPACE[signingName] ?? signingName}:${ex.operation!.name}`;
     if (ALWAYS_ALLOWED.has(action)) return;
     const policies: PolicyDocument[] = [];
     for (const text of await this.#deps.identities.policiesFor(identity)) {
@@ -433,18 +441,18 @@ export class RequestPipeline {
         // A stored policy that no longer parses grants nothing.
       }
     }
-    const decision = evaluatePolicies(
-      { action, resource: '*', principal: { arn: identity.arn, accountId: identity.accountId }, context: { 'aws:username': identity.userName ?? '', 'aws:SourceIp': ex.req.socket.remoteAddress ?? '' } },
-      policies,
-    );
-    if (decision !== 'Allow') {
-      const message = `User: ${identity.arn} is not authorized to perform: ${action} because no identity-based policy allows the ${action} action`;
-      const dialect = dialectFor(ex.service, ex.codec);
-      throw dialect === 'json' || dialect === 'rest-json' ? serviceError('AccessDeniedException', 400, message) : CommonErrors.accessDenied(message);
+    const context = globalConditionKeys({ identity, sourceIp: ex.req.socket.remoteAddress ?? '', userAgent: String(ex.req.headers['user-agent'] ?? ''), region: ex.region });
+    const resources = asked?.resources && asked.resources.length > 0 ? asked.resources : ['*'];
+    for (const resource of resources) {
+      const request = { identity, action, resource, context, identityPolicies: policies };
+      const decision = authorizeRequest(request);
+      if (decision.decision === 'Allow') continue;
+      const error = accessDeniedError(dialectFor(ex.service, ex.codec), request, decision);
+      throw asked?.deniedCode ? serviceError(asked.deniedCode, error.status, error.message) : error;
     }
   }
 
-  /** Step 5: the typed input from the wire, checked against the model. */
+  /** Step 4: the typed input from the wire, checked against the model. */
   private parse(ex: Exchange): void {
     const request: ProtocolRequest = {
       method: ex.req.method ?? 'GET',

@@ -1,0 +1,18 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { dynamoDbAuthorization } from './authorization.js';
+
+const scope = { accountId: '000000000000', region: 'eu-west-1' };
+const table = (name: string) => `arn:aws:dynamodb:eu-west-1:000000000000:table/${name}`;
+
+test('a query of an index is authorized on the index ARN', () => {
+  assert.deepEqual(dynamoDbAuthorization('Query', { TableName: 'orders', IndexName: 'byCustomer' }, scope)?.resources, [`${table('orders')}/index/byCustomer`]);
+  assert.deepEqual(dynamoDbAuthorization('GetItem', { TableName: table('orders') }, scope)?.resources, [table('orders')]);
+});
+
+test('batches and transactions name every table they touch, once', () => {
+  assert.deepEqual(dynamoDbAuthorization('BatchGetItem', { RequestItems: { a: {}, b: {} } }, scope)?.resources, [table('a'), table('b')]);
+  const transact = { TransactItems: [{ Put: { TableName: 'a' } }, { ConditionCheck: { TableName: 'c' } }, { Delete: { TableName: 'a' } }] };
+  assert.deepEqual(dynamoDbAuthorization('TransactWriteItems', transact, scope)?.resources, [table('a'), table('c')]);
+  assert.equal(dynamoDbAuthorization('ListTables', {}, scope), undefined);
+});

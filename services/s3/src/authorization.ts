@@ -1,0 +1,43 @@
+// What an S3 call asks of IAM: S3's action names differ from its operation names (ListObjectsV2 is
+// s3:ListBucket, UploadPart is s3:PutObject, HeadObject is s3:GetObject), and the resource is the
+// bucket (`arn:aws:s3:::bucket`) or the object (`arn:aws:s3:::bucket/key`). CopyObject and
+// UploadPartCopy are authorized on their destination only.
+import type { IamRequest } from '@atoll/core';
+
+const ACTIONS: Record<string, string> = {
+  ListBuckets: 's3:ListAllMyBuckets',
+  HeadBucket: 's3:ListBucket',
+  ListObjects: 's3:ListBucket',
+  ListObjectsV2: 's3:ListBucket',
+  ListObjectVersions: 's3:ListBucketVersions',
+  ListMultipartUploads: 's3:ListBucketMultipartUploads',
+  ListParts: 's3:ListMultipartUploadParts',
+  HeadObject: 's3:GetObject',
+  CopyObject: 's3:PutObject',
+  CreateMultipartUpload: 's3:PutObject',
+  UploadPart: 's3:PutObject',
+  UploadPartCopy: 's3:PutObject',
+  CompleteMultipartUpload: 's3:PutObject',
+  DeleteObjects: 's3:DeleteObject',
+  GetBucketCors: 's3:GetBucketCORS',
+  PutBucketCors: 's3:PutBucketCORS',
+  DeleteBucketCors: 's3:PutBucketCORS',
+  GetBucketLifecycleConfiguration: 's3:GetLifecycleConfiguration',
+  PutBucketLifecycleConfiguration: 's3:PutLifecycleConfiguration',
+  DeleteBucketLifecycle: 's3:PutLifecycleConfiguration',
+  GetBucketNotificationConfiguration: 's3:GetBucketNotification',
+  PutBucketNotificationConfiguration: 's3:PutBucketNotification',
+  GetBucketEncryption: 's3:GetEncryptionConfiguration',
+  PutBucketEncryption: 's3:PutEncryptionConfiguration',
+  DeleteBucketEncryption: 's3:PutEncryptionConfiguration',
+  DeleteBucketTagging: 's3:PutBucketTagging',
+};
+
+export function s3Authorization(operation: string, input: Record<string, unknown>): IamRequest {
+  const action = ACTIONS[operation];
+  const bucket = typeof input.Bucket === 'string' ? input.Bucket : undefined;
+  if (!bucket) return { action };
+  const objects = (input.Delete as { Objects?: { Key?: string }[] } | undefined)?.Objects;
+  if (operation === 'DeleteObjects' && objects) return { action, resources: objects.map((o) => `arn:aws:s3:::${bucket}/${o.Key ?? ''}`) };
+  return { action, resources: [typeof input.Key === 'string' ? `arn:aws:s3:::${bucket}/${input.Key}` : `arn:aws:s3:::${bucket}`] };
+}
