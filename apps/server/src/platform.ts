@@ -71,6 +71,7 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
     config,
     logger,
     bus,
+    auditTrail: audit,
     endpoint: () => endpoint,
     call: async <O>(service: string, operation: string, input: unknown, ctx: Parameters<PlatformContext['call']>[3]) =>
       (await pipeline.call(service, operation, input, ctx)) as O,

@@ -20,4 +20,5 @@ export const SERVICES: readonly ServiceRegistration[] = [
   { name: 'lambda', load: async () => (await import('@atoll/lambda')).createLambdaService },
   { name: 'sqs', load: async () => (await import('@atoll/sqs')).createSqsService },
   { name: 'sns', load: async () => (await import('@atoll/sns')).createSnsService },
+  { name: 'cloudtrail', load: async () => (await import('@atoll/cloudtrail')).createCloudTrailService },
 ];

@@ -2,6 +2,7 @@
 // A provider exposes typed operations; the edge does routing, auth, parsing, serialization,
 // audit and metrics around them. Providers never see HTTP for modeled operations.
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { AuditTrail } from './audit.js';
 import type { AtollConfig } from './config.js';
 import type { EventBus } from './event-bus.js';
 import type { IdentityDirectory } from './identity.js';
@@ -130,6 +131,8 @@ export interface PlatformContext {
    * same validation and audit as a request. Throws the operation's ServiceError.
    */
   call<O = unknown>(service: string, operation: string, input: unknown, ctx: CallContext): Promise<O>;
+  /** The audit trail the edge writes: every call, newest first (CloudTrail's LookupEvents reads it). */
+  readonly auditTrail: AuditTrail;
 }
 
 export type ServiceFactory = (platform: PlatformContext) => ServiceProvider | Promise<ServiceProvider>;

@@ -6,47 +6,9 @@
 // range, and filter their events.
 import { join } from 'node:path';
 import type { SqliteDatabase, SqliteStatement } from '@atoll/storage';
-import type { CallerIdentity } from '@atoll/core';
+import type { AuditEvent, AuditQuery, AuditTrail } from '@atoll/core';
 
-export interface AuditEvent {
-  eventVersion: '1.08';
-  eventID: string;
-  eventTime: string;
-  eventSource: string;
-  eventName: string;
-  awsRegion: string;
-  sourceIPAddress: string;
-  userAgent: string;
-  userIdentity: {
-    type: CallerIdentity['type'];
-    principalId: string;
-    arn: string;
-    accountId: string;
-    accessKeyId?: string;
-    userName?: string;
-  };
-  requestParameters: Record<string, unknown> | null;
-  responseElements: Record<string, unknown> | null;
-  errorCode?: string;
-  errorMessage?: string;
-  requestID: string;
-  readOnly: boolean;
-  eventType: 'AwsApiCall';
-  managementEvent: boolean;
-  recipientAccountId: string;
-}
-
-export interface AuditQuery {
-  accountId: string;
-  region?: string;
-  eventName?: string;
-  eventSource?: string;
-  startTime?: Date;
-  endTime?: Date;
-  limit?: number;
-  /** Return events older than this sequence number (for pagination). */
-  before?: number;
-}
+export type { AuditEvent, AuditQuery } from '@atoll/core';
 
 const MAX_BATCH = 256;
 const FLUSH_INTERVAL_MS = 20;
@@ -96,7 +58,7 @@ const eventTimeText = (date: Date): string => date.toISOString().replace(/\.\d{3
  * The database opens in `open()`, which the platform calls right after its listener is up, so that
  * loading SQLite does not delay the first request; events recorded before are kept and written then.
  */
-export class AuditLog {
+export class AuditLog implements AuditTrail {
   readonly #file: string;
   #db: SqliteDatabase | undefined;
   #insert: SqliteStatement | undefined;
@@ -171,6 +133,7 @@ export class AuditLog {
         if (e.recipientAccountId !== q.accountId) continue;
         if ((q.region && e.awsRegion !== q.region) || (q.eventName && e.eventName !== q.eventName) || (q.eventSource && e.eventSource !== q.eventSource)) continue;
         if ((start && e.eventTime < start) || (end && e.eventTime > end)) continue;
+        if (q.match && !q.match(e)) continue;
         out.push({ seq: position, event: e });
         if (out.length >= limit) return out;
       }

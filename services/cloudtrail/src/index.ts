@@ -1,0 +1,1 @@
+export { CloudTrailProvider, createCloudTrailService } from './cloudtrail-provider.js';
