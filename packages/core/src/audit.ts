@@ -43,9 +43,26 @@ export interface AuditQuery {
   before?: number;
   /** Keeps only the events it accepts (counted against `limit` after it). */
   match?: (event: AuditEvent) => boolean;
+  /**
+   * Stop after reading this many stored batches (of up to 256 events each), so that a lookup that
+   * matches little cannot hold the event loop for a scan of the whole trail; `next` then says where
+   * to read on.
+   */
+  maxBatches?: number;
+}
+
+export interface AuditPage {
+  /** Newest first. `seq` is an event's position in the trail. */
+  events: { seq: number; event: AuditEvent }[];
+  /**
+   * Where to read on (as `before`), when the page stopped at `limit` events or at `maxBatches`
+   * with older batches left; absent when the scan reached the start of the trail.
+   */
+  next?: number;
 }
 
 /** The stored trail, newest first. `seq` is an event's position: pass it as `before` for the next page. */
 export interface AuditTrail {
   query(q: AuditQuery): Promise<{ seq: number; event: AuditEvent }[]>;
+  page(q: AuditQuery): Promise<AuditPage>;
 }

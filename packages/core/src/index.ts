@@ -21,5 +21,5 @@ export type {
   ServiceProvider,
 } from './provider.js';
 export type { AccessKeyCredentials, IdentityDirectory } from './identity.js';
-export type { AuditEvent, AuditQuery, AuditTrail } from './audit.js';
+export type { AuditEvent, AuditPage, AuditQuery, AuditTrail } from './audit.js';
 export { EncodedJson, stringifyJson } from './encoded-json.js';

@@ -119,3 +119,29 @@ test(
     await log.close();
   }),
 );
+
+test(
+  'a page bounded by batches stops early and says where to read on',
+  withDir(async (dir) => {
+    const log = new AuditLog(dir);
+    await log.open();
+    for (let batch = 0; batch < 5; batch++) {
+      for (let i = 0; i < 3; i++) log.record(event(batch === 0 && i === 0 ? 'Rare' : 'Common'));
+      log.flush();
+    }
+    const rare = (e: { eventName: string }) => e.eventName === 'Rare';
+    const first = await log.page({ accountId: '111111111111', match: rare, maxBatches: 2 });
+    assert.deepEqual(first.events, []);
+    assert.ok(first.next !== undefined);
+    const second = await log.page({ accountId: '111111111111', match: rare, maxBatches: 2, before: first.next });
+    assert.deepEqual(second.events, []);
+    const third = await log.page({ accountId: '111111111111', match: rare, maxBatches: 2, before: second.next });
+    assert.deepEqual(third.events.map((r) => r.event.eventName), ['Rare']);
+    assert.equal(third.next, undefined);
+    // Without a bound the whole trail is read at once; a full page says where the next one starts.
+    const all = await log.page({ accountId: '111111111111', limit: 15 });
+    assert.equal(all.events.length, 15);
+    assert.equal(all.next, all.events[14]!.seq);
+    await log.close();
+  }),
+);

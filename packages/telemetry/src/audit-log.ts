@@ -6,9 +6,9 @@
 // range, and filter their events.
 import { join } from 'node:path';
 import type { SqliteDatabase, SqliteStatement } from '@atoll/storage';
-import type { AuditEvent, AuditQuery, AuditTrail } from '@atoll/core';
+import type { AuditEvent, AuditPage, AuditQuery, AuditTrail } from '@atoll/core';
 
-export type { AuditEvent, AuditQuery } from '@atoll/core';
+export type { AuditEvent, AuditPage, AuditQuery } from '@atoll/core';
 
 const MAX_BATCH = 256;
 const FLUSH_INTERVAL_MS = 20;
@@ -113,18 +113,30 @@ export class AuditLog implements AuditTrail {
    * Newest first. `seq` is the event's position in the trail; pass it as `before` for the next page.
    */
   async query(q: AuditQuery): Promise<{ seq: number; event: AuditEvent }[]> {
+    return (await this.page(q)).events;
+  }
+
+  /** A page of events, newest first, and where to read on (see AuditPage). */
+  async page(q: AuditQuery): Promise<AuditPage> {
     await this.open();
     this.flush();
     const limit = q.limit ?? 50;
     const start = q.startTime ? eventTimeText(q.startTime) : undefined;
     const end = q.endTime ? eventTimeText(q.endTime) : undefined;
     const where = ['seq <= ?'];
-    const args: unknown[] = [q.before !== undefined ? Math.floor(q.before / POSITIONS_PER_BATCH) : Number.MAX_SAFE_INTEGER];
+    // `before` is exclusive: the newest batch to read is the one that holds position before - 1.
+    const args: unknown[] = [q.before !== undefined ? Math.floor((q.before - 1) / POSITIONS_PER_BATCH) : Number.MAX_SAFE_INTEGER];
     if (start) (where.push('last_time >= ?'), args.push(start));
     if (end) (where.push('first_time <= ?'), args.push(end));
     const rows = this.#db!.prepare(`SELECT seq, events FROM audit_batches WHERE ${where.join(' AND ')} ORDER BY seq DESC`);
     const out: { seq: number; event: AuditEvent }[] = [];
+    let read = 0;
+    let lastSeq = 0;
     for (const row of rows.iterate(...args) as IterableIterator<{ seq: number; events: string }>) {
+      // An older batch is left: the caller reads on from the start of the last one read.
+      if (q.maxBatches !== undefined && read >= q.maxBatches) return { events: out, next: lastSeq * POSITIONS_PER_BATCH };
+      read++;
+      lastSeq = row.seq;
       const events = JSON.parse(row.events) as AuditEvent[];
       for (let i = events.length - 1; i >= 0; i--) {
         const position = row.seq * POSITIONS_PER_BATCH + i;
@@ -135,10 +147,10 @@ export class AuditLog implements AuditTrail {
         if ((start && e.eventTime < start) || (end && e.eventTime > end)) continue;
         if (q.match && !q.match(e)) continue;
         out.push({ seq: position, event: e });
-        if (out.length >= limit) return out;
+        if (out.length >= limit) return { events: out, next: position };
       }
     }
-    return out;
+    return { events: out };
   }
 
   async close(): Promise<void> {

@@ -18,6 +18,12 @@ import {
 } from '@atoll/aws-models/cloudtrail';
 
 const DEFAULT_MAX_RESULTS = 50;
+/**
+ * Stored batches (up to 256 events each) one call reads at most: a lookup that matches little
+ * answers a short page and a token to read on, instead of parsing the whole trail in one turn of
+ * the event loop. A page may then hold fewer events than MaxResults, as AWS's may.
+ */
+const MAX_BATCHES_PER_CALL = 64;
 
 /** Request parameters that name a resource, and the CloudTrail resource type they name. */
 const RESOURCE_PARAMETERS: [parameter: string, type: string][] = [
@@ -119,7 +125,7 @@ export class CloudTrailProvider implements ServiceProvider {
         const key = lookupKey(input, ctx);
         const before = input.NextToken ? readToken(input.NextToken, key) : undefined;
         // One event more than the page, to know whether a next page exists.
-        const found = await platform.auditTrail.query({
+        const found = await platform.auditTrail.page({
           accountId: ctx.accountId,
           region: ctx.region,
           startTime: input.StartTime,
@@ -127,10 +133,13 @@ export class CloudTrailProvider implements ServiceProvider {
           limit: limit + 1,
           before,
           match,
+          maxBatches: MAX_BATCHES_PER_CALL,
         });
-        const page = found.slice(0, limit);
-        const next = found.length > limit ? Buffer.from(`${page[page.length - 1]!.seq}.${key}`, 'latin1').toString('base64url') : undefined;
-        return { Events: page.map((f) => toEvent(f.event)), ...(next ? { NextToken: next } : {}) };
+        const page = found.events.slice(0, limit);
+        // A full page reads on after its last event; a short one only where the scan stopped early.
+        const readOn = found.events.length > limit ? page[page.length - 1]!.seq : found.next;
+        const token = readOn !== undefined ? Buffer.from(`${readOn}.${key}`, 'latin1').toString('base64url') : undefined;
+        return { Events: page.map((f) => toEvent(f.event)), ...(token ? { NextToken: token } : {}) };
       },
     };
   }

@@ -97,3 +97,31 @@ describe('CloudTrail LookupEvents', () => {
     assert.equal(byKey.Events![1]!.EventId, byUser.Events![0]!.EventId);
   });
 });
+
+describe('CloudTrail LookupEvents over a long trail', () => {
+  let p: TestPlatform;
+  after(() => p?.stop());
+
+  test('a lookup that matches one old event answers short pages with tokens until it finds it', async () => {
+    p = await startPlatform({ services: ['cloudtrail', 'sqs'] });
+    const trail = p.client(CloudTrailClient);
+    const sqs = p.client(SQSClient);
+    await sqs.send(new CreateQueueCommand({ QueueName: 'oldest' }));
+    // Each lookup flushes the trail first, so every lookup closes a batch: 150 batches, more than two
+    // calls' worth of reading (64 batches each).
+    for (let i = 0; i < 150; i++) await trail.send(new LookupEventsCommand({ MaxResults: 1 }));
+    const lookup = { LookupAttributes: [{ AttributeKey: 'ResourceName' as const, AttributeValue: 'oldest' }] };
+    const pages: number[] = [];
+    let token: string | undefined;
+    let found: string[] = [];
+    do {
+      const out = await trail.send(new LookupEventsCommand({ ...lookup, NextToken: token }));
+      pages.push(out.Events!.length);
+      found = found.concat(out.Events!.map((e) => e.EventName!));
+      token = out.NextToken;
+    } while (token);
+    assert.deepEqual(found, ['CreateQueue']);
+    assert.ok(pages.length >= 3, `pages: ${pages.join(', ')}`);
+    assert.equal(pages[0], 0);
+  });
+});
