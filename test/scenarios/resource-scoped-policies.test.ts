@@ -6,7 +6,7 @@ import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyComm
 import { CreateQueueCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CreateTopicCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startPlatform, type TestPlatform } from '@atoll/test-support';
 
 const denied = (name: string, status: number, resource?: string) => (e: any) => {
@@ -33,6 +33,7 @@ describe('resource-scoped IAM policies', () => {
         { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: 'arn:aws:dynamodb:us-east-1:000000000000:table/carts' },
         { Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::assets/public/*' },
         { Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::assets' },
+        { Effect: 'Allow', Action: 's3:PutObject', Resource: 'arn:aws:s3:::assets/copies/*' },
       ],
     };
     await iam.send(new PutUserPolicyCommand({ UserName: 'app', PolicyName: 'app', PolicyDocument: JSON.stringify(policy) }));
@@ -88,5 +89,14 @@ describe('resource-scoped IAM policies', () => {
       return true;
     });
     await assert.rejects(s3.send(new PutObjectCommand({ Bucket: 'assets', Key: 'public/new.txt', Body: 'x' })), denied('AccessDenied', 403));
+  });
+
+  test('S3: a copy needs s3:GetObject on its source as well as s3:PutObject on its destination', async () => {
+    const s3 = p.client(S3Client, { credentials, forcePathStyle: true });
+    // The user may write under copies/ but may not read private/: copying private/ out is refused.
+    await assert.rejects(s3.send(new CopyObjectCommand({ Bucket: 'assets', Key: 'copies/keys.txt', CopySource: 'assets/private/keys.txt' })), denied('AccessDenied', 403));
+    await s3.send(new CopyObjectCommand({ Bucket: 'assets', Key: 'copies/logo.png', CopySource: 'assets/public/logo.png' }));
+    const copied = await p.client(S3Client, { forcePathStyle: true }).send(new GetObjectCommand({ Bucket: 'assets', Key: 'copies/logo.png' }));
+    assert.equal(await copied.Body!.transformToString(), 'public/logo.png');
   });
 });

@@ -1,8 +1,9 @@
 // What an S3 call asks of IAM: S3's action names differ from its operation names (ListObjectsV2 is
 // s3:ListBucket, UploadPart is s3:PutObject, HeadObject is s3:GetObject), and the resource is the
 // bucket (`arn:aws:s3:::bucket`) or the object (`arn:aws:s3:::bucket/key`). CopyObject and
-// UploadPartCopy are authorized on their destination only.
+// UploadPartCopy also need s3:GetObject on their source.
 import type { IamRequest } from '@atoll/core';
+import { parseCopySource } from './object-operations.js';
 
 const ACTIONS: Record<string, string> = {
   ListBuckets: 's3:ListAllMyBuckets',
@@ -39,5 +40,17 @@ export function s3Authorization(operation: string, input: Record<string, unknown
   if (!bucket) return { action };
   const objects = (input.Delete as { Objects?: { Key?: string }[] } | undefined)?.Objects;
   if (operation === 'DeleteObjects' && objects) return { action, resources: objects.map((o) => `arn:aws:s3:::${bucket}/${o.Key ?? ''}`) };
-  return { action, resources: [typeof input.Key === 'string' ? `arn:aws:s3:::${bucket}/${input.Key}` : `arn:aws:s3:::${bucket}`] };
+  const resources = [typeof input.Key === 'string' ? `arn:aws:s3:::${bucket}/${input.Key}` : `arn:aws:s3:::${bucket}`];
+  return { action, resources, also: copySource(input.CopySource) };
+}
+
+/** The source a copy reads, as a check of its own; none when the header does not parse (the call then fails). */
+function copySource(value: unknown): IamRequest['also'] {
+  if (typeof value !== 'string') return undefined;
+  try {
+    const source = parseCopySource(value);
+    return [{ action: 's3:GetObject', resource: `arn:aws:s3:::${source.bucket}/${source.key}` }];
+  } catch {
+    return undefined;
+  }
 }

@@ -443,8 +443,9 @@ export class RequestPipeline {
     }
     const context = globalConditionKeys({ identity, sourceIp: ex.req.socket.remoteAddress ?? '', userAgent: String(ex.req.headers['user-agent'] ?? ''), region: ex.region });
     const resources = asked?.resources && asked.resources.length > 0 ? asked.resources : ['*'];
-    for (const resource of resources) {
-      const request = { identity, action, resource, context, identityPolicies: policies };
+    const checks = [...resources.map((resource) => ({ action, resource })), ...(asked?.also ?? [])];
+    for (const check of checks) {
+      const request = { identity, action: check.action, resource: check.resource, context, identityPolicies: policies };
       const decision = authorizeRequest(request);
       if (decision.decision === 'Allow') continue;
       const error = accessDeniedError(dialectFor(ex.service, ex.codec), request, decision);
