@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { CreateQueueCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CreateTopicCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, ExecuteStatementCommand, GetItemCommand, PutItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { CopyObjectCommand, CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startPlatform, type TestPlatform } from '@atoll/test-support';
 
@@ -30,7 +30,7 @@ describe('resource-scoped IAM policies', () => {
       Statement: [
         { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: 'arn:aws:sqs:us-east-1:000000000000:orders' },
         { Effect: 'Allow', Action: 'sns:Publish', Resource: 'arn:aws:sns:us-east-1:000000000000:alerts' },
-        { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: 'arn:aws:dynamodb:us-east-1:000000000000:table/carts' },
+        { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:PartiQLSelect'], Resource: 'arn:aws:dynamodb:us-east-1:000000000000:table/carts' },
         { Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::assets/public/*' },
         { Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::assets' },
         { Effect: 'Allow', Action: 's3:PutObject', Resource: 'arn:aws:s3:::assets/copies/*' },
@@ -75,6 +75,11 @@ describe('resource-scoped IAM policies', () => {
       ddb.send(new TransactWriteItemsCommand({ TransactItems: [{ Put: { TableName: 'carts', Item: { id: { S: 'c2' } } } }, { Put: { TableName: 'users', Item: { id: { S: 'u2' } } } }] })),
       denied('AccessDeniedException', 400),
     );
+    // PartiQL needs dynamodb:PartiQLSelect (and so on) on the statement's table.
+    const selected = await ddb.send(new ExecuteStatementCommand({ Statement: 'SELECT * FROM "carts" WHERE id = ?', Parameters: [{ S: 'c1' }] }));
+    assert.equal(selected.Items?.[0]?.id?.S, 'c1');
+    await assert.rejects(ddb.send(new ExecuteStatementCommand({ Statement: 'SELECT * FROM "users"' })), denied('AccessDeniedException', 400, 'arn:aws:dynamodb:us-east-1:000000000000:table/users'));
+    await assert.rejects(ddb.send(new ExecuteStatementCommand({ Statement: `DELETE FROM "carts" WHERE id = 'c1'` })), denied('AccessDeniedException', 400));
   });
 
   test('S3: objects under the allowed prefix, listing as s3:ListBucket, and plain Access Denied elsewhere', async () => {

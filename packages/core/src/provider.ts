@@ -94,7 +94,10 @@ export interface ServiceProvider {
 export interface IamRequest {
   action?: string;
   resources?: readonly string[];
-  /** Other actions the call needs on other resources (a copy reads its source: `s3:GetObject`). */
+  /**
+   * Other actions the call needs on other resources (a copy reads its source: `s3:GetObject`).
+   * With `resources` empty, these are the only checks (a batch of PartiQL statements).
+   */
   also?: readonly { action: string; resource: string }[];
   /** The code the service answers a refused call with, when it is not AccessDenied (SNS: AuthorizationError). */
   deniedCode?: string;

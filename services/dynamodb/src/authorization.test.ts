@@ -16,3 +16,15 @@ test('batches and transactions name every table they touch, once', () => {
   assert.deepEqual(dynamoDbAuthorization('TransactWriteItems', transact, scope)?.resources, [table('a'), table('c')]);
   assert.equal(dynamoDbAuthorization('ListTables', {}, scope), undefined);
 });
+
+test('PartiQL statements need the PartiQL action of their kind on their table or index', () => {
+  assert.deepEqual(dynamoDbAuthorization('ExecuteStatement', { Statement: 'SELECT * FROM "orders"."byCustomer" WHERE customer = ?', Parameters: [{ S: 'c1' }] }, scope), {
+    resources: [],
+    also: [{ action: 'dynamodb:PartiQLSelect', resource: `${table('orders')}/index/byCustomer` }],
+  });
+  const batch = { Statements: [{ Statement: "INSERT INTO orders VALUE {'id': 'a'}" }, { Statement: "DELETE FROM carts WHERE id = 'x'" }, { Statement: 'NOT PARTIQL' }] };
+  assert.deepEqual(dynamoDbAuthorization('BatchExecuteStatement', batch, scope)?.also, [
+    { action: 'dynamodb:PartiQLInsert', resource: table('orders') },
+    { action: 'dynamodb:PartiQLDelete', resource: table('carts') },
+  ]);
+});

@@ -1,12 +1,36 @@
 // What a DynamoDB call asks of IAM: the ARNs of the tables (and index) it reads or writes, batches
-// and transactions naming every table they touch. PartiQL statements are authorized against `*`.
+// and transactions naming every table they touch. PartiQL statements are authorized as AWS does:
+// dynamodb:PartiQLSelect, PartiQLInsert, PartiQLUpdate or PartiQLDelete on the statement's table.
 import type { IamRequest } from '@atoll/core';
+import type { AttributeValue } from './attribute-value.js';
+import { parseStatement } from './partiql.js';
+
+const PARTIQL_ACTIONS = { SELECT: 'dynamodb:PartiQLSelect', INSERT: 'dynamodb:PartiQLInsert', UPDATE: 'dynamodb:PartiQLUpdate', DELETE: 'dynamodb:PartiQLDelete' } as const;
+
+/** The action and table (or index) ARN of one statement; undefined when it does not parse (the call then fails). */
+function partiqlCheck(statement: unknown, parameters: unknown, tableArn: (name: string) => string): { action: string; resource: string } | undefined {
+  if (typeof statement !== 'string') return undefined;
+  try {
+    const st = parseStatement(statement, (Array.isArray(parameters) ? parameters : []) as AttributeValue[]);
+    const table = tableArn(st.table);
+    return { action: PARTIQL_ACTIONS[st.kind], resource: st.kind === 'SELECT' && st.index ? `${table}/index/${st.index}` : table };
+  } catch {
+    return undefined;
+  }
+}
 
 type Input = Record<string, unknown>;
 
 export function dynamoDbAuthorization(operation: string, input: Input, scope: { accountId: string; region: string }): IamRequest | undefined {
   const table = (name: unknown): string | undefined =>
     typeof name !== 'string' || name === '' ? undefined : name.startsWith('arn:') ? name : `arn:aws:dynamodb:${scope.region}:${scope.accountId}:table/${name}`;
+  if (operation === 'ExecuteStatement' || operation === 'BatchExecuteStatement' || operation === 'ExecuteTransaction') {
+    const statements = (operation === 'ExecuteStatement' ? [input] : ((input.Statements ?? input.TransactStatements ?? []) as Input[])).map((s) =>
+      partiqlCheck(s?.Statement, s?.Parameters, (name) => table(name)!),
+    );
+    // A statement that does not parse fails the call on its own; the others are still checked.
+    return { resources: [], also: statements.filter((c) => c !== undefined) };
+  }
   const tables = new Set<string>();
   const add = (name: unknown) => {
     const arn = table(name);

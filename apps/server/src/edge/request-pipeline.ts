@@ -442,7 +442,7 @@ export class RequestPipeline {
       }
     }
     const context = globalConditionKeys({ identity, sourceIp: ex.req.socket.remoteAddress ?? '', userAgent: String(ex.req.headers['user-agent'] ?? ''), region: ex.region });
-    const resources = asked?.resources && asked.resources.length > 0 ? asked.resources : ['*'];
+    const resources = asked?.resources?.length ? asked.resources : asked?.resources && asked.also?.length ? [] : ['*'];
     const checks = [...resources.map((resource) => ({ action, resource })), ...(asked?.also ?? [])];
     for (const check of checks) {
       const request = { identity, action: check.action, resource: check.resource, context, identityPolicies: policies };
