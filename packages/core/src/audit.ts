@@ -63,6 +63,5 @@ export interface AuditPage {
 
 /** The stored trail, newest first. `seq` is an event's position: pass it as `before` for the next page. */
 export interface AuditTrail {
-  query(q: AuditQuery): Promise<{ seq: number; event: AuditEvent }[]>;
   page(q: AuditQuery): Promise<AuditPage>;
 }

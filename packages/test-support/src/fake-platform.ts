@@ -30,7 +30,7 @@ export function fakePlatform(dataDir = mkdtempSync(join(tmpdir(), 'atoll-unit-')
     config: { ...DEFAULT_CONFIG, dataDir },
     logger: silentLogger,
     bus: new EventBus(),
-    auditTrail: { query: async () => [], page: async () => ({ events: [] }) },
+    auditTrail: { page: async () => ({ events: [] }) },
     endpoint: () => 'http://127.0.0.1:4566',
     handlers,
     async call<O>(service: string, operation: string, input: unknown, ctx: { accountId: string; region: string }): Promise<O> {

@@ -22,7 +22,7 @@ export function fakePlatform(dataDir = tempDir('atoll-ecs-')): PlatformContext &
     config: { ...DEFAULT_CONFIG, dataDir },
     logger: silentLogger,
     bus: new EventBus(),
-    auditTrail: { query: async () => [], page: async () => ({ events: [] }) },
+    auditTrail: { page: async () => ({ events: [] }) },
     endpoint: () => 'http://127.0.0.1:4566',
     async call<O>(service: string, operation: string, input: unknown): Promise<O> {
       if (service !== 'elbv2') throw serviceError('NotImplemented', 501, `${service} is not served`);

@@ -138,7 +138,7 @@ export function fakePlatform(dataDir = tempDir('atoll-lambda-')) {
     config,
     logger: silentLogger,
     bus: new EventBus(),
-    auditTrail: { query: async () => [], page: async () => ({ events: [] }) },
+    auditTrail: { page: async () => ({ events: [] }) },
     endpoint: () => 'http://127.0.0.1:4566',
     async call<O>(service: string, op: string, input: unknown): Promise<O> {
       if (service === 'sqs') return (await sqs.call(op, input as Record<string, any>)) as O;

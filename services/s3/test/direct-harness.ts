@@ -29,7 +29,7 @@ export function harness(options: { dataDir?: string; callHandler?: (service: str
     config,
     logger: silentLogger,
     bus: new EventBus(),
-    auditTrail: { query: async () => [], page: async () => ({ events: [] }) },
+    auditTrail: { page: async () => ({ events: [] }) },
     endpoint: () => 'http://127.0.0.1:4566',
     async call<O>(service: string, operation: string, input: unknown, ctx: CallContext): Promise<O> {
       calls.push({ service, operation, input, ctx });

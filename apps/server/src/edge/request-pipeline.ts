@@ -46,6 +46,7 @@ import {
   serviceError,
   type AtollConfig,
   type CallerIdentity,
+  type IamRequest,
   type Logger,
   type RequestContext,
   type ServiceProvider,
@@ -167,6 +168,18 @@ function dialectFor(service: ServedService | undefined, codec: ProtocolCodec | u
   if (service?.name === 's3') return 's3';
   if (!codec) return 'query';
   return codec.name === 'rest-xml' ? 'query' : codec.name;
+}
+
+/**
+ * The (action, resource) pairs a call is authorized on: the action on each resource the provider
+ * names, or on `*` when it names none, then its further checks. A provider that names no resources
+ * but further checks (a batch of PartiQL statements) is authorized on those alone.
+ */
+function iamChecks(action: string, asked: IamRequest | undefined): { action: string; resource: string }[] {
+  const also = asked?.also ?? [];
+  const resources = asked?.resources ?? [];
+  if (resources.length === 0 && also.length > 0 && asked?.resources !== undefined) return [...also];
+  return [...(resources.length > 0 ? resources : ['*']).map((resource) => ({ action, resource })), ...also];
 }
 
 function isFormRequest(req: IncomingMessage): boolean {
@@ -442,9 +455,7 @@ export class RequestPipeline {
       }
     }
     const context = globalConditionKeys({ identity, sourceIp: ex.req.socket.remoteAddress ?? '', userAgent: String(ex.req.headers['user-agent'] ?? ''), region: ex.region });
-    const resources = asked?.resources?.length ? asked.resources : asked?.resources && asked.also?.length ? [] : ['*'];
-    const checks = [...resources.map((resource) => ({ action, resource })), ...(asked?.also ?? [])];
-    for (const check of checks) {
+    for (const check of iamChecks(action, asked)) {
       const request = { identity, action: check.action, resource: check.resource, context, identityPolicies: policies };
       const decision = authorizeRequest(request);
       if (decision.decision === 'Allow') continue;
