@@ -151,6 +151,9 @@ describe('messages', () => {
     await op('SendMessage', { QueueUrl: url, MessageBody: 'm' });
     const m = (await op('ReceiveMessage', { QueueUrl: url, VisibilityTimeout: 43200 })).Messages[0];
     await op('ChangeMessageVisibility', { QueueUrl: url, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 43000 });
+    // 43200 s from now is past 12 hours from the receive only once a moment has passed since it: in
+    // the same millisecond it is exactly 12 hours, which is allowed (the test failed when it was that quick).
+    await new Promise((resolve) => setTimeout(resolve, 5));
     await rejectsWith(op('ChangeMessageVisibility', { QueueUrl: url, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 43200 }), 'InvalidParameterValue');
   });
 
