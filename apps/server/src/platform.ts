@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { EventBus, type AtollConfig, type ServiceFactory, type HttpRoute, type Logger, type PlatformContext } from '@atoll/core';
 import { AuditLog, createLogger, RequestMetrics } from '@atoll/telemetry';
+import { openStorage } from '@atoll/storage';
 import { RequestPipeline } from './edge/request-pipeline.js';
 import { ServiceDirectory } from './edge/service-directory.js';
 import { IdentityResolver } from './identity/identity-resolver.js';
@@ -51,6 +52,12 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = new RequestMetrics({ processMetrics: options.processMetrics });
   const audit = new AuditLog(config.dataDir);
+  const storage = await openStorage({
+    dataDir: config.dataDir,
+    databaseUrl: config.databaseUrl,
+    blobDir: config.blobDir,
+    onError: (error, what) => logger.warn({ err: error }, `storage: ${what}`),
+  });
   const bus = new EventBus();
   bus.onError((error, event) => logger.error({ err: error, event: event.type }, 'event handler failed'));
   const root = loadOrCreateRootCredentials(config.dataDir, config.accountId);
@@ -72,6 +79,7 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
     logger,
     bus,
     auditTrail: audit,
+    storage,
     endpoint: () => endpoint,
     call: async <O>(service: string, operation: string, input: unknown, ctx: Parameters<PlatformContext['call']>[3]) =>
       (await pipeline.call(service, operation, input, ctx)) as O,
@@ -117,7 +125,16 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
     const method = req.method ?? 'GET';
     if (rawPath.startsWith('/_atoll/') || (rawPath === '/metrics' && method === 'GET' && !req.headers.authorization && !rawQuery)) {
       if (rawPath === '/_atoll/health') return sendJson(res, 200, { status: 'ok' });
-      if (rawPath === '/_atoll/ready') return sendJson(res, ready ? 200 : 503, { ready });
+      if (rawPath === '/_atoll/ready') {
+        // Ready: listening, and the database answers. The body names the database and blob store this node uses.
+        const state = { database: storage.database, blobDir: storage.blobDir };
+        if (!ready) return sendJson(res, 503, { ready, ...state });
+        storage.check().then(
+          () => sendJson(res, 200, { ready: true, ...state }),
+          (error: Error) => sendJson(res, 503, { ready: false, ...state, error: error.message }),
+        );
+        return;
+      }
       if (rawPath === '/metrics') {
         metrics.render().then(
           ({ contentType, body }) => {
@@ -212,6 +229,7 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
         }
       }
       await audit.close();
+      await storage.close();
     })();
     return closing;
   };

@@ -17,6 +17,10 @@ export interface AtollConfig {
   authMode: AuthMode;
   /** Serve only these services (model names); every registered service when undefined. */
   services?: string[];
+  /** `postgres://…`: keep state in PostgreSQL, so that several nodes serve one account. SQLite files when absent. */
+  databaseUrl?: string;
+  /** Where blobs live (S3 objects, function code): a directory shared by every node. The data directory by default. */
+  blobDir?: string;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -36,6 +40,8 @@ const OPTIONS: readonly Option[] = [
   { key: 'logLevel', flag: '--log-level', env: 'ATOLL_LOG_LEVEL' },
   { key: 'authMode', flag: '--auth', env: 'ATOLL_AUTH' },
   { key: 'services', flag: '--services', env: 'ATOLL_SERVICES' },
+  { key: 'databaseUrl', flag: '--database-url', env: 'ATOLL_DATABASE_URL' },
+  { key: 'blobDir', flag: '--blob-dir', env: 'ATOLL_BLOB_DIR' },
 ];
 
 export const DEFAULT_CONFIG: AtollConfig = {
@@ -109,7 +115,15 @@ export function loadConfig(
   if (raw.services !== undefined) {
     config.services = raw.services.split(',').map((s) => s.trim()).filter(Boolean);
   }
+  if (raw.databaseUrl !== undefined) {
+    if (!/^postgres(ql)?:\/\//.test(raw.databaseUrl)) {
+      throw new AtollError('CONFIG_INVALID_DATABASE_URL', 'the database URL must start with postgres:// or postgresql://');
+    }
+    config.databaseUrl = raw.databaseUrl;
+  }
+  if (raw.blobDir !== undefined) config.blobDir = raw.blobDir;
   Object.assign(config, overrides);
   config.dataDir = resolve(config.dataDir);
+  if (config.blobDir !== undefined) config.blobDir = resolve(config.blobDir);
   return config;
 }

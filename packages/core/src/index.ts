@@ -23,3 +23,18 @@ export type {
 export type { AccessKeyCredentials, IdentityDirectory } from './identity.js';
 export type { AuditEvent, AuditPage, AuditQuery, AuditTrail } from './audit.js';
 export { EncodedJson, stringifyJson } from './encoded-json.js';
+export type {
+  LeaderLoop,
+  Leadership,
+  OpenStoreOptions,
+  Signals,
+  SqlDialect,
+  SqlExecutor,
+  SqlRunResult,
+  SqlTransaction,
+  SqlValue,
+  StorageBackend,
+  StoreDatabase,
+  StoreMigration,
+  TransactionOptions,
+} from './storage.js';

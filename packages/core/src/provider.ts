@@ -6,6 +6,7 @@ import type { AuditTrail } from './audit.js';
 import type { AtollConfig } from './config.js';
 import type { EventBus } from './event-bus.js';
 import type { IdentityDirectory } from './identity.js';
+import type { StorageBackend } from './storage.js';
 
 /** Who made a request, as CloudTrail's `userIdentity` and STS's GetCallerIdentity describe it. */
 export interface CallerIdentity {
@@ -138,6 +139,11 @@ export interface PlatformContext {
   call<O = unknown>(service: string, operation: string, input: unknown, ctx: CallContext): Promise<O>;
   /** The audit trail the edge writes: every call, newest first (CloudTrail's LookupEvents reads it). */
   readonly auditTrail: AuditTrail;
+  /**
+   * Where the service keeps its state: `storage.open(name, migrations)` gives its store database
+   * (SQLite or PostgreSQL), `storage.leadership` runs its once-only loops, `storage.blobDir` holds its blobs.
+   */
+  readonly storage: StorageBackend;
 }
 
 export type ServiceFactory = (platform: PlatformContext) => ServiceProvider | Promise<ServiceProvider>;

@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { embeddedStorage } from '@atoll/storage';
 import { DEFAULT_CONFIG, EventBus, type Logger, type PlatformContext, type RequestContext } from '@atoll/core';
 
 export const silentLogger: Logger = {
@@ -31,6 +32,7 @@ export function fakePlatform(dataDir = mkdtempSync(join(tmpdir(), 'atoll-unit-')
     logger: silentLogger,
     bus: new EventBus(),
     auditTrail: { page: async () => ({ events: [] }) },
+    storage: embeddedStorage({ dataDir }),
     endpoint: () => 'http://127.0.0.1:4566',
     handlers,
     async call<O>(service: string, operation: string, input: unknown, ctx: { accountId: string; region: string }): Promise<O> {

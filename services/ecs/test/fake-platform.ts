@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG, EventBus, serviceError, type PlatformContext, type RequestContext } from '@atoll/core';
+import { embeddedStorage } from '@atoll/storage';
 import { requestContext as sharedRequestContext, silentLogger, tempDir } from '@atoll/test-support';
 
 export interface ElbCall {
@@ -23,6 +24,7 @@ export function fakePlatform(dataDir = tempDir('atoll-ecs-')): PlatformContext &
     logger: silentLogger,
     bus: new EventBus(),
     auditTrail: { page: async () => ({ events: [] }) },
+    storage: embeddedStorage({ dataDir }),
     endpoint: () => 'http://127.0.0.1:4566',
     async call<O>(service: string, operation: string, input: unknown): Promise<O> {
       if (service !== 'elbv2') throw serviceError('NotImplemented', 501, `${service} is not served`);

@@ -1,6 +1,7 @@
 // A PlatformContext for provider-level tests: a temporary data directory, a silent logger, and
 // `call` routed to small in-memory stand-ins for SQS and DynamoDB Streams (their public operations
 // only), so that event sources and destinations are tested without those services.
+import { embeddedStorage } from '@atoll/storage';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -139,6 +140,7 @@ export function fakePlatform(dataDir = tempDir('atoll-lambda-')) {
     logger: silentLogger,
     bus: new EventBus(),
     auditTrail: { page: async () => ({ events: [] }) },
+    storage: embeddedStorage({ dataDir }),
     endpoint: () => 'http://127.0.0.1:4566',
     async call<O>(service: string, op: string, input: unknown): Promise<O> {
       if (service === 'sqs') return (await sqs.call(op, input as Record<string, any>)) as O;

@@ -1,5 +1,6 @@
 // A provider under test without the edge: a fake platform context (temporary data directory,
 // silent logger, recorded in-process calls) and request contexts, for calling operations directly.
+import { embeddedStorage } from '@atoll/storage';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +31,7 @@ export function harness(options: { dataDir?: string; callHandler?: (service: str
     logger: silentLogger,
     bus: new EventBus(),
     auditTrail: { page: async () => ({ events: [] }) },
+    storage: embeddedStorage({ dataDir }),
     endpoint: () => 'http://127.0.0.1:4566',
     async call<O>(service: string, operation: string, input: unknown, ctx: CallContext): Promise<O> {
       calls.push({ service, operation, input, ctx });

@@ -1,0 +1,293 @@
+// The embedded engine behind the store contract: one SQLite file per store (WAL), statements prepared
+// once per SQL text, and transactions group-committed: the transactions queued in one tick run in one
+// SQLite transaction (a savepoint each, so a failing one rolls back alone), then one fdatasync of the
+// WAL off the event loop makes them all durable. Statements outside a transaction wait while a batch
+// is open, so that nobody reads a write that may still roll back.
+import { AtollError } from '@atoll/core';
+import { openDatabase, type SqliteDatabase, type SqliteStatement } from '../database.js';
+import { GroupCommit } from '../group-commit.js';
+import { migrationSql, orderedMigrations } from './store-database.js';
+import type {
+  Signals,
+  SqlDialect,
+  SqlExecutor,
+  SqlRunResult,
+  SqlTransaction,
+  SqlValue,
+  StoreDatabase,
+  StoreMigration,
+  TransactionOptions,
+} from '@atoll/core';
+
+const DIALECT: SqlDialect = { name: 'sqlite', forUpdate: '', skipLocked: '' };
+
+interface Pending {
+  work: (tx: SqlTransaction) => Promise<unknown>;
+  durable: boolean;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/** In-process signals: the embedded engine serves one node. */
+export class LocalSignals implements Signals {
+  readonly #handlers = new Map<string, Set<(payload: string) => void>>();
+
+  notify(channel: string, payload: string): Promise<void> {
+    this.deliver(channel, payload);
+    return Promise.resolve();
+  }
+
+  listen(channel: string, handler: (payload: string) => void): () => void {
+    let set = this.#handlers.get(channel);
+    if (!set) this.#handlers.set(channel, (set = new Set()));
+    set.add(handler);
+    return () => set!.delete(handler);
+  }
+
+  deliver(channel: string, payload: string): void {
+    const set = this.#handlers.get(channel);
+    if (!set) return;
+    for (const handler of set) {
+      try {
+        handler(payload);
+      } catch {
+        // A listener's failure is its own; the sender is not affected.
+      }
+    }
+  }
+}
+
+function bind(params: readonly SqlValue[]): unknown[] {
+  let out: unknown[] | undefined;
+  for (let i = 0; i < params.length; i++) {
+    if (typeof params[i] === 'boolean') {
+      out ??= params.slice();
+      out[i] = params[i] ? 1 : 0;
+    }
+  }
+  return (out ?? params) as unknown[];
+}
+
+class SqliteExecutor implements SqlTransaction {
+  readonly dialect = DIALECT;
+  notes: [string, string][] | undefined;
+
+  constructor(readonly statement: (sql: string) => SqliteStatement) {}
+
+  all<R>(sql: string, params: readonly SqlValue[] = []): Promise<R[]> {
+    try {
+      return Promise.resolve(this.statement(sql).all(...bind(params)) as R[]);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  get<R>(sql: string, params: readonly SqlValue[] = []): Promise<R | undefined> {
+    try {
+      return Promise.resolve(this.statement(sql).get(...bind(params)) as R | undefined);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  run(sql: string, params: readonly SqlValue[] = []): Promise<SqlRunResult> {
+    try {
+      const stmt = this.statement(sql);
+      if (stmt.reader) {
+        stmt.all(...bind(params));
+        return Promise.resolve({ changes: 0 });
+      }
+      return Promise.resolve({ changes: stmt.run(...bind(params)).changes });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  notify(channel: string, payload: string): void {
+    (this.notes ??= []).push([channel, payload]);
+  }
+}
+
+export interface SqliteStoreOptions {
+  /** Commit at once when this many transactions are queued (default 1000). */
+  maxBatch?: number;
+}
+
+export class SqliteStoreDatabase implements StoreDatabase {
+  readonly dialect = DIALECT;
+  readonly location: string;
+  readonly signals: LocalSignals;
+  /** The underlying connection, for code that has not moved to the contract yet and for tests. */
+  readonly db: SqliteDatabase;
+  readonly #commit: GroupCommit;
+  readonly #statements = new Map<string, SqliteStatement>();
+  readonly #direct: SqliteExecutor;
+  readonly #maxBatch: number;
+  #queue: Pending[] = [];
+  #scheduled = false;
+  /** Set while a batch's transaction is open: direct statements wait for it. */
+  #open: Promise<void> | undefined;
+  #closed = false;
+
+  private constructor(db: SqliteDatabase, file: string, signals: LocalSignals, options: SqliteStoreOptions) {
+    this.db = db;
+    this.location = `sqlite:${file}`;
+    this.signals = signals;
+    this.#maxBatch = options.maxBatch ?? 1000;
+    this.#commit = new GroupCommit(db);
+    this.#direct = new SqliteExecutor((sql) => this.#statement(sql));
+  }
+
+  /** Opens (creating) `file` and applies the pending migrations; refuses a schema newer than `migrations`. */
+  static async open(
+    file: string,
+    migrations: readonly StoreMigration[],
+    options: SqliteStoreOptions & { signals?: LocalSignals } = {},
+  ): Promise<SqliteStoreDatabase> {
+    const ordered = orderedMigrations(migrations);
+    // The bookkeeping table is the one earlier versions used, so existing data directories keep their history.
+    const db = openDatabase(file, [], {});
+    const newest = (db.prepare('SELECT MAX(version) FROM atoll_migrations').pluck().get() as number | null) ?? 0;
+    const known = ordered.at(-1)?.version ?? 0;
+    if (newest > known) {
+      db.close();
+      throw new AtollError(
+        'STORAGE_SCHEMA_TOO_NEW',
+        `${file} has schema version ${newest}, newer than this Atoll knows (${known}): it was written by a newer Atoll; run that version`,
+      );
+    }
+    const applied = new Set((db.prepare('SELECT version FROM atoll_migrations').pluck().all() as number[]));
+    const store = new SqliteStoreDatabase(db, file, options.signals ?? new LocalSignals(), options);
+    for (const m of ordered) {
+      if (applied.has(m.version)) continue;
+      const up = migrationSql(m, 'sqlite');
+      db.exec('BEGIN');
+      try {
+        if (typeof up === 'function') await up(store.#direct);
+        else db.exec(up);
+        db.prepare('INSERT INTO atoll_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
+        db.exec('COMMIT');
+      } catch (error) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        db.close();
+        throw new AtollError('STORAGE_MIGRATION_FAILED', `migration ${m.version} (${m.name}) of ${file} failed`, { cause: error });
+      }
+    }
+    store.#commit.syncNow();
+    return store;
+  }
+
+  #statement(sql: string): SqliteStatement {
+    let stmt = this.#statements.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.#statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  all<R>(sql: string, params?: readonly SqlValue[]): Promise<R[]> {
+    if (this.#open) return this.#open.then(() => this.all<R>(sql, params));
+    return this.#direct.all<R>(sql, params);
+  }
+
+  get<R>(sql: string, params?: readonly SqlValue[]): Promise<R | undefined> {
+    if (this.#open) return this.#open.then(() => this.get<R>(sql, params));
+    return this.#direct.get<R>(sql, params);
+  }
+
+  /** A statement outside a transaction; a write is durable when it resolves. */
+  run(sql: string, params?: readonly SqlValue[]): Promise<SqlRunResult> {
+    if (this.#open) return this.#open.then(() => this.run(sql, params));
+    const stmt = this.#statement(sql);
+    if (stmt.reader) return this.#direct.run(sql, params);
+    return this.transaction((tx) => tx.run(sql, params));
+  }
+
+  transaction<T>(work: (tx: SqlTransaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    if (this.#closed) return Promise.reject(new AtollError('STORAGE_CLOSED', `${this.location} is closed`));
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ work, durable: options.durable ?? true, resolve: resolve as (v: unknown) => void, reject });
+      if (this.#queue.length >= this.#maxBatch && !this.#open) void this.#flush();
+      else if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => void this.#flush());
+      }
+    });
+  }
+
+  async #flush(): Promise<void> {
+    this.#scheduled = false;
+    // A batch is running: when it ends it flushes what was queued meanwhile.
+    if (this.#open) return;
+    const batch = this.#queue;
+    if (batch.length === 0) return;
+    this.#queue = [];
+    let release!: () => void;
+    this.#open = new Promise<void>((resolve) => (release = resolve));
+    const outcomes: { ok: boolean; value: unknown; notes?: [string, string][] }[] = [];
+    try {
+      this.#statement('BEGIN').run();
+      try {
+        for (const item of batch) {
+          this.#statement('SAVEPOINT atoll_tx').run();
+          const tx = new SqliteExecutor(this.#direct.statement);
+          try {
+            const value = await item.work(tx);
+            this.#statement('RELEASE atoll_tx').run();
+            outcomes.push({ ok: true, value, notes: tx.notes });
+          } catch (error) {
+            this.#statement('ROLLBACK TO atoll_tx').run();
+            this.#statement('RELEASE atoll_tx').run();
+            outcomes.push({ ok: false, value: error });
+          }
+        }
+        this.#statement('COMMIT').run();
+      } catch (error) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw error;
+      }
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+      return;
+    } finally {
+      this.#open = undefined;
+      release();
+      if (this.#queue.length > 0 && !this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => void this.#flush());
+      }
+    }
+    const durable: number[] = [];
+    batch.forEach((item, i) => {
+      const outcome = outcomes[i]!;
+      if (!outcome.ok) item.reject(outcome.value);
+      else if (!item.durable) this.#settle(item, outcome);
+      else durable.push(i);
+    });
+    if (durable.length === 0) return;
+    this.#commit.sync().then(
+      () => durable.forEach((i) => this.#settle(batch[i]!, outcomes[i]!)),
+      (error) => durable.forEach((i) => batch[i]!.reject(error)),
+    );
+  }
+
+  #settle(item: Pending, outcome: { value: unknown; notes?: [string, string][] }): void {
+    item.resolve(outcome.value);
+    if (outcome.notes) for (const [channel, payload] of outcome.notes) this.signals.deliver(channel, payload);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    while (this.#queue.length > 0 || this.#open) {
+      if (this.#open) await this.#open;
+      else await this.#flush();
+    }
+    await this.#commit.sync();
+    this.#closed = true;
+    this.#commit.close();
+    this.db.close();
+  }
+}
+
+export type { SqlExecutor };

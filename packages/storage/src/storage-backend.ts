@@ -1,0 +1,103 @@
+// Where a node keeps its state, chosen once at start: the embedded default (SQLite files under the
+// data directory, blobs beside them) or PostgreSQL (ATOLL_DATABASE_URL) with blobs in a shared
+// directory (ATOLL_BLOB_DIR). Services open their stores through it and run their once-only loops
+// under its leadership; they never look at which engine it is beyond the SQL dialect.
+import { join } from 'node:path';
+import { AtollError, type OpenStoreOptions, type StorageBackend, type StoreDatabase, type StoreMigration } from '@atoll/core';
+import { LocalLeadership, PostgresLeadership } from './leadership.js';
+import type { Leadership } from '@atoll/core';
+import { PostgresCluster, redactUrl } from './sql/postgres-store-database.js';
+import { LocalSignals, SqliteStoreDatabase } from './sql/sqlite-store-database.js';
+
+export interface StorageOptions {
+  dataDir: string;
+  /** `postgres://…`: state in PostgreSQL; the embedded SQLite engine when absent. */
+  databaseUrl?: string;
+  /** Where blobs (S3 objects, function code) live; `dataDir` by default. A shared directory for several nodes. */
+  blobDir?: string;
+  /** PostgreSQL pool size per node. */
+  poolSize?: number;
+  /** How often leader locks are tried (PostgreSQL). */
+  leaderIntervalMs?: number;
+  onError?: (error: unknown, what: string) => void;
+}
+
+class SqliteBackend implements StorageBackend {
+  readonly engine = 'sqlite' as const;
+  readonly database: string;
+  readonly blobDir: string;
+  readonly leadership: Leadership;
+  readonly #signals = new LocalSignals();
+
+  constructor(readonly options: StorageOptions) {
+    this.database = `sqlite:${options.dataDir}`;
+    this.blobDir = options.blobDir ?? options.dataDir;
+    this.leadership = new LocalLeadership(options.onError);
+  }
+
+  async open(name: string, migrations: readonly StoreMigration[], options: OpenStoreOptions = {}): Promise<StoreDatabase> {
+    const store = await SqliteStoreDatabase.open(join(this.options.dataDir, options.file ?? join(name, `${name}.db`)), migrations, {
+      signals: this.#signals,
+    });
+    return store;
+  }
+
+  async check(): Promise<void> {}
+
+  async close(): Promise<void> {
+    await this.leadership.close();
+  }
+}
+
+class PostgresBackend implements StorageBackend {
+  readonly engine = 'postgres' as const;
+  readonly database: string;
+  readonly blobDir: string;
+  readonly leadership: Leadership;
+
+  constructor(
+    readonly cluster: PostgresCluster,
+    options: StorageOptions,
+  ) {
+    this.database = redactUrl(cluster.url);
+    this.blobDir = options.blobDir ?? options.dataDir;
+    this.leadership = new PostgresLeadership(cluster, { intervalMs: options.leaderIntervalMs, onError: options.onError });
+  }
+
+  open(name: string, migrations: readonly StoreMigration[]): Promise<StoreDatabase> {
+    return this.cluster.open(name, migrations);
+  }
+
+  check(): Promise<void> {
+    return this.cluster.check();
+  }
+
+  async close(): Promise<void> {
+    await this.leadership.close();
+    await this.cluster.close();
+  }
+}
+
+/**
+ * Opens the node's storage. With a database URL it connects at once and throws STORAGE_UNAVAILABLE
+ * (naming the URL, password hidden) when the database cannot be reached.
+ */
+export async function openStorage(options: StorageOptions): Promise<StorageBackend> {
+  if (!options.databaseUrl) return embeddedStorage(options);
+  if (!/^postgres(ql)?:\/\//.test(options.databaseUrl)) {
+    throw new AtollError('CONFIG_INVALID_DATABASE_URL', `the database URL must start with postgres://, got "${redactUrl(options.databaseUrl)}"`);
+  }
+  const cluster = new PostgresCluster({ url: options.databaseUrl, poolSize: options.poolSize, onError: options.onError });
+  try {
+    await cluster.check();
+  } catch (error) {
+    await cluster.close();
+    throw error;
+  }
+  return new PostgresBackend(cluster, options);
+}
+
+/** The embedded engine alone (no connection to make, so no await): SQLite files under `dataDir`. */
+export function embeddedStorage(options: StorageOptions): StorageBackend {
+  return new SqliteBackend(options);
+}
