@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { createRequire } from 'node:module';
 import { loadConfig, type AtollConfig, type ServiceFactory } from '@atoll/core';
+import { createPostgresTestDatabase, type PostgresTestDatabase } from './storage-engines.js';
 
 export interface Credentials {
   accessKeyId: string;
@@ -47,9 +48,27 @@ interface ServerModule {
 
 const SERVER_PACKAGE = '@atoll/server';
 
+/**
+ * Starts a platform in-process. With ATOLL_TEST_ENGINE=postgres (and no databaseUrl in `config`),
+ * its state goes to a new PostgreSQL database that `stop()` drops, so that any end-to-end suite can
+ * run on the PostgreSQL engine unchanged.
+ */
 export async function startPlatform(options: StartPlatformOptions = {}): Promise<TestPlatform> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'atoll-test-'));
-  const config = loadConfig([], {}, { port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', ...options.config });
+  let database: PostgresTestDatabase | undefined;
+  if (process.env.ATOLL_TEST_ENGINE === 'postgres' && !options.config?.databaseUrl) {
+    const created = await createPostgresTestDatabase();
+    if (!('url' in created)) throw new Error(created.unavailable);
+    database = created;
+  }
+  const config = loadConfig([], {}, {
+    port: 0,
+    host: '127.0.0.1',
+    dataDir,
+    logLevel: 'silent',
+    ...(database ? { databaseUrl: database.url } : {}),
+    ...options.config,
+  });
   const server = (await import(SERVER_PACKAGE)) as ServerModule;
   const atoll = await server.startAtoll(config, { services: options.services, extraProviders: options.extraProviders });
   const credentials = { accessKeyId: atoll.rootCredentials.accessKeyId, secretAccessKey: atoll.rootCredentials.secretAccessKey };
@@ -69,6 +88,7 @@ export async function startPlatform(options: StartPlatformOptions = {}): Promise
       for (const client of clients) client.destroy?.();
       await atoll.close(2000);
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      await database?.drop();
     },
   };
 }
