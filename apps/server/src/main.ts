@@ -21,7 +21,18 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  const atoll = await startAtoll(config);
+  let atoll;
+  try {
+    atoll = await startAtoll(config);
+  } catch (error) {
+    if (error instanceof AtollError) {
+      // A platform failure at start (database unreachable, schema from a newer Atoll): say it plainly.
+      const cause = (error as { cause?: { message?: string } }).cause?.message;
+      process.stderr.write(`atoll: ${error.message}${cause ? ` (${cause})` : ''}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
   const lines = [
     `Atoll listening on ${atoll.endpoint} (region ${config.region}, account ${config.accountId}, data ${config.dataDir})`,
     `Services: ${atoll.services.join(', ')}`,

@@ -9,7 +9,7 @@ import { openStorage } from '@atoll/storage';
 import { RequestPipeline } from './edge/request-pipeline.js';
 import { ServiceDirectory } from './edge/service-directory.js';
 import { IdentityResolver } from './identity/identity-resolver.js';
-import { loadOrCreateRootCredentials, type RootCredentials } from './identity/root-credentials.js';
+import { loadOrCreateRootCredentials, sharedRootCredentials, type RootCredentials } from './identity/root-credentials.js';
 import { SERVICES } from './service-registry.js';
 
 export interface StartOptions {
@@ -60,7 +60,10 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
   });
   const bus = new EventBus();
   bus.onError((error, event) => logger.error({ err: error, event: event.type }, 'event handler failed'));
-  const root = loadOrCreateRootCredentials(config.dataDir, config.accountId);
+  const root =
+    storage.engine === 'postgres'
+      ? await sharedRootCredentials(storage, config.dataDir, config.accountId)
+      : loadOrCreateRootCredentials(config.dataDir, config.accountId);
   const shutdown = new AbortController();
   let endpoint = `http://${config.host}:${config.port}`;
   let routes: HttpRoute[] = [];

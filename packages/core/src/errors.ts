@@ -79,6 +79,8 @@ export const CommonErrors = {
     new ServiceError({ code: 'InternalFailure', status: 500, senderFault: false }, message),
   requestEntityTooLarge: (message = 'Request entity too large') => serviceError('RequestEntityTooLarge', 413, message),
   throttling: (message = 'Rate exceeded') => serviceError('ThrottlingException', 400, message),
+  serviceUnavailable: (message = 'Service is unavailable. Please try again shortly.') =>
+    new ServiceError({ code: 'ServiceUnavailable', status: 503, senderFault: false }, message),
 } as const;
 
 /** A platform failure (configuration, storage, startup), never sent to an AWS client as-is. */

@@ -40,6 +40,7 @@ import {
   type PolicyDocument,
 } from '@atoll/auth';
 import {
+  AtollError,
   CommonErrors,
   ServiceError,
   newRequestId,
@@ -508,7 +509,11 @@ export class RequestPipeline {
   private async fail(ex: Exchange, error: unknown): Promise<void> {
     let serviceErr: ServiceError;
     if (error instanceof ServiceError) serviceErr = error;
-    else {
+    else if (isStorageUnavailable(error)) {
+      // The database cannot be reached: the caller may retry (SDKs do on 503), and the node recovers by itself.
+      this.#deps.logger.warn({ err: error, requestId: ex.requestId, service: ex.service?.name }, 'storage unavailable');
+      serviceErr = CommonErrors.serviceUnavailable();
+    } else {
       this.#deps.logger.error({ err: error, requestId: ex.requestId, service: ex.service?.name, operation: ex.operation?.name }, 'request failed');
       serviceErr = ex.service?.name === 's3'
         ? new ServiceError({ code: 'InternalError', status: 500, senderFault: false }, 'We encountered an internal error. Please try again.')
@@ -608,4 +613,12 @@ export class RequestPipeline {
       signal: ctx.signal ?? this.#deps.shutdown,
     });
   }
+}
+
+/** Whether an error (or one of its causes) is the storage layer saying the database cannot be reached. */
+function isStorageUnavailable(error: unknown): boolean {
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof AtollError && e.code === 'STORAGE_UNAVAILABLE') return true;
+  }
+  return false;
 }

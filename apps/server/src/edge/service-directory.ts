@@ -38,12 +38,21 @@ export class ServiceDirectory {
       activate: () => {
         activation ??= (async () => {
           const provider = await create();
-          if (provider.service !== name) throw new Error(`factory for ${name} returned a provider for ${provider.service}`);
-          await provider.start?.();
+          try {
+            if (provider.service !== name) throw new Error(`factory for ${name} returned a provider for ${provider.service}`);
+            await provider.start?.();
+          } catch (error) {
+            await Promise.resolve(provider.close?.()).catch(() => {});
+            throw error;
+          }
           service.provider = provider;
           this.#onActivated(provider);
           return provider;
         })();
+        // A failed activation (its database unreachable, say) is tried again by the next request.
+        activation.catch(() => {
+          activation = undefined;
+        });
         return activation;
       },
     };
