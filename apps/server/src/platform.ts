@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { EventBus, type AtollConfig, type ServiceFactory, type HttpRoute, type Logger, type PlatformContext } from '@atoll/core';
 import { AuditLog, createLogger, RequestMetrics } from '@atoll/telemetry';
-import { openStorage } from '@atoll/storage';
+import { openStorage } from '@atoll/storage/backend';
 import { RequestPipeline } from './edge/request-pipeline.js';
 import { ServiceDirectory } from './edge/service-directory.js';
 import { IdentityResolver } from './identity/identity-resolver.js';

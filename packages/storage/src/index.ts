@@ -3,9 +3,10 @@ export type { Migration, OpenDatabaseOptions, SqliteDatabase, SqliteStatement } 
 export { GroupCommit } from './group-commit.js';
 export { BlobStore, BlobTooLargeError } from './blob-store.js';
 export type { DigestAlgorithm, Digests, PutBlobOptions, StoredBlob } from './blob-store.js';
-export { SqliteStoreDatabase, LocalSignals } from './sql/sqlite-store-database.js';
-export { PostgresCluster, PostgresStoreDatabase, isConnectionError, numberPlaceholders, redactUrl } from './sql/postgres-store-database.js';
-export { isUniqueViolation } from './sql/store-database.js';
+export { SqliteStoreDatabase } from './sql/sqlite-store-database.js';
+export { LocalSignals } from './sql/local-signals.js';
+export { PostgresCluster, PostgresStoreDatabase, isConnectionError, numberPlaceholders } from './sql/postgres-store-database.js';
+export { isUniqueViolation, redactUrl } from './sql/store-database.js';
 export { LocalLeadership, PostgresLeadership } from './leadership.js';
 export { embeddedStorage, openStorage } from './storage-backend.js';
 export type { StorageOptions } from './storage-backend.js';

@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { AtollError, type OpenStoreOptions, type StorageBackend, type StoreDatabase, type StoreMigration } from '@atoll/core';
 import { LocalLeadership, PostgresLeadership } from './leadership.js';
 import type { Leadership } from '@atoll/core';
-import { PostgresCluster, redactUrl } from './sql/postgres-store-database.js';
-import { LocalSignals, SqliteStoreDatabase } from './sql/sqlite-store-database.js';
+import type { PostgresCluster } from './sql/postgres-store-database.js';
+import { LocalSignals } from './sql/local-signals.js';
+import { redactUrl } from './sql/store-database.js';
 
 export interface StorageOptions {
   dataDir: string;
@@ -36,6 +37,8 @@ class SqliteBackend implements StorageBackend {
   }
 
   async open(name: string, migrations: readonly StoreMigration[], options: OpenStoreOptions = {}): Promise<StoreDatabase> {
+    // The engines load on first use, so that start-up does not wait for them.
+    const { SqliteStoreDatabase } = await import('./sql/sqlite-store-database.js');
     const store = await SqliteStoreDatabase.open(join(this.options.dataDir, options.file ?? join(name, `${name}.db`)), migrations, {
       signals: this.#signals,
     });
@@ -87,6 +90,7 @@ export async function openStorage(options: StorageOptions): Promise<StorageBacke
   if (!/^postgres(ql)?:\/\//.test(options.databaseUrl)) {
     throw new AtollError('CONFIG_INVALID_DATABASE_URL', `the database URL must start with postgres://, got "${redactUrl(options.databaseUrl)}"`);
   }
+  const { PostgresCluster } = await import('./sql/postgres-store-database.js');
   const cluster = new PostgresCluster({ url: options.databaseUrl, poolSize: options.poolSize, onError: options.onError });
   try {
     await cluster.check();

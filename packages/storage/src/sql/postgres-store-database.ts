@@ -5,7 +5,7 @@
 // failure or deadlock; `?` placeholders become `$n`, and each statement is prepared once per connection.
 import pg from 'pg';
 import { AtollError } from '@atoll/core';
-import { migrationSql, orderedMigrations } from './store-database.js';
+import { migrationSql, orderedMigrations, redactUrl } from './store-database.js';
 import type {
   Signals,
   SqlDialect,
@@ -30,16 +30,6 @@ const TYPES = {
   },
 };
 
-/** `postgres://user:***@host:port/db`: a URL fit for logs and error messages. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
-  }
-}
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
 

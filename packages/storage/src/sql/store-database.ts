@@ -22,3 +22,14 @@ export function orderedMigrations(migrations: readonly StoreMigration[]): StoreM
   }
   return sorted;
 }
+
+/** `postgres://user:***@host:port/db`: a URL fit for logs and error messages. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+  }
+}
