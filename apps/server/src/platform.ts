@@ -51,13 +51,13 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
   mkdirSync(config.dataDir, { recursive: true });
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = new RequestMetrics({ processMetrics: options.processMetrics });
-  const audit = new AuditLog(config.dataDir);
   const storage = await openStorage({
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,
     blobDir: config.blobDir,
     onError: (error, what) => logger.warn({ err: error }, `storage: ${what}`),
   });
+  const audit = new AuditLog(storage);
   const bus = new EventBus();
   bus.onError((error, event) => logger.error({ err: error, event: event.type }, 'event handler failed'));
   const root =
