@@ -129,8 +129,9 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
     if (rawPath.startsWith('/_atoll/') || (rawPath === '/metrics' && method === 'GET' && !req.headers.authorization && !rawQuery)) {
       if (rawPath === '/_atoll/health') return sendJson(res, 200, { status: 'ok' });
       if (rawPath === '/_atoll/ready') {
-        // Ready: listening, and the database answers. The body names the database and blob store this node uses.
-        const state = { database: storage.database, blobDir: storage.blobDir };
+        // Ready: listening, and the database answers. The body names the database and blob store this node
+        // uses, and the once-only loops it leads.
+        const state = { database: storage.database, blobDir: storage.blobDir, leading: storage.leadership.leading() };
         if (!ready) return sendJson(res, 503, { ready, ...state });
         storage.check().then(
           () => sendJson(res, 200, { ready: true, ...state }),

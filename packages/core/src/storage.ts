@@ -99,6 +99,8 @@ export interface Leadership {
   lead(name: string, loop: LeaderLoop): () => void;
   /** Whether this node leads `name` now. */
   isLeader(name: string): boolean;
+  /** The loops this node leads now (readiness reports them). */
+  leading(): string[];
   close(): Promise<void>;
 }
 

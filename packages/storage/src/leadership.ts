@@ -42,6 +42,10 @@ export class LocalLeadership implements Leadership {
     return false;
   }
 
+  leading(): string[] {
+    return [...new Set([...this.#roles].map((role) => role.name))].sort();
+  }
+
   async close(): Promise<void> {
     for (const role of this.#roles) role.controller?.abort();
     this.#roles.clear();
@@ -88,6 +92,10 @@ export class PostgresLeadership implements Leadership {
 
   isLeader(name: string): boolean {
     return this.#roles.get(name)?.controller !== undefined;
+  }
+
+  leading(): string[] {
+    return [...this.#roles.values()].filter((role) => role.controller !== undefined).map((role) => role.name).sort();
   }
 
   #schedule(delay: number): void {
