@@ -63,6 +63,8 @@ export class PostgresLeadership implements Leadership {
   readonly #intervalMs: number;
   readonly #onError: (error: unknown, what: string) => void;
   readonly #roles = new Map<string, Role>();
+  /** Locks of loops given up while this node held them, to unlock at the next tick. */
+  readonly #release = new Set<string>();
   #client: pg.Client | undefined;
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
@@ -85,7 +87,9 @@ export class PostgresLeadership implements Leadership {
       if (role.controller) {
         role.controller.abort();
         role.controller = undefined;
-        this.#client?.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [`atoll:leader:${name}`]).catch(() => {});
+        // Released by the next tick: queries on the leader connection run one at a time.
+        this.#release.add(name);
+        this.#schedule(0);
       }
     };
   }
@@ -98,8 +102,9 @@ export class PostgresLeadership implements Leadership {
     return [...this.#roles.values()].filter((role) => role.controller !== undefined).map((role) => role.name).sort();
   }
 
+  /** One tick at a time: while one runs, its end schedules the next. */
   #schedule(delay: number): void {
-    if (this.#closed || this.#timer) return;
+    if (this.#closed || this.#timer || this.#ticking) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#ticking = this.#tick().finally(() => {
@@ -121,6 +126,10 @@ export class PostgresLeadership implements Leadership {
       }
       const client = this.#client;
       await client.query('SELECT 1');
+      for (const name of this.#release) {
+        this.#release.delete(name);
+        if (!this.#roles.has(name)) await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [`atoll:leader:${name}`]);
+      }
       for (const role of this.#roles.values()) {
         if (role.controller || this.#closed) continue;
         const { rows } = await client.query('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [`atoll:leader:${role.name}`]);
@@ -136,6 +145,7 @@ export class PostgresLeadership implements Leadership {
   #lose(client: pg.Client, error: unknown): void {
     if (this.#client !== client) return;
     this.#client = undefined;
+    this.#release.clear();
     void client.end().catch(() => {});
     for (const role of this.#roles.values()) {
       role.controller?.abort();
