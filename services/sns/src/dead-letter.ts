@@ -3,8 +3,7 @@
 // subscription's RedrivePolicy, through SQS's public SendMessage, with the error as attributes.
 import type { Logger, PlatformContext } from '@atoll/core';
 import { parseQueueArn } from './delivery.js';
-
-export type DeadLetter = (subscriptionRedrivePolicy: string | undefined, body: string, errorCode: string, errorMessage: string) => void;
+import type { DeadLetter } from './sns-records.js';
 
 export function deadLetterSender(platform: PlatformContext, logger: Logger): DeadLetter {
   return (policy, body, errorCode, errorMessage) => {

@@ -5,9 +5,8 @@
 import type { KeyObject } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import type { Logger, PlatformContext } from '@atoll/core';
-import type { DeadLetter } from './dead-letter.js';
 import { envelopeAttributes, sign, type Envelope } from './envelope.js';
-import type { PublishedMessage, SubscriptionRecord, TopicRecord } from './sns-store.js';
+import type { DeadLetter, PublishedMessage, SubscriptionRecord, TopicRecord } from './sns-records.js';
 
 export interface DeliveryItem {
   seq: number;

@@ -1,11 +1,15 @@
 // Fan-out: drains the outbox in publish order, filters each message per subscription and hands the
 // matching ones to the protocol's delivery channel, all subscriptions in parallel. A row leaves the
-// outbox only after every channel has taken it, so a crash redelivers (at least once).
-import type { Logger } from '@atoll/core';
+// outbox only after every channel has taken it, so a crash redelivers (at least once). One node
+// drains for all (leadership `sns:fan-out`), so that FIFO topics keep their order; a publish on
+// another node wakes it with the signal `sns.outbox`.
+import type { Leadership, Logger } from '@atoll/core';
 import type { DeliveryChannel, DeliveryItem } from './delivery.js';
 import { matchesFilterPolicy, parseFilterPolicy, type FilterScope } from './filter-policy.js';
 import { Notifier } from './delivery.js';
-import type { OutboxRow, SnsStore, SubscriptionRecord } from './sns-store.js';
+import { LeaderRole } from './leader-role.js';
+import type { SubscriptionRecord } from './sns-records.js';
+import type { OutboxRow, SnsStore } from './sns-store.js';
 
 const BATCH = 500;
 /**
@@ -24,16 +28,30 @@ export class FanOut {
   #closed = false;
   #idle: (() => void)[] = [];
   readonly #policies = new Map<string, { text: string; scope: FilterScope; policy: ReturnType<typeof parseFilterPolicy> }>();
+  readonly role: LeaderRole;
 
   constructor(
     readonly store: SnsStore,
     readonly channels: Partial<Record<string, DeliveryChannel>>,
     readonly logger: Logger,
-  ) {}
+    leadership: Leadership,
+  ) {
+    this.role = new LeaderRole('sns:fan-out', 'sns.outbox', store, leadership, logger, () => this.#wake());
+  }
+
+  /** Asks for leadership of the outbox; the leader drains at once what a previous run left. */
+  start(): void {
+    if (!this.#closed) this.role.start();
+  }
+
+  /** Has the leader drain the outbox (here when this node leads, else on the leader). */
+  kick(): void {
+    if (!this.#closed) this.role.kick();
+  }
 
   /** Starts a drain (or marks one to follow the running one). */
-  kick(): void {
-    if (this.#closed) return;
+  #wake(): void {
+    if (this.#closed || !this.role.leading) return;
     if (this.#running) {
       this.#again = true;
       return;
@@ -50,6 +68,7 @@ export class FanOut {
 
   close(): void {
     this.#closed = true;
+    this.role.stop();
   }
 
   async #drain(): Promise<void> {
@@ -57,9 +76,9 @@ export class FanOut {
       let after = 0;
       for (;;) {
         this.#again = false;
-        const rows = this.store.readOutbox(after, BATCH);
-        if (rows.length === 0 || this.#closed) {
-          if (this.#again && !this.#closed) {
+        const rows = await this.store.readOutbox(after, BATCH);
+        if (rows.length === 0 || this.#closed || !this.role.leading) {
+          if (this.#again && !this.#closed && this.role.leading) {
             after = 0;
             continue;
           }
@@ -71,7 +90,7 @@ export class FanOut {
       }
     } catch (error) {
       this.logger.error({ err: error }, 'sns fan-out failed');
-      setTimeout(() => this.kick(), 1000).unref();
+      setTimeout(() => this.#wake(), 1000).unref();
     } finally {
       this.#running = false;
       for (const resolve of this.#idle.splice(0)) resolve();
@@ -79,18 +98,21 @@ export class FanOut {
   }
 
   async #deliver(rows: readonly OutboxRow[]): Promise<void> {
-    const byTopic = new Map<string, OutboxRow[]>();
+    const byTopic = new Map<string, { rows: OutboxRow[]; version: number }>();
     for (const row of rows) {
-      let list = byTopic.get(row.topicArn);
-      if (!list) byTopic.set(row.topicArn, (list = []));
-      list.push(row);
+      let entry = byTopic.get(row.topicArn);
+      if (!entry) byTopic.set(row.topicArn, (entry = { rows: [], version: 0 }));
+      entry.rows.push(row);
+      entry.version = Math.max(entry.version, row.topicVersion);
     }
     const work: Promise<void>[] = [];
     let started = 0;
-    for (const [topicArn, list] of byTopic) {
-      const topic = this.store.getTopic(topicArn);
-      if (!topic) continue;
-      for (const sub of this.store.subscriptionsOf(topicArn)) {
+    for (const [topicArn, { rows: list, version }] of byTopic) {
+      // Subscriptions at least as recent as the newest publish of the batch saw.
+      const view = await this.store.topicView(topicArn, version);
+      if (!view) continue;
+      const topic = view.topic;
+      for (const sub of view.subscriptions) {
         if (!sub.confirmed) continue;
         const channel = this.channels[sub.protocol];
         if (!channel) continue;

@@ -1,24 +1,17 @@
 // HTTP/HTTPS delivery: each POST (notification or subscription confirmation) is first stored in
 // the durable delivery queue, then attempted; a 5xx, a 429 or a network error reschedules it by the
 // delivery policy's retry schedule (no-delay, min-delay, backoff and max-delay phases), and any
-// other answer ends it. Pending deliveries resume after a restart.
-import type { Logger } from '@atoll/core';
-import type { DeadLetter } from './dead-letter.js';
+// other answer ends it. Pending deliveries resume after a restart. One node attempts them for all
+// (leadership `sns:http-retries`), so a retry scheduled by a node that dies is made by another; a
+// delivery queued on another node wakes it with the signal `sns.http`.
+import type { Leadership, Logger } from '@atoll/core';
 import { Notifier, type DeliveryChannel, type DeliveryItem } from './delivery.js';
-import type { HttpDeliveryRow, SnsStore, SubscriptionRecord, TopicRecord } from './sns-store.js';
+import { LeaderRole } from './leader-role.js';
+import type { DeadLetter, RetryPolicy, SubscriptionRecord, TopicRecord } from './sns-records.js';
+import type { HttpDeliveryRow, HttpPost, SnsStore } from './sns-store.js';
 
 const BATCH = 100;
 const ATTEMPT_TIMEOUT_MS = 15_000;
-
-export interface RetryPolicy {
-  minDelayTarget: number;
-  maxDelayTarget: number;
-  numRetries: number;
-  numNoDelayRetries: number;
-  numMinDelayRetries: number;
-  numMaxDelayRetries: number;
-  backoffFunction: 'linear' | 'arithmetic' | 'geometric' | 'exponential';
-}
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   minDelayTarget: 20,
@@ -70,15 +63,24 @@ export class HttpChannel implements DeliveryChannel {
   #running = false;
   #again = false;
   #closed = false;
+  readonly role: LeaderRole;
 
   constructor(
     readonly store: SnsStore,
     readonly notifier: Notifier,
     readonly logger: Logger,
+    leadership: Leadership,
     /** Multiplies retry delays (tests shorten them). */
     readonly delayScale = 1,
     readonly deadLetter: DeadLetter = () => {},
-  ) {}
+  ) {
+    this.role = new LeaderRole('sns:http-retries', 'sns.http', store, leadership, logger, () => this.#wake());
+  }
+
+  /** Asks for leadership of the delivery queue; the leader starts at once what a previous run left. */
+  start(): void {
+    if (!this.#closed) this.role.start();
+  }
 
   async deliver(topic: TopicRecord, sub: SubscriptionRecord, items: readonly DeliveryItem[]): Promise<void> {
     const raw = sub.attributes.RawMessageDelivery === 'true';
@@ -99,15 +101,19 @@ export class HttpChannel implements DeliveryChannel {
   }
 
   /** Stores POSTs durably and starts them. */
-  async enqueue(posts: { subscriptionArn: string; url: string; body: string; headers: Record<string, string>; policy: RetryPolicy }[]): Promise<void> {
+  async enqueue(posts: HttpPost[]): Promise<void> {
     if (posts.length === 0) return;
     await this.store.addHttpDeliveries(posts);
     this.kick();
   }
 
-  /** Attempts the deliveries that are due (at start: whatever a previous run left). */
+  /** Has the leader attempt the deliveries that are due (here when this node leads, else on the leader). */
   kick(): void {
-    if (this.#closed) return;
+    if (!this.#closed) this.role.kick();
+  }
+
+  #wake(): void {
+    if (this.#closed || !this.role.leading) return;
     if (this.#running) {
       this.#again = true;
       return;
@@ -117,34 +123,37 @@ export class HttpChannel implements DeliveryChannel {
   }
 
   async #run(): Promise<void> {
-    if (this.#closed) {
-      this.#running = false;
-      return;
-    }
     try {
       do {
         this.#again = false;
-        const due = this.store.dueHttpDeliveries(Date.now(), BATCH).filter((d) => !this.#inflight.has(d.id));
+        if (this.#closed || !this.role.leading) return;
+        const due = (await this.store.dueHttpDeliveries(Date.now(), BATCH)).filter((d) => !this.#inflight.has(d.id));
         for (const d of due) {
           this.#inflight.add(d.id);
-          void this.#attempt(d).finally(() => {
-            this.#inflight.delete(d.id);
-            this.kick();
-          });
+          void this.#attempt(d)
+            .catch((error: unknown) => this.logger.warn({ err: error, url: d.url }, 'sns http delivery could not be recorded'))
+            .finally(() => {
+              this.#inflight.delete(d.id);
+              this.#wake();
+            });
         }
-      } while (this.#again && !this.#closed);
+        await this.#schedule();
+      } while (this.#again);
+    } catch (error) {
+      // The next poll (every second while this node leads) tries again.
+      if (!this.#closed) this.logger.warn({ err: error }, 'sns http deliveries could not be read');
     } finally {
       this.#running = false;
     }
-    this.#schedule();
   }
 
-  #schedule(): void {
-    if (this.#closed) return;
-    const next = this.store.nextHttpDeliveryAt();
+  /** Wakes up when the next delivery is due (the leader also looks every second). */
+  async #schedule(): Promise<void> {
+    const next = await this.store.nextHttpDeliveryAt();
     if (this.#timer) clearTimeout(this.#timer);
-    if (next === undefined) return;
-    this.#timer = setTimeout(() => this.kick(), Math.max(0, Math.min(next - Date.now(), 60_000)));
+    this.#timer = undefined;
+    if (next === undefined || this.#closed || !this.role.leading) return;
+    this.#timer = setTimeout(() => this.#wake(), Math.max(0, Math.min(next - Date.now(), 1000)));
     this.#timer.unref();
   }
 
@@ -173,7 +182,7 @@ export class HttpChannel implements DeliveryChannel {
       const delivered = !retryable && /^HTTP 2/.test(failure);
       if (!delivered) {
         if (retryable) this.logger.warn({ url: d.url, attempts: d.attempt + 1 }, 'sns http delivery gave up after retries');
-        const sub = this.store.getSubscription(d.subscriptionArn);
+        const sub = await this.store.getSubscription(d.subscriptionArn);
         if (sub && d.headers['x-amz-sns-message-type'] === 'Notification') {
           this.deadLetter(sub.attributes.RedrivePolicy, d.body, 'DeliveryFailed', `${failure} from ${d.url}`);
         }
@@ -186,6 +195,7 @@ export class HttpChannel implements DeliveryChannel {
 
   close(): void {
     this.#closed = true;
+    this.role.stop();
     if (this.#timer) clearTimeout(this.#timer);
     this.#controller.abort();
   }

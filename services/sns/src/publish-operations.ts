@@ -14,7 +14,8 @@ import {
   TooManyEntriesInBatchRequestException,
 } from '@atoll/aws-models/sns';
 import type { SnsAttributeValue } from './filter-policy.js';
-import { TopicGoneError, type PublishedMessage, type SnsStore, type TopicRecord } from './sns-store.js';
+import type { PublishedMessage, TopicRecord } from './sns-records.js';
+import { TopicGoneError, type SnsStore } from './sns-store.js';
 
 const MAX_SIZE = 262144;
 const ATTRIBUTE_NAME = /^[A-Za-z0-9_.-]{1,256}$/;
@@ -79,8 +80,8 @@ export class PublishOperations {
     readonly onPublished: () => void,
   ) {}
 
-  #topic(arn: unknown, ctx: RequestContext): TopicRecord {
-    const topic = typeof arn === 'string' ? this.store.getTopic(arn) : undefined;
+  async #topic(arn: unknown, ctx: RequestContext): Promise<TopicRecord> {
+    const topic = typeof arn === 'string' ? await this.store.getTopic(arn) : undefined;
     if (!topic || topic.accountId !== ctx.accountId) throw new NotFoundException('Topic does not exist');
     return topic;
   }
@@ -136,7 +137,7 @@ export class PublishOperations {
 
   async #store(topic: TopicRecord, messages: PublishedMessage[]) {
     try {
-      const outcomes = await this.store.publish(topic, messages);
+      const outcomes = await this.store.publish(topic.arn, topic.fifo, messages);
       if (outcomes.some((o) => !o.duplicate)) this.onPublished();
       return outcomes;
     } catch (error) {
@@ -150,14 +151,14 @@ export class PublishOperations {
     const arn = input.TopicArn ?? input.TargetArn;
     if (arn === undefined) throw invalid('TopicArn or TargetArn Reason: no value for required parameter');
     if (input.TopicArn !== undefined && input.TargetArn !== undefined) throw invalid('TopicArn Reason: Only one of TopicArn and TargetArn may be given');
-    const topic = this.#topic(arn, ctx);
+    const topic = await this.#topic(arn, ctx);
     const message = this.#prepare(topic, input);
     const [outcome] = await this.#store(topic, [message]);
     return { MessageId: outcome!.messageId, SequenceNumber: topic.fifo ? String(outcome!.seq).padStart(20, '0') : undefined };
   };
 
   PublishBatch = async (input: { TopicArn: string; PublishBatchRequestEntries: (PublishEntry & { Id: string })[] }, ctx: RequestContext) => {
-    const topic = this.#topic(input.TopicArn, ctx);
+    const topic = await this.#topic(input.TopicArn, ctx);
     const entries = input.PublishBatchRequestEntries ?? [];
     if (entries.length === 0) throw new EmptyBatchRequestException('The batch request doesn\'t contain any entries.');
     if (entries.length > 10) throw new TooManyEntriesInBatchRequestException('The batch request contains more entries than permissible.');

@@ -1,8 +1,9 @@
 // The platform's SNS signing identity: an RSA key and a self-signed X.509 certificate, created on
-// first start and kept in the data directory, so that the certificate served at SigningCertURL
-// stays valid across restarts. The certificate is built here in DER (a handful of ASN.1 types).
-import { createSign, generateKeyPairSync, randomBytes, type KeyObject, createPrivateKey } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+// first start and kept in the (shared) blob directory, so that the certificate served at
+// SigningCertURL stays valid across restarts and is the same on every node. The certificate is
+// built here in DER (a handful of ASN.1 types).
+import { createPrivateKey, createPublicKey, createSign, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 function length(n: number): Buffer {
@@ -72,7 +73,12 @@ export interface SigningIdentity {
   certificatePem: string;
 }
 
-/** Loads the signing key and certificate from `dir`, creating them on first use. */
+/**
+ * Loads the signing key and certificate from `dir`, creating them on first use. Nodes that share
+ * `dir` may start together: the key is linked into place only if no key is there yet (a link never
+ * replaces a file), every node then uses the key that is there, and the certificate is made from
+ * that key, so every node signs with the same key.
+ */
 export function loadOrCreateSigningIdentity(dir: string): SigningIdentity {
   const keyPath = join(dir, 'signing-key.pem');
   const certPath = join(dir, 'signing-cert.pem');
@@ -80,13 +86,24 @@ export function loadOrCreateSigningIdentity(dir: string): SigningIdentity {
     return { privateKey: createPrivateKey(readFileSync(keyPath)), certificatePem: readFileSync(certPath, 'utf8') };
   }
   mkdirSync(dir, { recursive: true });
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const certificatePem = selfSignedCertificate(privateKey, publicKey, 'sns.amazonaws.com');
-  const writeAtomic = (path: string, data: string, mode: number) => {
-    writeFileSync(`${path}.tmp`, data, { mode });
-    renameSync(`${path}.tmp`, path);
-  };
-  writeAtomic(certPath, certificatePem, 0o644);
-  writeAtomic(keyPath, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, 0o600);
-  return { privateKey, certificatePem };
+  if (!existsSync(keyPath)) {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    publishOnce(keyPath, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, 0o600);
+  }
+  const privateKey = createPrivateKey(readFileSync(keyPath));
+  if (!existsSync(certPath)) publishOnce(certPath, selfSignedCertificate(privateKey, createPublicKey(privateKey), 'sns.amazonaws.com'), 0o644);
+  return { privateKey, certificatePem: readFileSync(certPath, 'utf8') };
+}
+
+/** Writes `data` to `path` whole (a temporary file, then a link), unless a file is there already. */
+function publishOnce(path: string, data: string, mode: number): void {
+  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  writeFileSync(temporary, data, { mode });
+  try {
+    linkSync(temporary, path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    unlinkSync(temporary);
+  }
 }

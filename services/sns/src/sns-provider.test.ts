@@ -37,7 +37,7 @@ function verifies(envelope: Envelope, certPem: string): boolean {
   return createVerify(algorithm).update(stringToSign(envelope)).verify(new X509Certificate(certPem).publicKey, envelope.Signature, 'base64');
 }
 
-before(() => {
+before(async () => {
   platform = fakePlatform();
   platform.handlers.set('sqs.GetQueueUrl', (input: Any) => {
     if (!queues.has(input.QueueName)) throw new Error('QueueDoesNotExist');
@@ -55,7 +55,7 @@ before(() => {
     return { Successful: input.Entries.map((e: Any) => ({ Id: e.Id })), Failed: [] };
   });
   sns = new SnsProvider(platform, { retryDelayScale: 0.001 });
-  sns.start();
+  await sns.start();
 });
 
 after(async () => {
@@ -211,7 +211,7 @@ describe('delivery to SQS', () => {
     await sns.close();
     assert.deepEqual(delivered('c'), []);
     sns = new SnsProvider(platform, { retryDelayScale: 0.001 });
-    sns.start();
+    await sns.start();
     await new Promise((r) => setImmediate(r));
     await sns.fanOut.idle();
     assert.deepEqual(delivered('c').map((e) => JSON.parse(e.MessageBody).Message), ['survives']);
@@ -286,7 +286,7 @@ describe('delivery to HTTP', () => {
     await sns.close();
     failNext = 0;
     sns = new SnsProvider(platform, { retryDelayScale: 0.001 });
-    sns.start();
+    await sns.start();
     await waitFor(before + 1);
     assert.equal(received[before]!.body.Message, 'after restart');
   });

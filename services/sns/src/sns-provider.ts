@@ -4,6 +4,10 @@
 // Durability: a publish is acknowledged once stored in the outbox; fan-out hands SQS deliveries to
 // SQS (durable there) and HTTP deliveries to a stored retry queue before removing it from the outbox,
 // so a crash repeats deliveries (at least once) and never loses one.
+// Nodes: state is in the store (SQLite, or PostgreSQL shared by several nodes); topics and their
+// subscriptions are cached per node and dropped on every node by the `sns.topic` signal. The outbox
+// is drained by one node (leadership `sns:fan-out`), HTTP deliveries and their retries are made by
+// one node (`sns:http-retries`), and expired FIFO deduplication ids are swept by one (`sns:sweeper`).
 //
 // Known limitations:
 // - Mobile push (platform applications and endpoints) and SMS operations are not implemented
@@ -16,6 +20,12 @@
 // - The signing certificate is self-signed (served at SigningCertURL under /_atoll/sns/); verifiers that
 //   insist on an `sns.<region>.amazonaws.com` certificate host must be configured to accept it.
 // - The HTTP retry backoff curves (arithmetic, geometric, exponential) approximate AWS's.
+// - Delivery is at least once: a crash, or a change of the node that leads fan-out or HTTP retries,
+//   can repeat a delivery that was in progress.
+// - Fan-out runs on one node at a time (the leader of `sns:fan-out`), whichever node took the publish.
+// - A node's cached topics and subscriptions can lag a change made on another node by the time its
+//   signal takes to arrive, for publish checks and reads (fan-out itself never uses a copy older than
+//   the message it delivers).
 import { join } from 'node:path';
 import type { HttpRoute, PlatformContext, RequestContext, ServiceProvider } from '@atoll/core';
 import { snsAuthorization } from './authorization.js';
@@ -31,7 +41,8 @@ import { DEFAULT_RETRY_POLICY, HttpChannel } from './http-delivery.js';
 import { FanOut } from './fan-out.js';
 import { PublishOperations } from './publish-operations.js';
 import { loadOrCreateSigningIdentity, type SigningIdentity } from './signing-certificate.js';
-import { SnsStore, type TopicRecord } from './sns-store.js';
+import type { TopicRecord } from './sns-records.js';
+import { SnsStore } from './sns-store.js';
 import { SubscriptionOperations } from './subscription-operations.js';
 
 const TOPIC_SETTABLE = new Set([
@@ -42,6 +53,8 @@ const FEEDBACK = /^(HTTP|Firehose|Lambda|SQS|Application)(SuccessFeedbackRoleArn
 const PAGE = 100;
 
 const invalid = (what: string) => new InvalidParameterException(`Invalid parameter: ${what}`);
+const topicGone = () => new NotFoundException('Topic does not exist');
+const resourceGone = () => new ResourceNotFoundException('Resource does not exist');
 
 export interface SnsProviderOptions {
   /** Multiplies HTTP retry delays (tests use a small factor). */
@@ -60,14 +73,16 @@ export class SnsProvider implements ServiceProvider {
   readonly operations: ServiceProvider['operations'];
   readonly routes: readonly HttpRoute[];
   readonly authorization = snsAuthorization;
-  #sweeper: NodeJS.Timeout | undefined;
+  #stopSweeper: (() => void) | undefined;
 
-  constructor(readonly platform: PlatformContext, options: SnsProviderOptions = {}, dir = join(platform.config.dataDir, 'sns')) {
-    this.store = new SnsStore(dir);
+  /** `dir` holds the signing key and certificate, shared by every node (under the blob directory). */
+  constructor(readonly platform: PlatformContext, options: SnsProviderOptions = {}, dir = join(platform.storage.blobDir, 'sns')) {
+    this.store = new SnsStore(platform.storage);
     this.identity = loadOrCreateSigningIdentity(dir);
     this.notifier = new Notifier(this.identity.privateKey, () => platform.endpoint());
     const deadLetter = deadLetterSender(platform, platform.logger);
-    this.http = new HttpChannel(this.store, this.notifier, platform.logger, options.retryDelayScale ?? 1, deadLetter);
+    const leadership = platform.storage.leadership;
+    this.http = new HttpChannel(this.store, this.notifier, platform.logger, leadership, options.retryDelayScale ?? 1, deadLetter);
     this.fanOut = new FanOut(
       this.store,
       {
@@ -77,6 +92,7 @@ export class SnsProvider implements ServiceProvider {
         lambda: new LambdaChannel(platform, this.notifier, platform.logger, deadLetter),
       },
       platform.logger,
+      leadership,
     );
     this.subscriptions = new SubscriptionOperations(this.store, platform, this.notifier, this.http);
     this.publishing = new PublishOperations(this.store, () => this.fanOut.kick());
@@ -117,11 +133,11 @@ export class SnsProvider implements ServiceProvider {
       {
         method: 'GET',
         path: '/_atoll/sns/confirm',
-        handle: (req, res, ctx) => {
+        handle: async (req, res, ctx) => {
           const q = new URL(req.url ?? '/', 'http://x').searchParams;
           const topicArn = q.get('TopicArn') ?? '';
           try {
-            const sub = this.subscriptions.confirm(topicArn, q.get('Token') ?? '', topicArn.split(':')[4] ?? ctx.accountId);
+            const sub = await this.subscriptions.confirm(topicArn, q.get('Token') ?? '', topicArn.split(':')[4] ?? ctx.accountId);
             xml(res, 200, `<ConfirmSubscriptionResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><ConfirmSubscriptionResult><SubscriptionArn>${esc(sub.arn)}</SubscriptionArn></ConfirmSubscriptionResult></ConfirmSubscriptionResponse>`);
           } catch (error) {
             const e = error as { code?: string; message: string; status?: number };
@@ -132,44 +148,56 @@ export class SnsProvider implements ServiceProvider {
       {
         method: 'GET',
         path: '/_atoll/sns/unsubscribe',
-        handle: (req, res) => {
+        handle: async (req, res) => {
           const arn = new URL(req.url ?? '/', 'http://x').searchParams.get('SubscriptionArn') ?? '';
-          const sub = this.store.getSubscription(arn);
+          const sub = await this.store.getSubscription(arn);
           if (!sub) return xml(res, 404, '<ErrorResponse><Error><Type>Sender</Type><Code>NotFound</Code><Message>Subscription does not exist</Message></Error></ErrorResponse>');
-          this.subscriptions.unsubscribe(sub);
+          await this.subscriptions.unsubscribe(sub.arn);
           xml(res, 200, '<UnsubscribeResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><ResponseMetadata><RequestId>0</RequestId></ResponseMetadata></UnsubscribeResponse>');
         },
       },
     ];
   }
 
-  start(): void {
-    this.fanOut.kick();
-    this.http.kick();
-    this.#sweeper = setInterval(() => {
-      this.store.sweep().catch((error) => this.platform.logger.error({ err: error }, 'sns sweep failed'));
-    }, 10_000);
-    this.#sweeper.unref();
+  /** Opens the store, then asks for the leadership of fan-out, HTTP deliveries and the sweeper. */
+  async start(): Promise<void> {
+    await this.store.open();
+    this.fanOut.start();
+    this.http.start();
+    this.#stopSweeper = this.platform.storage.leadership.lead('sns:sweeper', (signal) => {
+      const sweeper = setInterval(() => {
+        this.store.sweep().catch((error) => this.platform.logger.error({ err: error }, 'sns sweep failed'));
+      }, 10_000);
+      sweeper.unref();
+      signal.addEventListener('abort', () => clearInterval(sweeper), { once: true });
+    });
   }
 
   async close(): Promise<void> {
-    if (this.#sweeper) clearInterval(this.#sweeper);
+    this.#stopSweeper?.();
+    this.#stopSweeper = undefined;
     this.fanOut.close();
     this.http.close();
     await this.fanOut.idle();
-    this.store.close();
+    await this.store.close();
   }
 
-  #topic(arn: unknown, ctx: RequestContext): TopicRecord {
-    const topic = typeof arn === 'string' ? this.store.getTopic(arn) : undefined;
+  async #topic(arn: unknown, ctx: RequestContext): Promise<TopicRecord> {
+    const topic = typeof arn === 'string' ? await this.store.getTopic(arn) : undefined;
     if (!topic || topic.accountId !== ctx.accountId) throw new NotFoundException('Topic does not exist');
     return topic;
   }
 
-  #resource(arn: unknown, ctx: RequestContext): TopicRecord {
-    const topic = typeof arn === 'string' ? this.store.getTopic(arn) : undefined;
+  async #resource(arn: unknown, ctx: RequestContext): Promise<TopicRecord> {
+    const topic = typeof arn === 'string' ? await this.store.getTopic(arn) : undefined;
     if (!topic || topic.accountId !== ctx.accountId) throw new ResourceNotFoundException('Resource does not exist');
     return topic;
+  }
+
+  /** Changes the stored topic (read and written in one transaction); `gone` is the error when it was deleted meanwhile. */
+  async #update(t: TopicRecord, change: (stored: TopicRecord) => void, gone: () => Error): Promise<void> {
+    const updated = await this.store.updateTopic(t.arn, change);
+    if (!updated) throw gone();
   }
 
   #checkTopicAttribute(name: string, value: string, fifo: boolean, creating: boolean): string {
@@ -199,7 +227,7 @@ export class SnsProvider implements ServiceProvider {
     return value;
   }
 
-  CreateTopic = (input: { Name: string; Attributes?: Record<string, string>; Tags?: { Key: string; Value: string }[]; DataProtectionPolicy?: string }, ctx: RequestContext) => {
+  CreateTopic = async (input: { Name: string; Attributes?: Record<string, string>; Tags?: { Key: string; Value: string }[]; DataProtectionPolicy?: string }, ctx: RequestContext) => {
     const given = input.Attributes ?? {};
     const fifo = String(given.FifoTopic ?? '').toLowerCase() === 'true';
     const name = String(input.Name ?? '');
@@ -213,17 +241,7 @@ export class SnsProvider implements ServiceProvider {
     if (!fifo) delete attributes.FifoTopic;
     const tags = tagMap(input.Tags);
     const arn = `arn:aws:sns:${ctx.region}:${ctx.accountId}:${name}`;
-    const existing = this.store.getTopic(arn);
-    if (existing) {
-      for (const [k, v] of Object.entries(attributes)) {
-        if ((existing.attributes[k] ?? '') !== v) throw invalid('Attributes Reason: Topic already exists with different attributes');
-      }
-      for (const [k, v] of Object.entries(tags)) {
-        if (existing.tags[k] !== v) throw invalid('Tags Reason: Topic already exists with different tags');
-      }
-      return { TopicArn: arn };
-    }
-    this.store.saveTopic({
+    const { topic: existing, created } = await this.store.createTopic({
       arn,
       accountId: ctx.accountId,
       region: ctx.region,
@@ -235,18 +253,26 @@ export class SnsProvider implements ServiceProvider {
       createdAt: Date.now(),
       deletedSubscriptions: 0,
     });
+    if (!created) {
+      for (const [k, v] of Object.entries(attributes)) {
+        if ((existing.attributes[k] ?? '') !== v) throw invalid('Attributes Reason: Topic already exists with different attributes');
+      }
+      for (const [k, v] of Object.entries(tags)) {
+        if (existing.tags[k] !== v) throw invalid('Tags Reason: Topic already exists with different tags');
+      }
+    }
     return { TopicArn: arn };
   };
 
-  DeleteTopic = (input: { TopicArn: string }, ctx: RequestContext) => {
-    const topic = this.store.getTopic(String(input.TopicArn ?? ''));
+  DeleteTopic = async (input: { TopicArn: string }, ctx: RequestContext) => {
+    const topic = await this.store.getTopic(String(input.TopicArn ?? ''));
     // Idempotent, as in SNS: deleting a topic that does not exist is no error.
-    if (topic && topic.accountId === ctx.accountId) this.store.deleteTopic(topic);
+    if (topic && topic.accountId === ctx.accountId) await this.store.deleteTopic(topic.arn);
     return {};
   };
 
-  ListTopics = (input: { NextToken?: string }, ctx: RequestContext) => {
-    const topics = this.store.listTopics(ctx.accountId, ctx.region);
+  ListTopics = async (input: { NextToken?: string }, ctx: RequestContext) => {
+    const topics = await this.store.listTopics(ctx.accountId, ctx.region);
     let start = 0;
     if (input.NextToken) {
       start = Number(Buffer.from(input.NextToken, 'base64').toString('utf8'));
@@ -259,9 +285,9 @@ export class SnsProvider implements ServiceProvider {
     };
   };
 
-  GetTopicAttributes = (input: { TopicArn: string }, ctx: RequestContext) => {
-    const t = this.#topic(input.TopicArn, ctx);
-    const subs = this.store.subscriptionsOf(t.arn);
+  GetTopicAttributes = async (input: { TopicArn: string }, ctx: RequestContext) => {
+    const t = await this.#topic(input.TopicArn, ctx);
+    const subs = await this.store.subscriptionsOf(t.arn);
     return {
       Attributes: {
         TopicArn: t.arn,
@@ -279,77 +305,108 @@ export class SnsProvider implements ServiceProvider {
     };
   };
 
-  SetTopicAttributes = (input: { TopicArn: string; AttributeName: string; AttributeValue?: string }, ctx: RequestContext) => {
-    const t = this.#topic(input.TopicArn, ctx);
+  SetTopicAttributes = async (input: { TopicArn: string; AttributeName: string; AttributeValue?: string }, ctx: RequestContext) => {
+    const t = await this.#topic(input.TopicArn, ctx);
     const value = this.#checkTopicAttribute(String(input.AttributeName ?? ''), input.AttributeValue ?? '', t.fifo, false);
-    if (value === '') delete t.attributes[input.AttributeName];
-    else t.attributes[input.AttributeName] = value;
-    this.store.saveTopic(t);
+    await this.#update(
+      t,
+      (stored) => {
+        if (value === '') delete stored.attributes[input.AttributeName];
+        else stored.attributes[input.AttributeName] = value;
+      },
+      topicGone,
+    );
     return {};
   };
 
-  TagResource = (input: { ResourceArn: string; Tags: { Key: string; Value: string }[] }, ctx: RequestContext) => {
-    const t = this.#resource(input.ResourceArn, ctx);
-    const merged = { ...t.tags, ...tagMap(input.Tags) };
-    if (Object.keys(merged).length > 50) throw new TagLimitExceededException('Could not complete request: tag quota of per resource exceeded');
-    t.tags = merged;
-    this.store.saveTopic(t);
+  TagResource = async (input: { ResourceArn: string; Tags: { Key: string; Value: string }[] }, ctx: RequestContext) => {
+    const t = await this.#resource(input.ResourceArn, ctx);
+    const tags = tagMap(input.Tags);
+    await this.#update(
+      t,
+      (stored) => {
+        const merged = { ...stored.tags, ...tags };
+        if (Object.keys(merged).length > 50) throw new TagLimitExceededException('Could not complete request: tag quota of per resource exceeded');
+        stored.tags = merged;
+      },
+      resourceGone,
+    );
     return {};
   };
 
-  UntagResource = (input: { ResourceArn: string; TagKeys: string[] }, ctx: RequestContext) => {
-    const t = this.#resource(input.ResourceArn, ctx);
-    for (const key of input.TagKeys ?? []) delete t.tags[key];
-    this.store.saveTopic(t);
+  UntagResource = async (input: { ResourceArn: string; TagKeys: string[] }, ctx: RequestContext) => {
+    const t = await this.#resource(input.ResourceArn, ctx);
+    await this.#update(
+      t,
+      (stored) => {
+        for (const key of input.TagKeys ?? []) delete stored.tags[key];
+      },
+      resourceGone,
+    );
     return {};
   };
 
-  ListTagsForResource = (input: { ResourceArn: string }, ctx: RequestContext) => {
-    const t = this.#resource(input.ResourceArn, ctx);
+  ListTagsForResource = async (input: { ResourceArn: string }, ctx: RequestContext) => {
+    const t = await this.#resource(input.ResourceArn, ctx);
     return { Tags: Object.entries(t.tags).map(([Key, Value]) => ({ Key, Value })) };
   };
 
-  AddPermission = (input: { TopicArn: string; Label: string; AWSAccountId: string[]; ActionName: string[] }, ctx: RequestContext) => {
-    const t = this.#topic(input.TopicArn, ctx);
-    const policy = JSON.parse(t.attributes.Policy ?? defaultPolicy(t)) as { Statement: { Sid?: string }[] };
-    if (policy.Statement.some((s) => s.Sid === input.Label)) throw invalid('Statement already exists');
-    if (!input.AWSAccountId?.length || !input.ActionName?.length) throw invalid('AWSAccountId and ActionName are required');
-    policy.Statement.push({
-      Sid: input.Label,
-      Effect: 'Allow',
-      Principal: { AWS: input.AWSAccountId.map((a) => `arn:aws:iam::${a}:root`) },
-      Action: input.ActionName.map((a) => `SNS:${a}`),
-      Resource: t.arn,
-    } as { Sid: string });
-    t.attributes.Policy = JSON.stringify(policy);
-    this.store.saveTopic(t);
+  AddPermission = async (input: { TopicArn: string; Label: string; AWSAccountId: string[]; ActionName: string[] }, ctx: RequestContext) => {
+    const t = await this.#topic(input.TopicArn, ctx);
+    await this.#update(
+      t,
+      (stored) => {
+        const policy = JSON.parse(stored.attributes.Policy ?? defaultPolicy(stored)) as { Statement: { Sid?: string }[] };
+        if (policy.Statement.some((s) => s.Sid === input.Label)) throw invalid('Statement already exists');
+        if (!input.AWSAccountId?.length || !input.ActionName?.length) throw invalid('AWSAccountId and ActionName are required');
+        policy.Statement.push({
+          Sid: input.Label,
+          Effect: 'Allow',
+          Principal: { AWS: input.AWSAccountId.map((a) => `arn:aws:iam::${a}:root`) },
+          Action: input.ActionName.map((a) => `SNS:${a}`),
+          Resource: stored.arn,
+        } as { Sid: string });
+        stored.attributes.Policy = JSON.stringify(policy);
+      },
+      topicGone,
+    );
     return {};
   };
 
-  RemovePermission = (input: { TopicArn: string; Label: string }, ctx: RequestContext) => {
-    const t = this.#topic(input.TopicArn, ctx);
-    const policy = JSON.parse(t.attributes.Policy ?? defaultPolicy(t)) as { Statement: { Sid?: string }[] };
-    if (!policy.Statement.some((s) => s.Sid === input.Label)) throw invalid('Label');
-    policy.Statement = policy.Statement.filter((s) => s.Sid !== input.Label);
-    t.attributes.Policy = JSON.stringify(policy);
-    this.store.saveTopic(t);
+  RemovePermission = async (input: { TopicArn: string; Label: string }, ctx: RequestContext) => {
+    const t = await this.#topic(input.TopicArn, ctx);
+    await this.#update(
+      t,
+      (stored) => {
+        const policy = JSON.parse(stored.attributes.Policy ?? defaultPolicy(stored)) as { Statement: { Sid?: string }[] };
+        if (!policy.Statement.some((s) => s.Sid === input.Label)) throw invalid('Label');
+        policy.Statement = policy.Statement.filter((s) => s.Sid !== input.Label);
+        stored.attributes.Policy = JSON.stringify(policy);
+      },
+      topicGone,
+    );
     return {};
   };
 
-  GetDataProtectionPolicy = (input: { ResourceArn: string }, ctx: RequestContext) => {
-    const t = this.#resource(input.ResourceArn, ctx);
+  GetDataProtectionPolicy = async (input: { ResourceArn: string }, ctx: RequestContext) => {
+    const t = await this.#resource(input.ResourceArn, ctx);
     return { DataProtectionPolicy: t.dataProtectionPolicy ?? undefined };
   };
 
-  PutDataProtectionPolicy = (input: { ResourceArn: string; DataProtectionPolicy: string }, ctx: RequestContext) => {
-    const t = this.#resource(input.ResourceArn, ctx);
+  PutDataProtectionPolicy = async (input: { ResourceArn: string; DataProtectionPolicy: string }, ctx: RequestContext) => {
+    const t = await this.#resource(input.ResourceArn, ctx);
     try {
       JSON.parse(input.DataProtectionPolicy);
     } catch {
       throw invalid('DataProtectionPolicy: failed to parse JSON.');
     }
-    t.dataProtectionPolicy = input.DataProtectionPolicy;
-    this.store.saveTopic(t);
+    await this.#update(
+      t,
+      (stored) => {
+        stored.dataProtectionPolicy = input.DataProtectionPolicy;
+      },
+      resourceGone,
+    );
     return {};
   };
 }

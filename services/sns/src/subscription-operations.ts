@@ -7,7 +7,8 @@ import { InvalidParameterException, NotFoundException } from '@atoll/aws-models/
 import { parseQueueArn, type Notifier } from './delivery.js';
 import { effectiveRetryPolicy, type HttpChannel } from './http-delivery.js';
 import { FilterPolicyError, parseFilterPolicy, type FilterScope } from './filter-policy.js';
-import type { SnsStore, SubscriptionRecord, TopicRecord } from './sns-store.js';
+import type { SubscriptionRecord, TopicRecord } from './sns-records.js';
+import { TopicGoneError, type SnsStore } from './sns-store.js';
 
 const SUPPORTED_PROTOCOLS = ['sqs', 'http', 'https', 'lambda'];
 const KNOWN_PROTOCOLS = [...SUPPORTED_PROTOCOLS, 'email', 'email-json', 'sms', 'application', 'firehose'];
@@ -24,14 +25,14 @@ export class SubscriptionOperations {
     readonly http: HttpChannel,
   ) {}
 
-  #topic(arn: unknown, ctx: RequestContext): TopicRecord {
-    const topic = typeof arn === 'string' ? this.store.getTopic(arn) : undefined;
+  async #topic(arn: unknown, ctx: RequestContext): Promise<TopicRecord> {
+    const topic = typeof arn === 'string' ? await this.store.getTopic(arn) : undefined;
     if (!topic || topic.accountId !== ctx.accountId) throw new NotFoundException('Topic does not exist');
     return topic;
   }
 
-  #subscription(arn: unknown, ctx: RequestContext): SubscriptionRecord {
-    const sub = typeof arn === 'string' ? this.store.getSubscription(arn) : undefined;
+  async #subscription(arn: unknown, ctx: RequestContext): Promise<SubscriptionRecord> {
+    const sub = typeof arn === 'string' ? await this.store.getSubscription(arn) : undefined;
     if (!sub || sub.accountId !== ctx.accountId) throw new NotFoundException('Subscription does not exist');
     return sub;
   }
@@ -82,7 +83,7 @@ export class SubscriptionOperations {
     input: { TopicArn: string; Protocol: string; Endpoint?: string; Attributes?: Record<string, string>; ReturnSubscriptionArn?: boolean },
     ctx: RequestContext,
   ) => {
-    const topic = this.#topic(input.TopicArn, ctx);
+    const topic = await this.#topic(input.TopicArn, ctx);
     const protocol = String(input.Protocol ?? '').toLowerCase();
     if (!KNOWN_PROTOCOLS.includes(protocol)) throw invalid('Amazon SNS does not support this protocol string: ' + input.Protocol);
     if (!SUPPORTED_PROTOCOLS.includes(protocol)) throw invalid(`Protocol Reason: Atoll does not deliver to ${protocol} endpoints`);
@@ -102,13 +103,6 @@ export class SubscriptionOperations {
       }
     }
     const attributes = this.checkAttributes(input.Attributes ?? {}, protocol);
-    const existing = this.store.subscriptionsOf(topic.arn).find((s) => s.protocol === protocol && s.endpoint === endpoint);
-    if (existing) {
-      for (const [k, v] of Object.entries(attributes)) {
-        if ((existing.attributes[k] ?? '') !== v) throw invalid('Attributes Reason: Subscription already exists with different attributes');
-      }
-      return { SubscriptionArn: existing.confirmed || input.ReturnSubscriptionArn ? existing.arn : 'pending confirmation' };
-    }
     const needsConfirmation = protocol === 'http' || protocol === 'https';
     const sub: SubscriptionRecord = {
       arn: `${topic.arn}:${randomUUID()}`,
@@ -123,10 +117,25 @@ export class SubscriptionOperations {
       token: needsConfirmation ? randomBytes(64).toString('hex') : null,
       createdAt: Date.now(),
     };
-    this.store.saveSubscription(sub);
+    let stored: { subscription: SubscriptionRecord; created: boolean };
+    try {
+      stored = await this.store.subscribe(sub);
+    } catch (error) {
+      if (error instanceof TopicGoneError) throw new NotFoundException('Topic does not exist');
+      throw error;
+    }
+    if (!stored.created) return this.#existing(stored.subscription, attributes, input.ReturnSubscriptionArn);
     if (needsConfirmation) this.#sendConfirmation(topic, sub, 'SubscriptionConfirmation');
     return { SubscriptionArn: sub.confirmed || input.ReturnSubscriptionArn ? sub.arn : 'pending confirmation' };
   };
+
+  /** Subscribe's answer for an endpoint that is subscribed already: the same attributes, or an error. */
+  #existing(existing: SubscriptionRecord, attributes: Record<string, string>, returnArn: boolean | undefined) {
+    for (const [k, v] of Object.entries(attributes)) {
+      if ((existing.attributes[k] ?? '') !== v) throw invalid('Attributes Reason: Subscription already exists with different attributes');
+    }
+    return { SubscriptionArn: existing.confirmed || returnArn ? existing.arn : 'pending confirmation' };
+  }
 
   #sendConfirmation(topic: TopicRecord, sub: SubscriptionRecord, type: 'SubscriptionConfirmation' | 'UnsubscribeConfirmation'): void {
     const doc = this.notifier.confirmation(topic, sub.token ?? randomBytes(64).toString('hex'), type);
@@ -143,47 +152,44 @@ export class SubscriptionOperations {
       .catch((error: unknown) => this.platform.logger.error({ err: error, subscription: sub.arn }, 'sns confirmation could not be queued'));
   }
 
-  /** Confirms the pending subscription that holds `token`; used by the operation and the SubscribeURL route. */
-  confirm(topicArn: string, token: string, accountId: string): SubscriptionRecord {
-    const topic = this.store.getTopic(topicArn);
+  /**
+   * Confirms the pending subscription that holds `token` (marking the confirmation authenticated
+   * when asked); used by the operation and the SubscribeURL route.
+   */
+  async confirm(topicArn: string, token: string, accountId: string, authenticated = false): Promise<SubscriptionRecord> {
+    const topic = await this.store.getTopic(topicArn);
     if (!topic || topic.accountId !== accountId) throw new NotFoundException('Topic does not exist');
-    const sub = this.store.subscriptionsOf(topic.arn).find((s) => s.token !== null && s.token === token);
+    const sub = token === '' ? undefined : await this.store.confirmSubscription(topic.arn, token, authenticated);
     if (!sub) throw invalid('Token');
-    if (!sub.confirmed) {
-      sub.confirmed = true;
-      this.store.saveSubscription(sub);
-    }
     return sub;
   }
 
-  ConfirmSubscription = (input: { TopicArn: string; Token: string; AuthenticateOnUnsubscribe?: string }, ctx: RequestContext) => {
+  ConfirmSubscription = async (input: { TopicArn: string; Token: string; AuthenticateOnUnsubscribe?: string }, ctx: RequestContext) => {
     if (typeof input.Token !== 'string' || input.Token === '') throw invalid('Token');
-    const sub = this.confirm(String(input.TopicArn ?? ''), input.Token, ctx.accountId);
-    if (input.AuthenticateOnUnsubscribe?.toLowerCase() === 'true') {
-      sub.attributes.ConfirmationWasAuthenticated = 'true';
-      this.store.saveSubscription(sub);
-    }
+    const authenticated = input.AuthenticateOnUnsubscribe?.toLowerCase() === 'true';
+    const sub = await this.confirm(String(input.TopicArn ?? ''), input.Token, ctx.accountId, authenticated);
     return { SubscriptionArn: sub.arn };
   };
 
   /** Removes a subscription (operation and UnsubscribeURL route). */
-  unsubscribe(sub: SubscriptionRecord): void {
-    this.store.deleteSubscription(sub);
-    const topic = this.store.getTopic(sub.topicArn);
+  async unsubscribe(arn: string): Promise<void> {
+    const sub = await this.store.deleteSubscription(arn);
+    if (!sub) return;
+    const topic = await this.store.getTopic(sub.topicArn);
     if (topic && (sub.protocol === 'http' || sub.protocol === 'https') && sub.confirmed) {
       this.#sendConfirmation(topic, sub, 'UnsubscribeConfirmation');
     }
   }
 
-  Unsubscribe = (input: { SubscriptionArn: string }, ctx: RequestContext) => {
-    const sub = this.#subscription(input.SubscriptionArn, ctx);
-    this.unsubscribe(sub);
+  Unsubscribe = async (input: { SubscriptionArn: string }, ctx: RequestContext) => {
+    const sub = await this.#subscription(input.SubscriptionArn, ctx);
+    await this.unsubscribe(sub.arn);
     return {};
   };
 
-  GetSubscriptionAttributes = (input: { SubscriptionArn: string }, ctx: RequestContext) => {
-    const sub = this.#subscription(input.SubscriptionArn, ctx);
-    const topic = this.store.getTopic(sub.topicArn);
+  GetSubscriptionAttributes = async (input: { SubscriptionArn: string }, ctx: RequestContext) => {
+    const sub = await this.#subscription(input.SubscriptionArn, ctx);
+    const topic = await this.store.getTopic(sub.topicArn);
     const attributes: Record<string, string> = {
       SubscriptionArn: sub.arn,
       TopicArn: sub.topicArn,
@@ -202,19 +208,22 @@ export class SubscriptionOperations {
     return { Attributes: attributes };
   };
 
-  SetSubscriptionAttributes = (input: { SubscriptionArn: string; AttributeName: string; AttributeValue?: string }, ctx: RequestContext) => {
-    const sub = this.#subscription(input.SubscriptionArn, ctx);
-    const changed = this.checkAttributes({ [input.AttributeName]: input.AttributeValue ?? '' }, sub.protocol, sub.attributes);
-    for (const [k, v] of Object.entries(changed)) {
-      if (v === '') delete sub.attributes[k];
-      else sub.attributes[k] = v;
-    }
-    this.store.saveSubscription(sub);
+  SetSubscriptionAttributes = async (input: { SubscriptionArn: string; AttributeName: string; AttributeValue?: string }, ctx: RequestContext) => {
+    const sub = await this.#subscription(input.SubscriptionArn, ctx);
+    const updated = await this.store.updateSubscription(sub.arn, (stored) => {
+      // Checked against the stored attributes (a filter policy's scope may have changed on another node).
+      const changed = this.checkAttributes({ [input.AttributeName]: input.AttributeValue ?? '' }, stored.protocol, stored.attributes);
+      for (const [k, v] of Object.entries(changed)) {
+        if (v === '') delete stored.attributes[k];
+        else stored.attributes[k] = v;
+      }
+    });
+    if (!updated) throw new NotFoundException('Subscription does not exist');
     return {};
   };
 
-  #page(subs: SubscriptionRecord[], token: string | undefined) {
-    const sorted = subs.sort((a, b) => a.createdAt - b.createdAt || (a.arn < b.arn ? -1 : 1));
+  #page(subs: readonly SubscriptionRecord[], token: string | undefined) {
+    const sorted = [...subs].sort((a, b) => a.createdAt - b.createdAt || (a.arn < b.arn ? -1 : 1));
     let start = 0;
     if (token !== undefined && token !== '') {
       start = Number(Buffer.from(token, 'base64').toString('utf8'));
@@ -233,11 +242,11 @@ export class SubscriptionOperations {
     };
   }
 
-  ListSubscriptions = (input: { NextToken?: string }, ctx: RequestContext) =>
-    this.#page(this.store.listSubscriptions(ctx.accountId, ctx.region), input.NextToken);
+  ListSubscriptions = async (input: { NextToken?: string }, ctx: RequestContext) =>
+    this.#page(await this.store.listSubscriptions(ctx.accountId, ctx.region), input.NextToken);
 
-  ListSubscriptionsByTopic = (input: { TopicArn: string; NextToken?: string }, ctx: RequestContext) => {
-    const topic = this.#topic(input.TopicArn, ctx);
-    return this.#page(this.store.subscriptionsOf(topic.arn), input.NextToken);
+  ListSubscriptionsByTopic = async (input: { TopicArn: string; NextToken?: string }, ctx: RequestContext) => {
+    const topic = await this.#topic(input.TopicArn, ctx);
+    return this.#page(await this.store.subscriptionsOf(topic.arn), input.NextToken);
   };
 }

@@ -1,0 +1,4 @@
+import { forEachEngine } from '@atoll/test-support';
+import { snsStoreCases } from './sns-store.case.js';
+
+await forEachEngine('SnsStore', snsStoreCases);
