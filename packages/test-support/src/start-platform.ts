@@ -48,6 +48,17 @@ interface ServerModule {
 
 const SERVER_PACKAGE = '@atoll/server';
 
+/** Databases of platforms started on a given data directory: dropped when the test process is done. */
+const kept = new Map<string, PostgresTestDatabase>();
+function keep(dataDir: string, database: PostgresTestDatabase): void {
+  if (kept.size === 0) {
+    process.once('beforeExit', () => {
+      void Promise.all([...kept.values()].map((d) => d.drop().catch(() => {})));
+    });
+  }
+  kept.set(dataDir, database);
+}
+
 /**
  * Starts a platform in-process. With ATOLL_TEST_ENGINE=postgres (and no databaseUrl in `config`),
  * its state goes to a new PostgreSQL database that `stop()` drops, so that any end-to-end suite can
@@ -57,9 +68,14 @@ export async function startPlatform(options: StartPlatformOptions = {}): Promise
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'atoll-test-'));
   let database: PostgresTestDatabase | undefined;
   if (process.env.ATOLL_TEST_ENGINE === 'postgres' && !options.config?.databaseUrl) {
-    const created = await createPostgresTestDatabase();
-    if (!('url' in created)) throw new Error(created.unavailable);
-    database = created;
+    // A platform restarted on the same data directory finds its database again.
+    database = options.dataDir ? kept.get(options.dataDir) : undefined;
+    if (!database) {
+      const created = await createPostgresTestDatabase();
+      if (!('url' in created)) throw new Error(created.unavailable);
+      database = created;
+      if (options.dataDir) keep(options.dataDir, created);
+    }
   }
   const config = loadConfig([], {}, {
     port: 0,
@@ -88,7 +104,7 @@ export async function startPlatform(options: StartPlatformOptions = {}): Promise
       for (const client of clients) client.destroy?.();
       await atoll.close(2000);
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
-      await database?.drop();
+      if (!options.dataDir) await database?.drop();
     },
   };
 }
