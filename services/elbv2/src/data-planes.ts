@@ -1,7 +1,8 @@
 // Pushes the provider's records into the data planes: target groups (targets, health checks and
 // attributes) and listeners (rules compiled to the proxy's configuration). Application load
 // balancers go to the HTTP proxy, network load balancers to the TCP proxy. Listener ports are
-// bound on 127.0.0.1 exactly as requested (see the provider's limitations).
+// bound on 127.0.0.1 exactly as requested (see the provider's limitations). Only the node that
+// leads the data planes fills them (data-plane-leader.ts); elsewhere they stay empty.
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
@@ -19,6 +20,9 @@ export class LoadBalancerPlanes {
   readonly tcp: TcpProxy;
   readonly #platform: PlatformContext;
   readonly #certDir: string;
+  /** What is pushed now, so that a rebuild can remove what the records no longer name. */
+  readonly #groups = new Set<string>();
+  readonly #listeners = new Set<string>();
 
   constructor(platform: PlatformContext, logger: Logger, certDir: string) {
     this.#platform = platform;
@@ -81,11 +85,18 @@ export class LoadBalancerPlanes {
     const config = this.targetGroupConfig(tg);
     if (LoadBalancerPlanes.isHttpGroup(tg)) this.http.setTargetGroup(config);
     else this.tcp.setTargetGroup(config);
+    this.#groups.add(tg.arn);
   }
 
-  removeTargetGroup(tg: TargetGroupRecord): void {
-    this.http.removeTargetGroup(tg.arn);
-    this.tcp.removeTargetGroup(tg.arn);
+  removeTargetGroup(arn: string): void {
+    this.http.removeTargetGroup(arn);
+    this.tcp.removeTargetGroup(arn);
+    this.#groups.delete(arn);
+  }
+
+  /** The target groups and listeners pushed now, by ARN. */
+  pushed(): { targetGroups: string[]; listeners: string[] } {
+    return { targetGroups: [...this.#groups], listeners: [...this.#listeners] };
   }
 
   targetHealth(tg: TargetGroupRecord): TargetHealthReport[] {
@@ -106,8 +117,31 @@ export class LoadBalancerPlanes {
     return { certFile, keyFile };
   }
 
+  /**
+   * What pushListener checks without binding: rules and actions compile, and an HTTPS listener's
+   * certificate files exist. A node that does not run the data planes validates with this.
+   */
+  checkListener(listener: ListenerRecord, lb: LoadBalancerRecord, rules: readonly RuleRecord[]): void {
+    if (lb.type === 'network') {
+      validateActions(listener.defaultActions, 'network');
+      return;
+    }
+    for (const r of rules) {
+      validateConditions(r.conditions);
+      validateActions(r.actions, 'application');
+    }
+    validateActions(listener.defaultActions, 'application');
+    if (listener.protocol === 'HTTPS') this.certificateFiles(listener.certificates[0]?.CertificateArn ?? '');
+  }
+
   /** Binds or reconfigures a listener; resolves with the bound port. Port conflicts are InvalidConfigurationRequest. */
   async pushListener(listener: ListenerRecord, lb: LoadBalancerRecord, rules: readonly RuleRecord[]): Promise<number> {
+    const port = await this.#bind(listener, lb, rules);
+    this.#listeners.add(listener.arn);
+    return port;
+  }
+
+  async #bind(listener: ListenerRecord, lb: LoadBalancerRecord, rules: readonly RuleRecord[]): Promise<number> {
     try {
       if (lb.type === 'network') {
         const action = validateActions(listener.defaultActions, 'network');
@@ -143,11 +177,20 @@ export class LoadBalancerPlanes {
   }
 
   async removeListener(arn: string): Promise<void> {
+    this.#listeners.delete(arn);
     await this.http.removeListener(arn);
     await this.tcp.removeListener(arn);
   }
 
+  /** Unbinds every listener and drops every target group (this node stopped leading the data planes). */
+  async clear(): Promise<void> {
+    for (const arn of [...this.#listeners]) await this.removeListener(arn);
+    for (const arn of [...this.#groups]) this.removeTargetGroup(arn);
+  }
+
   async close(): Promise<void> {
+    this.#groups.clear();
+    this.#listeners.clear();
     await this.http.close();
     await this.tcp.close();
   }

@@ -27,11 +27,22 @@
 //   (routing.http.xff_header_processing.mode and preserve_host_header are stored only; Host always passes).
 // - Trust stores, listener certificates lists, SSL policies, account limits, capacity reservations,
 //   SetSubnets/SetSecurityGroups/SetIpAddressType and resource policies are not implemented (501).
+// - Several nodes (PostgreSQL): the data planes (every listener port, health checks, Lambda targets)
+//   run on one node only, the leader of `elbv2:data-planes`, which rebuilds them from the database
+//   when it takes the lead and after each change made on another node (the `elbv2.config` signal).
+//   A change made on another node is stored first and bound by the leader moments later, so a port
+//   that the leader's machine cannot bind (used by another program, privileged) is reported in the
+//   leader's log, not to the caller (a port held by another listener is still refused at once).
+//   DescribeTargetHealth answers from the data planes of the node it reaches: on a node that does
+//   not lead them, registered targets stay `initial` (Elb.RegistrationInProgress). `file://`
+//   certificates are read on the node that checks them and on the leader; ACM-style certificate files
+//   live under the shared blob directory (`<blobDir>/elbv2/certificates/`).
+import { randomInt, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { randomInt } from 'node:crypto';
 import type { OperationHandler, PlatformContext, RequestContext, ServiceFactory, ServiceProvider } from '@atoll/core';
 import type { AddTagsRequest, CreateLoadBalancerRequest, DescribeLoadBalancersRequest, DescribeTagsRequest, RemoveTagsRequest, TagDescription } from '@atoll/aws-models/elbv2';
 import { applyAttributes, attributeList, defaultAttributes } from './attributes.js';
+import { DataPlaneLeader } from './data-plane-leader.js';
 import { LoadBalancerPlanes } from './data-planes.js';
 import {
   DuplicateLoadBalancerNameException,
@@ -44,7 +55,7 @@ import {
   targetGroupNotFound,
   validationError,
 } from './elbv2-errors.js';
-import { Elbv2Store } from './elbv2-store.js';
+import { Elbv2Store, type Elbv2Reader } from './elbv2-store.js';
 import { ListenerOperations } from './listener-operations.js';
 import type { LoadBalancerRecord } from './records.js';
 import { checkName, elbArn, loadBalancerShape, newResourceId, paginate } from './shapes.js';
@@ -57,23 +68,23 @@ export class Elbv2Provider implements ServiceProvider {
   readonly operations: Partial<Record<string, OperationHandler>>;
   readonly store: Elbv2Store;
   readonly planes: LoadBalancerPlanes;
-  readonly #platform: PlatformContext;
+  readonly dataPlanes: DataPlaneLeader;
   readonly #groups: TargetGroupOperations;
   readonly #listeners: ListenerOperations;
 
-  constructor(platform: PlatformContext, dir = join(platform.config.dataDir, 'elbv2')) {
-    this.#platform = platform;
-    this.store = new Elbv2Store(dir);
-    this.planes = new LoadBalancerPlanes(platform, platform.logger, join(dir, 'certificates'));
-    this.#groups = new TargetGroupOperations(this.store, this.planes);
-    this.#listeners = new ListenerOperations(this.store, this.planes, this.#groups);
+  constructor(platform: PlatformContext, store: Elbv2Store) {
+    this.store = store;
+    this.planes = new LoadBalancerPlanes(platform, platform.logger, join(platform.storage.blobDir, 'elbv2', 'certificates'));
+    this.dataPlanes = new DataPlaneLeader(store, this.planes, platform.storage.leadership, store.db.signals, platform.logger);
+    this.#groups = new TargetGroupOperations(this.store, this.dataPlanes);
+    this.#listeners = new ListenerOperations(this.store, this.dataPlanes, this.#groups);
     const g = this.#groups;
     const l = this.#listeners;
     this.operations = {
       CreateLoadBalancer: (i: CreateLoadBalancerRequest, c: RequestContext) => this.createLoadBalancer(i, c),
       DescribeLoadBalancers: (i: DescribeLoadBalancersRequest, c: RequestContext) => this.describeLoadBalancers(i, c),
       DeleteLoadBalancer: (i: { LoadBalancerArn: string }, c: RequestContext) => this.deleteLoadBalancer(i, c),
-      DescribeLoadBalancerAttributes: (i: { LoadBalancerArn: string }, c: RequestContext) => ({ Attributes: attributeList(this.#loadBalancer(i.LoadBalancerArn, c).attributes) }),
+      DescribeLoadBalancerAttributes: async (i: { LoadBalancerArn: string }, c: RequestContext) => ({ Attributes: attributeList((await this.#loadBalancer(i.LoadBalancerArn, c)).attributes) }),
       ModifyLoadBalancerAttributes: (i: { LoadBalancerArn: string; Attributes: { Key?: string; Value?: string }[] }, c: RequestContext) => this.modifyLoadBalancerAttributes(i, c),
       CreateTargetGroup: g.create.bind(g),
       DescribeTargetGroups: g.describe.bind(g),
@@ -101,38 +112,32 @@ export class Elbv2Provider implements ServiceProvider {
     };
   }
 
-  /** Re-creates the data plane from the stored state: target groups first, then every listener. */
+  /** Asks to run the data planes; when this node runs them, they are built from the stored state first. */
   async start(): Promise<void> {
-    for (const tg of this.store.targetGroups.all()) this.planes.pushTargetGroup(tg);
-    for (const listener of this.store.listeners.all()) {
-      try {
-        await this.#listeners.push(listener);
-      } catch (error) {
-        this.#platform.logger.error({ err: error, listener: listener.arn, port: listener.port }, 'cannot bind load balancer listener');
-      }
-    }
+    await this.dataPlanes.start();
   }
 
   async close(): Promise<void> {
-    await this.planes.close();
-    this.store.close();
+    await this.dataPlanes.close();
+    await this.store.close();
   }
 
-  #loadBalancer(arn: string, ctx: RequestContext): LoadBalancerRecord {
-    const lb = this.store.loadBalancers.get(arn);
+  async #loadBalancer(arn: string, ctx: RequestContext, records: Elbv2Reader = this.store): Promise<LoadBalancerRecord> {
+    const lb = await records.loadBalancers.get(arn);
     if (!lb || lb.accountId !== ctx.accountId || lb.region !== ctx.region) throw loadBalancerNotFound();
     return lb;
   }
 
-  createLoadBalancer(input: CreateLoadBalancerRequest, ctx: RequestContext) {
+  async createLoadBalancer(input: CreateLoadBalancerRequest, ctx: RequestContext) {
     checkName('Load balancer', input.Name);
     const type = input.Type ?? 'application';
     if (type === 'gateway') throw validationError(`Load balancer type 'gateway' is not supported by Atoll`);
     const scheme = input.Scheme ?? 'internet-facing';
     const subnets = input.Subnets ?? input.SubnetMappings?.map((m) => m.SubnetId ?? '').filter(Boolean) ?? [];
-    const existing = this.store.loadBalancers.list(ctx.accountId, ctx.region).find((lb) => lb.name === input.Name);
+    const sameSettings = (lb: LoadBalancerRecord) => lb.type === type && lb.scheme === scheme;
+    const existing = (await this.store.loadBalancers.list(ctx.accountId, ctx.region)).find((lb) => lb.name === input.Name);
     if (existing) {
-      if (existing.type === type && existing.scheme === scheme) return { LoadBalancers: [loadBalancerShape(existing)] };
+      if (sameSettings(existing)) return { LoadBalancers: [loadBalancerShape(existing)] };
       throw new DuplicateLoadBalancerNameException('A load balancer with the same name exists, but with different settings');
     }
     if (input.Tags && new Set(input.Tags.map((t) => t.Key)).size !== input.Tags.length) throw new DuplicateTagKeysException('Tag keys must be unique');
@@ -151,15 +156,20 @@ export class Elbv2Provider implements ServiceProvider {
       subnets,
       attributes: defaultAttributes(type),
     };
-    this.store.transaction(() => {
-      this.store.loadBalancers.put(lb);
-      if (input.Tags?.length) this.store.putTags(lb.arn, input.Tags);
+    // Another node may have created the name meanwhile: the check is made again where the write is.
+    const stored = await this.store.transaction(async (tx) => {
+      const found = (await tx.loadBalancers.list(ctx.accountId, ctx.region)).find((x) => x.name === input.Name);
+      if (found) return found;
+      await tx.loadBalancers.put(lb);
+      if (input.Tags?.length) await tx.putTags(lb.arn, input.Tags);
+      return lb;
     });
-    return { LoadBalancers: [loadBalancerShape(lb)] };
+    if (stored !== lb && !sameSettings(stored)) throw new DuplicateLoadBalancerNameException('A load balancer with the same name exists, but with different settings');
+    return { LoadBalancers: [loadBalancerShape(stored)] };
   }
 
-  describeLoadBalancers(input: DescribeLoadBalancersRequest, ctx: RequestContext) {
-    let lbs = this.store.loadBalancers.list(ctx.accountId, ctx.region);
+  async describeLoadBalancers(input: DescribeLoadBalancersRequest, ctx: RequestContext) {
+    let lbs = await this.store.loadBalancers.list(ctx.accountId, ctx.region);
     if (input.LoadBalancerArns?.length) {
       const wanted = input.LoadBalancerArns;
       if (!wanted.every((arn) => lbs.some((lb) => lb.arn === arn))) throw loadBalancerNotFound();
@@ -175,36 +185,46 @@ export class Elbv2Provider implements ServiceProvider {
   }
 
   async deleteLoadBalancer(input: { LoadBalancerArn: string }, ctx: RequestContext) {
-    const lb = this.store.loadBalancers.get(input.LoadBalancerArn);
-    if (!lb || lb.accountId !== ctx.accountId || lb.region !== ctx.region) return {};
-    if (lb.attributes['deletion_protection.enabled'] === 'true') {
-      throw new OperationNotPermittedException(`Load balancer '${lb.arn}' cannot be deleted because deletion protection is enabled`);
-    }
-    for (const listener of this.store.listeners.byParent(lb.arn)) await this.#listeners.remove(listener);
-    this.store.transaction(() => {
-      this.store.loadBalancers.delete(lb.arn);
-      this.store.deleteAllTags(lb.arn);
+    await this.dataPlanes.change(async (planes) => {
+      const removed = await this.store.transaction(async (tx) => {
+        const lb = await tx.loadBalancers.get(input.LoadBalancerArn);
+        if (!lb || lb.accountId !== ctx.accountId || lb.region !== ctx.region) return [];
+        if (lb.attributes['deletion_protection.enabled'] === 'true') {
+          throw new OperationNotPermittedException(`Load balancer '${lb.arn}' cannot be deleted because deletion protection is enabled`);
+        }
+        const listeners = await tx.listeners.byParent(lb.arn);
+        for (const listener of listeners) await this.#listeners.remove(tx, listener.arn);
+        await tx.loadBalancers.delete(lb.arn);
+        await tx.deleteAllTags(lb.arn);
+        return listeners.map((l) => l.arn);
+      });
+      if (planes) for (const arn of removed) await planes.removeListener(arn);
     });
     return {};
   }
 
   async modifyLoadBalancerAttributes(input: { LoadBalancerArn: string; Attributes: { Key?: string; Value?: string }[] }, ctx: RequestContext) {
-    const lb = this.#loadBalancer(input.LoadBalancerArn, ctx);
-    lb.attributes = applyAttributes(lb.type, lb.attributes, input.Attributes);
-    this.store.loadBalancers.put(lb);
-    for (const listener of this.store.listeners.byParent(lb.arn)) await this.#listeners.push(listener);
-    return { Attributes: attributeList(lb.attributes) };
+    return this.dataPlanes.change(async (planes) => {
+      const lb = await this.store.transaction(async (tx) => {
+        const found = await this.#loadBalancer(input.LoadBalancerArn, ctx, tx);
+        found.attributes = applyAttributes(found.type, found.attributes, input.Attributes);
+        await tx.loadBalancers.put(found);
+        return found;
+      });
+      if (planes) await this.#listeners.push(planes, await this.store.listeners.byParent(lb.arn));
+      return { Attributes: attributeList(lb.attributes) };
+    });
   }
 
   /** Checks that a taggable resource exists in the caller's scope, with the not-found error of its kind. */
-  #checkResource(arn: string, ctx: RequestContext): void {
+  async #checkResource(arn: string, ctx: RequestContext, records: Elbv2Reader = this.store): Promise<void> {
     const resource = arn.split(':')[5] ?? '';
     const kind = resource.slice(0, resource.indexOf('/'));
     const record =
-      kind === 'loadbalancer' ? this.store.loadBalancers.get(arn)
-        : kind === 'targetgroup' ? this.store.targetGroups.get(arn)
-          : kind === 'listener' ? this.store.listeners.get(arn)
-            : kind === 'listener-rule' ? this.store.rules.get(arn)
+      kind === 'loadbalancer' ? await records.loadBalancers.get(arn)
+        : kind === 'targetgroup' ? await records.targetGroups.get(arn)
+          : kind === 'listener' ? await records.listeners.get(arn)
+            : kind === 'listener-rule' ? await records.rules.get(arn)
               : undefined;
     if (record && record.accountId === ctx.accountId && record.region === ctx.region) return;
     if (kind === 'targetgroup') throw targetGroupNotFound();
@@ -213,32 +233,34 @@ export class Elbv2Provider implements ServiceProvider {
     throw loadBalancerNotFound();
   }
 
-  addTags(input: AddTagsRequest, ctx: RequestContext) {
+  async addTags(input: AddTagsRequest, ctx: RequestContext) {
     if (new Set(input.Tags.map((t) => t.Key)).size !== input.Tags.length) throw new DuplicateTagKeysException('Tag keys must be unique');
-    for (const arn of input.ResourceArns) this.#checkResource(arn, ctx);
-    for (const arn of input.ResourceArns) {
-      const keys = new Set(this.store.tags(arn).map((t) => t.Key));
-      for (const t of input.Tags) keys.add(t.Key);
-      if (keys.size > MAX_TAGS) throw new TooManyTagsException(`A resource can have at most ${MAX_TAGS} tags`);
-    }
-    this.store.transaction(() => {
-      for (const arn of input.ResourceArns) this.store.putTags(arn, input.Tags);
+    await this.store.transaction(async (tx) => {
+      for (const arn of input.ResourceArns) await this.#checkResource(arn, ctx, tx);
+      for (const arn of input.ResourceArns) {
+        const keys = new Set((await tx.tags(arn)).map((t) => t.Key));
+        for (const t of input.Tags) keys.add(t.Key);
+        if (keys.size > MAX_TAGS) throw new TooManyTagsException(`A resource can have at most ${MAX_TAGS} tags`);
+      }
+      for (const arn of input.ResourceArns) await tx.putTags(arn, input.Tags);
     });
     return {};
   }
 
-  removeTags(input: RemoveTagsRequest, ctx: RequestContext) {
-    for (const arn of input.ResourceArns) this.#checkResource(arn, ctx);
-    this.store.transaction(() => {
-      for (const arn of input.ResourceArns) this.store.removeTags(arn, input.TagKeys);
+  async removeTags(input: RemoveTagsRequest, ctx: RequestContext) {
+    await this.store.transaction(async (tx) => {
+      for (const arn of input.ResourceArns) await this.#checkResource(arn, ctx, tx);
+      for (const arn of input.ResourceArns) await tx.removeTags(arn, input.TagKeys);
     });
     return {};
   }
 
-  describeTags(input: DescribeTagsRequest, ctx: RequestContext): { TagDescriptions: TagDescription[] } {
-    for (const arn of input.ResourceArns) this.#checkResource(arn, ctx);
-    return { TagDescriptions: input.ResourceArns.map((arn) => ({ ResourceArn: arn, Tags: this.store.tags(arn) })) };
+  async describeTags(input: DescribeTagsRequest, ctx: RequestContext): Promise<{ TagDescriptions: TagDescription[] }> {
+    for (const arn of input.ResourceArns) await this.#checkResource(arn, ctx);
+    const descriptions: TagDescription[] = [];
+    for (const arn of input.ResourceArns) descriptions.push({ ResourceArn: arn, Tags: await this.store.tags(arn) });
+    return { TagDescriptions: descriptions };
   }
 }
 
-export const createElbv2Service: ServiceFactory = (platform) => new Elbv2Provider(platform);
+export const createElbv2Service: ServiceFactory = async (platform) => new Elbv2Provider(platform, await Elbv2Store.open(platform.storage, randomUUID()));

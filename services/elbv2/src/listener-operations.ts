@@ -1,7 +1,10 @@
-// Listener and rule operations. A listener is bound in the data plane before it is stored, so a
-// port that cannot be bound fails the call and leaves nothing behind; rules are pushed to the
-// bound listener after each change.
+// Listener and rule operations. On the node that runs the data planes, a listener is bound before it
+// is stored, so a port that cannot be bound fails the call and leaves nothing behind; rules are pushed
+// to the bound listener after each change. Elsewhere the change is stored and the leader applies it.
+// Checks that other nodes could invalidate (ports, priorities, rule counts) are made again inside the
+// writing transaction, and unique indexes back them.
 import type { RequestContext } from '@atoll/core';
+import { isUniqueViolation } from '@atoll/storage';
 import type {
   Action,
   CreateListenerRequest,
@@ -14,10 +17,12 @@ import type {
   SetRulePrioritiesRequest,
 } from '@atoll/aws-models/elbv2';
 import { applyAttributes, attributeList, defaultAttributes } from './attributes.js';
-import type { LoadBalancerPlanes } from './data-planes.js';
+import { LISTENER_HOST, type LoadBalancerPlanes } from './data-planes.js';
+import type { DataPlaneLeader } from './data-plane-leader.js';
 import {
   DuplicateListenerException,
   IncompatibleProtocolsException,
+  InvalidConfigurationRequestException,
   OperationNotPermittedException,
   PriorityInUseException,
   TargetGroupAssociationLimitException,
@@ -29,7 +34,7 @@ import {
   targetGroupNotFound,
   validationError,
 } from './elbv2-errors.js';
-import type { Elbv2Store } from './elbv2-store.js';
+import type { Elbv2Reader, Elbv2Store, Elbv2Transaction } from './elbv2-store.js';
 import type { ListenerRecord, LoadBalancerRecord, RuleRecord } from './records.js';
 import { forwardedGroups, validateActions, validateConditions } from './rule-validation.js';
 import { defaultRuleShape, elbArn, listenerShape, loadBalancerPath, newResourceId, paginate, ruleShape } from './shapes.js';
@@ -78,33 +83,33 @@ function normalizeActions(actions: readonly Action[]): Action[] {
 
 export class ListenerOperations {
   readonly #store: Elbv2Store;
-  readonly #planes: LoadBalancerPlanes;
+  readonly #sync: DataPlaneLeader;
   readonly #groups: TargetGroupOperations;
 
-  constructor(store: Elbv2Store, planes: LoadBalancerPlanes, groups: TargetGroupOperations) {
+  constructor(store: Elbv2Store, sync: DataPlaneLeader, groups: TargetGroupOperations) {
     this.#store = store;
-    this.#planes = planes;
+    this.#sync = sync;
     this.#groups = groups;
   }
 
-  #loadBalancer(arn: string, ctx: RequestContext): LoadBalancerRecord {
-    const lb = this.#store.loadBalancers.get(arn);
+  async #loadBalancer(arn: string, ctx: RequestContext, records: Elbv2Reader = this.#store): Promise<LoadBalancerRecord> {
+    const lb = await records.loadBalancers.get(arn);
     if (!lb || lb.accountId !== ctx.accountId || lb.region !== ctx.region) throw loadBalancerNotFound();
     return lb;
   }
 
-  get(arn: string, ctx: RequestContext): ListenerRecord {
-    const l = this.#store.listeners.get(arn);
+  async get(arn: string, ctx: RequestContext, records: Elbv2Reader = this.#store): Promise<ListenerRecord> {
+    const l = await records.listeners.get(arn);
     if (!l || l.accountId !== ctx.accountId || l.region !== ctx.region) throw listenerNotFound();
     return l;
   }
 
-  #rule(arn: string, ctx: RequestContext): RuleRecord | { isDefault: ListenerRecord } {
-    const r = this.#store.rules.get(arn);
+  async #rule(arn: string, ctx: RequestContext, records: Elbv2Reader = this.#store): Promise<RuleRecord | { isDefault: ListenerRecord }> {
+    const r = await records.rules.get(arn);
     if (r && r.accountId === ctx.accountId && r.region === ctx.region) return r;
     const listenerArn = this.#defaultRuleListener(arn);
     if (listenerArn !== undefined) {
-      const l = this.#store.listeners.get(listenerArn);
+      const l = await records.listeners.get(listenerArn);
       if (l && l.defaultRuleArn === arn && l.accountId === ctx.accountId && l.region === ctx.region) return { isDefault: l };
     }
     throw ruleNotFound();
@@ -116,15 +121,15 @@ export class ListenerOperations {
   }
 
   /** Checks actions and the target groups they forward to (existence, protocol, one load balancer per group). */
-  #checkActions(actions: readonly Action[], lb: LoadBalancerRecord, ctx: RequestContext): void {
+  async #checkActions(actions: readonly Action[], lb: LoadBalancerRecord, ctx: RequestContext, records: Elbv2Reader = this.#store): Promise<void> {
     validateActions(actions, lb.type);
     for (const arn of forwardedGroups(actions)) {
-      const tg = this.#store.targetGroups.get(arn);
+      const tg = await records.targetGroups.get(arn);
       if (!tg || tg.accountId !== ctx.accountId || tg.region !== ctx.region) throw targetGroupNotFound();
       if (!TargetGroupOperations.compatible(tg, lb.type)) {
         throw new IncompatibleProtocolsException(`The target group '${arn}' has a protocol that is not compatible with a load balancer of type '${lb.type}'`);
       }
-      const users = this.#groups.loadBalancersOf(arn, ctx).filter((a) => a !== lb.arn);
+      const users = (await this.#groups.loadBalancersOf(arn, ctx, records)).filter((a) => a !== lb.arn);
       if (users.length > 0) throw new TargetGroupAssociationLimitException(`The following target groups cannot be associated with more than one load balancer: ${arn}`);
     }
   }
@@ -134,23 +139,54 @@ export class ListenerOperations {
     if (!allowed.has(protocol)) throw new UnsupportedProtocolException(`Protocol '${protocol}' is not supported by Atoll for ${lb.type} load balancers`);
   }
 
-  /** Re-pushes one listener (its rules and its load balancer's attributes) to the data plane. */
-  async push(listener: ListenerRecord): Promise<number> {
-    const lb = this.#store.loadBalancers.get(listener.loadBalancerArn)!;
-    const rules = this.#store.rules.byParent(listener.arn);
-    return this.#planes.pushListener(listener, lb, rules);
+  /** Refuses a port that another listener (of any load balancer) holds: every listener binds on this one address. */
+  async #checkPortFree(listener: ListenerRecord, records: Elbv2Reader): Promise<void> {
+    const holder = await records.listenerOnPort(listener.port);
+    if (!holder || holder.arn === listener.arn) return;
+    if (holder.loadBalancerArn === listener.loadBalancerArn) throw new DuplicateListenerException('A listener already exists on this port for this load balancer');
+    throw new InvalidConfigurationRequestException(`Port ${listener.port} cannot be bound on ${LISTENER_HOST}: it is already in use`);
+  }
+
+  /** Re-pushes listeners (their rules and their load balancer's attributes) to the data planes, as stored now. */
+  async push(planes: LoadBalancerPlanes, listeners: readonly ListenerRecord[]): Promise<void> {
+    for (const listener of listeners) {
+      const lb = await this.#store.loadBalancers.get(listener.loadBalancerArn);
+      if (!lb) continue;
+      await planes.pushListener(listener, lb, await this.#store.rules.byParent(listener.arn));
+    }
+  }
+
+  /**
+   * Applies a listener's new configuration: on the node that runs the data planes it is bound first
+   * (a port that cannot be bound fails the call and nothing is stored) and restored if storing fails;
+   * elsewhere it is only checked, and the leader binds it when it sees the change.
+   */
+  async #apply(planes: LoadBalancerPlanes | undefined, next: ListenerRecord, previous: ListenerRecord | undefined, lb: LoadBalancerRecord, rules: readonly RuleRecord[], store: () => Promise<void>): Promise<void> {
+    if (!planes) {
+      this.#sync.planes.checkListener(next, lb, rules);
+      await store();
+      return;
+    }
+    await planes.pushListener(next, lb, rules);
+    try {
+      await store();
+    } catch (error) {
+      if (previous) await planes.pushListener(previous, lb, rules).catch(() => {});
+      else await planes.removeListener(next.arn);
+      throw error;
+    }
   }
 
   async create(input: CreateListenerRequest, ctx: RequestContext) {
-    const lb = this.#loadBalancer(input.LoadBalancerArn, ctx);
+    const lb = await this.#loadBalancer(input.LoadBalancerArn, ctx);
     const protocol = input.Protocol ?? (lb.type === 'application' ? 'HTTP' : 'TCP');
     this.#checkProtocol(protocol, lb);
     if (input.Port === undefined) throw validationError('A listener port must be specified');
-    const existing = this.#store.listeners.byParent(lb.arn);
+    const existing = await this.#store.listeners.byParent(lb.arn);
     const same = existing.find((l) => l.port === input.Port);
     if (same) throw new DuplicateListenerException('A listener already exists on this port for this load balancer');
     if (protocol === 'HTTPS' && !input.Certificates?.[0]?.CertificateArn) throw validationError('A certificate must be specified for HTTPS listeners');
-    this.#checkActions(input.DefaultActions, lb, ctx);
+    await this.#checkActions(input.DefaultActions, lb, ctx);
     const id = newResourceId();
     const path = loadBalancerPath(lb.arn);
     const listener: ListenerRecord = {
@@ -167,24 +203,29 @@ export class ListenerOperations {
     };
     if (protocol === 'HTTPS') listener.sslPolicy = input.SslPolicy ?? 'ELBSecurityPolicy-2016-08';
     if (input.AlpnPolicy) listener.alpnPolicy = input.AlpnPolicy;
-    await this.#planes.pushListener(listener, lb, []);
-    this.#store.transaction(() => {
-      this.#store.listeners.put(listener);
-      if (input.Tags?.length) this.#store.putTags(listener.arn, input.Tags);
-    });
+    await this.#sync.change((planes) =>
+      this.#apply(planes, listener, undefined, lb, [], () =>
+        this.#store.transaction(async (tx) => {
+          await this.#loadBalancer(lb.arn, ctx, tx);
+          await this.#checkPortFree(listener, tx);
+          await tx.listeners.put(listener);
+          if (input.Tags?.length) await tx.putTags(listener.arn, input.Tags);
+        }),
+      ),
+    );
     return { Listeners: [listenerShape(listener)] };
   }
 
   async modify(input: ModifyListenerRequest, ctx: RequestContext) {
-    const listener = this.get(input.ListenerArn, ctx);
-    const lb = this.#loadBalancer(listener.loadBalancerArn, ctx);
+    const listener = await this.get(input.ListenerArn, ctx);
+    const lb = await this.#loadBalancer(listener.loadBalancerArn, ctx);
     const next: ListenerRecord = { ...listener };
     if (input.Protocol !== undefined) {
       this.#checkProtocol(input.Protocol, lb);
       next.protocol = input.Protocol;
     }
     if (input.Port !== undefined && input.Port !== listener.port) {
-      if (this.#store.listeners.byParent(lb.arn).some((l) => l.port === input.Port)) {
+      if ((await this.#store.listeners.byParent(lb.arn)).some((l) => l.port === input.Port)) {
         throw new DuplicateListenerException('A listener already exists on this port for this load balancer');
       }
       next.port = input.Port;
@@ -198,69 +239,81 @@ export class ListenerOperations {
       delete next.sslPolicy;
     } else next.sslPolicy ??= 'ELBSecurityPolicy-2016-08';
     if (input.DefaultActions !== undefined) {
-      this.#checkActions(input.DefaultActions, lb, ctx);
+      await this.#checkActions(input.DefaultActions, lb, ctx);
       next.defaultActions = normalizeActions(input.DefaultActions);
     }
-    await this.#planes.pushListener(next, lb, this.#store.rules.byParent(listener.arn));
-    this.#store.listeners.put(next);
+    await this.#sync.change(async (planes) => {
+      const rules = await this.#store.rules.byParent(listener.arn);
+      await this.#apply(planes, next, listener, lb, rules, () =>
+        this.#store.transaction(async (tx) => {
+          // Only the fields this call sets replace the stored ones (attributes may have changed meanwhile).
+          const current = await this.get(listener.arn, ctx, tx);
+          if (next.port !== current.port) await this.#checkPortFree(next, tx);
+          await tx.listeners.put({ ...next, attributes: current.attributes });
+        }),
+      );
+    });
     return { Listeners: [listenerShape(next)] };
   }
 
   async delete(input: { ListenerArn: string }, ctx: RequestContext) {
-    const listener = this.get(input.ListenerArn, ctx);
-    await this.remove(listener);
+    const listener = await this.get(input.ListenerArn, ctx);
+    await this.#sync.change(async (planes) => {
+      await this.#store.transaction((tx) => this.remove(tx, listener.arn));
+      await planes?.removeListener(listener.arn);
+    });
     return {};
   }
 
-  /** Deletes a listener with its rules and tags, and unbinds it. */
-  async remove(listener: ListenerRecord): Promise<void> {
-    this.#store.transaction(() => {
-      for (const r of this.#store.rules.byParent(listener.arn)) {
-        this.#store.rules.delete(r.arn);
-        this.#store.deleteAllTags(r.arn);
-      }
-      this.#store.listeners.delete(listener.arn);
-      this.#store.deleteAllTags(listener.arn);
-    });
-    await this.#planes.removeListener(listener.arn);
+  /** Deletes a listener with its rules and tags (inside the caller's transaction). */
+  async remove(tx: Elbv2Transaction, listenerArn: string): Promise<void> {
+    for (const r of await tx.rules.byParent(listenerArn)) {
+      await tx.rules.delete(r.arn);
+      await tx.deleteAllTags(r.arn);
+    }
+    await tx.listeners.delete(listenerArn);
+    await tx.deleteAllTags(listenerArn);
   }
 
-  describe(input: DescribeListenersRequest, ctx: RequestContext) {
+  async describe(input: DescribeListenersRequest, ctx: RequestContext) {
     let listeners: ListenerRecord[];
     if (input.LoadBalancerArn !== undefined) {
-      const lb = this.#loadBalancer(input.LoadBalancerArn, ctx);
-      listeners = this.#store.listeners.byParent(lb.arn);
+      const lb = await this.#loadBalancer(input.LoadBalancerArn, ctx);
+      listeners = await this.#store.listeners.byParent(lb.arn);
       if (input.ListenerArns?.length) listeners = listeners.filter((l) => input.ListenerArns!.includes(l.arn));
     } else if (input.ListenerArns?.length) {
-      listeners = input.ListenerArns.map((arn) => this.get(arn, ctx));
+      listeners = [];
+      for (const arn of input.ListenerArns) listeners.push(await this.get(arn, ctx));
     } else throw validationError('You must specify either listener ARNs or a load balancer ARN');
     const { page, next } = paginate(listeners, input.Marker, input.PageSize);
     return { Listeners: page.map(listenerShape), ...(next ? { NextMarker: next } : {}) };
   }
 
-  describeAttributes(input: { ListenerArn: string }, ctx: RequestContext) {
-    return { Attributes: attributeList(this.get(input.ListenerArn, ctx).attributes) };
+  async describeAttributes(input: { ListenerArn: string }, ctx: RequestContext) {
+    return { Attributes: attributeList((await this.get(input.ListenerArn, ctx)).attributes) };
   }
 
   async modifyAttributes(input: { ListenerArn: string; Attributes: { Key?: string; Value?: string }[] }, ctx: RequestContext) {
-    const listener = this.get(input.ListenerArn, ctx);
-    const lb = this.#loadBalancer(listener.loadBalancerArn, ctx);
-    listener.attributes = applyAttributes(lb.type === 'network' ? 'listener-tcp' : 'listener-http', listener.attributes, input.Attributes);
-    this.#store.listeners.put(listener);
-    await this.push(listener);
-    return { Attributes: attributeList(listener.attributes) };
+    return this.#sync.change(async (planes) => {
+      const listener = await this.#store.transaction(async (tx) => {
+        const found = await this.get(input.ListenerArn, ctx, tx);
+        const lb = await this.#loadBalancer(found.loadBalancerArn, ctx, tx);
+        found.attributes = applyAttributes(lb.type === 'network' ? 'listener-tcp' : 'listener-http', found.attributes, input.Attributes);
+        await tx.listeners.put(found);
+        return found;
+      });
+      if (planes) await this.push(planes, [listener]);
+      return { Attributes: attributeList(listener.attributes) };
+    });
   }
 
   async createRule(input: CreateRuleRequest, ctx: RequestContext) {
-    const listener = this.get(input.ListenerArn, ctx);
-    const lb = this.#loadBalancer(listener.loadBalancerArn, ctx);
+    const listener = await this.get(input.ListenerArn, ctx);
+    const lb = await this.#loadBalancer(listener.loadBalancerArn, ctx);
     if (lb.type !== 'application') throw validationError('Rules are not supported for network load balancer listeners');
     validateConditions(input.Conditions);
     if (input.Conditions.length === 0) throw validationError('A rule must have at least one condition');
-    this.#checkActions(input.Actions, lb, ctx);
-    const rules = this.#store.rules.byParent(listener.arn);
-    if (rules.some((r) => r.priority === input.Priority)) throw new PriorityInUseException(`Priority '${input.Priority}' is currently in use`);
-    if (rules.length >= MAX_RULES_PER_LISTENER) throw new TooManyRulesException(`A listener can have at most ${MAX_RULES_PER_LISTENER} rules`);
+    await this.#checkActions(input.Actions, lb, ctx);
     const listenerId = listener.arn.slice(listener.arn.lastIndexOf('/') + 1);
     const rule: RuleRecord = {
       arn: elbArn(ctx.accountId, ctx.region, `listener-rule/${loadBalancerPath(lb.arn)}/${listenerId}/${newResourceId()}`),
@@ -271,67 +324,88 @@ export class ListenerOperations {
       conditions: normalizeConditions(input.Conditions),
       actions: normalizeActions(input.Actions),
     };
-    this.#store.transaction(() => {
-      this.#store.rules.put(rule);
-      if (input.Tags?.length) this.#store.putTags(rule.arn, input.Tags);
+    await this.#sync.change(async (planes) => {
+      await this.#store
+        .transaction(async (tx) => {
+          await this.get(listener.arn, ctx, tx);
+          const rules = await tx.rules.byParent(listener.arn);
+          if (rules.some((r) => r.priority === input.Priority)) throw priorityInUse(input.Priority);
+          if (rules.length >= MAX_RULES_PER_LISTENER) throw new TooManyRulesException(`A listener can have at most ${MAX_RULES_PER_LISTENER} rules`);
+          await tx.rules.put(rule);
+          if (input.Tags?.length) await tx.putTags(rule.arn, input.Tags);
+        })
+        .catch(uniquePriority(input.Priority));
+      if (planes) await this.push(planes, [listener]);
     });
-    await this.push(listener);
     return { Rules: [ruleShape(rule)] };
   }
 
   async modifyRule(input: ModifyRuleRequest, ctx: RequestContext) {
-    const found = this.#rule(input.RuleArn, ctx);
+    const found = await this.#rule(input.RuleArn, ctx);
     if ('isDefault' in found) {
-      const listener = found.isDefault;
       if (input.Conditions?.length) throw new OperationNotPermittedException('The conditions of a default rule cannot be modified');
-      if (input.Actions !== undefined) {
-        this.#checkActions(input.Actions, this.#loadBalancer(listener.loadBalancerArn, ctx), ctx);
-        listener.defaultActions = normalizeActions(input.Actions);
-        this.#store.listeners.put(listener);
-        await this.push(listener);
-      }
-      return { Rules: [defaultRuleShape(listener)] };
+      if (input.Actions === undefined) return { Rules: [defaultRuleShape(found.isDefault)] };
+      const actions = input.Actions;
+      const lb = await this.#loadBalancer(found.isDefault.loadBalancerArn, ctx);
+      await this.#checkActions(actions, lb, ctx);
+      return this.#sync.change(async (planes) => {
+        const listener = await this.#store.transaction(async (tx) => {
+          const l = await this.get(found.isDefault.arn, ctx, tx);
+          l.defaultActions = normalizeActions(actions);
+          await tx.listeners.put(l);
+          return l;
+        });
+        if (planes) await this.push(planes, [listener]);
+        return { Rules: [defaultRuleShape(listener)] };
+      });
     }
-    const rule = found;
-    const listener = this.get(rule.listenerArn, ctx);
+    const listener = await this.get(found.listenerArn, ctx);
     if (input.Conditions !== undefined) {
       validateConditions(input.Conditions);
       if (input.Conditions.length === 0) throw validationError('A rule must have at least one condition');
-      rule.conditions = normalizeConditions(input.Conditions);
     }
-    if (input.Actions !== undefined) {
-      this.#checkActions(input.Actions, this.#loadBalancer(listener.loadBalancerArn, ctx), ctx);
-      rule.actions = normalizeActions(input.Actions);
-    }
-    this.#store.rules.put(rule);
-    await this.push(listener);
-    return { Rules: [ruleShape(rule)] };
+    if (input.Actions !== undefined) await this.#checkActions(input.Actions, await this.#loadBalancer(listener.loadBalancerArn, ctx), ctx);
+    return this.#sync.change(async (planes) => {
+      const rule = await this.#store.transaction(async (tx) => {
+        const r = await this.#rule(input.RuleArn, ctx, tx);
+        if ('isDefault' in r) throw ruleNotFound();
+        if (input.Conditions !== undefined) r.conditions = normalizeConditions(input.Conditions);
+        if (input.Actions !== undefined) r.actions = normalizeActions(input.Actions);
+        await tx.rules.put(r);
+        return r;
+      });
+      if (planes) await this.push(planes, [listener]);
+      return { Rules: [ruleShape(rule)] };
+    });
   }
 
   async deleteRule(input: { RuleArn: string }, ctx: RequestContext) {
-    const found = this.#rule(input.RuleArn, ctx);
+    const found = await this.#rule(input.RuleArn, ctx);
     if ('isDefault' in found) throw new OperationNotPermittedException('A default rule cannot be deleted');
-    this.#store.transaction(() => {
-      this.#store.rules.delete(found.arn);
-      this.#store.deleteAllTags(found.arn);
+    await this.#sync.change(async (planes) => {
+      await this.#store.transaction(async (tx) => {
+        await tx.rules.delete(found.arn);
+        await tx.deleteAllTags(found.arn);
+      });
+      const listener = await this.#store.listeners.get(found.listenerArn);
+      if (planes && listener) await this.push(planes, [listener]);
     });
-    const listener = this.#store.listeners.get(found.listenerArn);
-    if (listener) await this.push(listener);
     return {};
   }
 
-  describeRules(input: DescribeRulesRequest, ctx: RequestContext) {
+  async describeRules(input: DescribeRulesRequest, ctx: RequestContext) {
     let rules: ReturnType<typeof ruleShape>[];
     if (input.ListenerArn !== undefined) {
-      const listener = this.get(input.ListenerArn, ctx);
-      rules = this.#store.rules.byParent(listener.arn).sort((a, b) => a.priority - b.priority).map(ruleShape);
+      const listener = await this.get(input.ListenerArn, ctx);
+      rules = (await this.#store.rules.byParent(listener.arn)).sort((a, b) => a.priority - b.priority).map(ruleShape);
       rules.push(defaultRuleShape(listener));
       if (input.RuleArns?.length) rules = rules.filter((r) => input.RuleArns!.includes(r.RuleArn!));
     } else if (input.RuleArns?.length) {
-      rules = input.RuleArns.map((arn) => {
-        const found = this.#rule(arn, ctx);
-        return 'isDefault' in found ? defaultRuleShape(found.isDefault) : ruleShape(found);
-      });
+      rules = [];
+      for (const arn of input.RuleArns) {
+        const found = await this.#rule(arn, ctx);
+        rules.push('isDefault' in found ? defaultRuleShape(found.isDefault) : ruleShape(found));
+      }
     } else throw validationError('You must specify either listener ARN or rule ARNs');
     const { page, next } = paginate(rules, input.Marker, input.PageSize);
     return { Rules: page, ...(next ? { NextMarker: next } : {}) };
@@ -344,31 +418,52 @@ export class ListenerOperations {
       if (changes.has(pair.RuleArn)) throw validationError(`Rule '${pair.RuleArn}' is specified more than once`);
       changes.set(pair.RuleArn, pair.Priority);
     }
-    const rules: RuleRecord[] = [];
-    for (const arn of changes.keys()) {
-      const found = this.#rule(arn, ctx);
-      if ('isDefault' in found) throw new OperationNotPermittedException('The priority of a default rule cannot be changed');
-      rules.push(found);
-    }
-    const listeners = new Set(rules.map((r) => r.listenerArn));
-    for (const listenerArn of listeners) {
-      const priorities = new Set<number>();
-      for (const r of this.#store.rules.byParent(listenerArn)) {
-        const p = changes.get(r.arn) ?? r.priority;
-        if (priorities.has(p)) throw new PriorityInUseException(`Priority '${p}' is currently in use`);
-        priorities.add(p);
+    return this.#sync.change(async (planes) => {
+      const rules = await this.#store
+        .transaction(async (tx) => {
+          const found: RuleRecord[] = [];
+          for (const arn of changes.keys()) {
+            const r = await this.#rule(arn, ctx, tx);
+            if ('isDefault' in r) throw new OperationNotPermittedException('The priority of a default rule cannot be changed');
+            found.push(r);
+          }
+          for (const listenerArn of new Set(found.map((r) => r.listenerArn))) {
+            const priorities = new Set<number>();
+            for (const r of await tx.rules.byParent(listenerArn)) {
+              const p = changes.get(r.arn) ?? r.priority;
+              if (priorities.has(p)) throw priorityInUse(p);
+              priorities.add(p);
+            }
+          }
+          // Priorities are unique per listener at every statement: park the moved rules on free
+          // negative priorities first, so that two rules can swap theirs.
+          for (const [i, r] of found.entries()) await tx.rules.put({ ...r, priority: -1 - i });
+          for (const r of found) {
+            r.priority = changes.get(r.arn)!;
+            await tx.rules.put(r);
+          }
+          return found;
+        })
+        .catch(uniquePriority());
+      if (planes) {
+        const listeners: ListenerRecord[] = [];
+        for (const arn of new Set(rules.map((r) => r.listenerArn))) {
+          const l = await this.#store.listeners.get(arn);
+          if (l) listeners.push(l);
+        }
+        await this.push(planes, listeners);
       }
-    }
-    this.#store.transaction(() => {
-      for (const r of rules) {
-        r.priority = changes.get(r.arn)!;
-        this.#store.rules.put(r);
-      }
+      return { Rules: rules.map(ruleShape) };
     });
-    for (const arn of listeners) {
-      const l = this.#store.listeners.get(arn);
-      if (l) await this.push(l);
-    }
-    return { Rules: rules.map(ruleShape) };
   }
+}
+
+const priorityInUse = (priority: number) => new PriorityInUseException(`Priority '${priority}' is currently in use`);
+
+/** A priority taken by another node's concurrent write hits the unique index: that is PriorityInUse too. */
+function uniquePriority(priority?: number): (error: unknown) => never {
+  return (error) => {
+    if (isUniqueViolation(error)) throw priority === undefined ? new PriorityInUseException('A priority is currently in use') : priorityInUse(priority);
+    throw error;
+  };
 }

@@ -1,5 +1,6 @@
 // Target group operations: create, describe, modify, delete, attributes, target registration and
-// target health. Target health comes from the data plane that serves the group.
+// target health. Target health comes from the data plane that serves the group (on the node that
+// runs the data planes). Read-modify-write of a group (targets, attributes) is one transaction.
 import type { RequestContext } from '@atoll/core';
 import { isIPv4, isIPv6 } from 'node:net';
 import { isValidMatcher } from '@atoll/http-proxy';
@@ -15,8 +16,9 @@ import type {
 } from '@atoll/aws-models/elbv2';
 import { applyAttributes, attributeList, defaultAttributes, targetGroupKind } from './attributes.js';
 import { LoadBalancerPlanes } from './data-planes.js';
+import type { DataPlaneLeader } from './data-plane-leader.js';
 import { DuplicateTargetGroupNameException, InvalidTargetException, ResourceInUseException, loadBalancerNotFound, targetGroupNotFound, validationError } from './elbv2-errors.js';
-import type { Elbv2Store } from './elbv2-store.js';
+import type { Elbv2Reader, Elbv2Store } from './elbv2-store.js';
 import type { HealthCheckRecord, TargetGroupRecord } from './records.js';
 import { forwardedGroups } from './rule-validation.js';
 import { checkName, elbArn, newResourceId, paginate, targetGroupShape } from './shapes.js';
@@ -28,33 +30,39 @@ type Scope = Pick<RequestContext, 'accountId' | 'region'>;
 
 export class TargetGroupOperations {
   readonly #store: Elbv2Store;
-  readonly #planes: LoadBalancerPlanes;
+  readonly #sync: DataPlaneLeader;
 
-  constructor(store: Elbv2Store, planes: LoadBalancerPlanes) {
+  constructor(store: Elbv2Store, sync: DataPlaneLeader) {
     this.#store = store;
-    this.#planes = planes;
+    this.#sync = sync;
   }
 
   /** The target group with this ARN in the caller's account and region, or TargetGroupNotFound. */
-  get(arn: string, ctx: Scope): TargetGroupRecord {
-    const tg = this.#store.targetGroups.get(arn);
+  async get(arn: string, ctx: Scope, records: Elbv2Reader = this.#store): Promise<TargetGroupRecord> {
+    const tg = await records.targetGroups.get(arn);
     if (!tg || tg.accountId !== ctx.accountId || tg.region !== ctx.region) throw targetGroupNotFound();
     return tg;
   }
 
   /** The load balancers whose listeners or rules forward to a target group. */
-  loadBalancersOf(tgArn: string, ctx: Scope): string[] {
-    const out = new Set<string>();
-    for (const l of this.#store.listeners.list(ctx.accountId, ctx.region)) {
-      if (forwardedGroups(l.defaultActions).includes(tgArn)) out.add(l.loadBalancerArn);
-    }
-    for (const r of this.#store.rules.list(ctx.accountId, ctx.region)) {
-      if (forwardedGroups(r.actions).includes(tgArn)) {
-        const l = this.#store.listeners.get(r.listenerArn);
-        if (l) out.add(l.loadBalancerArn);
+  async loadBalancersOf(tgArn: string, ctx: Scope, records: Elbv2Reader = this.#store): Promise<string[]> {
+    return (await this.#usage(ctx, records))(tgArn);
+  }
+
+  /** Reads the scope's listeners and rules once; the function answers loadBalancersOf for any group. */
+  async #usage(ctx: Scope, records: Elbv2Reader): Promise<(tgArn: string) => string[]> {
+    const listeners = await records.listeners.list(ctx.accountId, ctx.region);
+    const rules = await records.rules.list(ctx.accountId, ctx.region);
+    const lbOf = new Map(listeners.map((l) => [l.arn, l.loadBalancerArn]));
+    return (tgArn) => {
+      const out = new Set<string>();
+      for (const l of listeners) if (forwardedGroups(l.defaultActions).includes(tgArn)) out.add(l.loadBalancerArn);
+      for (const r of rules) {
+        const lb = lbOf.get(r.listenerArn);
+        if (lb !== undefined && forwardedGroups(r.actions).includes(tgArn)) out.add(lb);
       }
-    }
-    return [...out];
+      return [...out];
+    };
   }
 
   #healthCheck(input: Partial<CreateTargetGroupRequest>, protocol: string | undefined, targetType: string, base?: HealthCheckRecord): HealthCheckRecord {
@@ -96,13 +104,6 @@ export class TargetGroupOperations {
       throw validationError('A protocol and port cannot be specified for target groups with target type \'lambda\'');
     }
     const healthCheck = this.#healthCheck(input, input.Protocol, targetType);
-    const existing = this.#store.targetGroups.list(ctx.accountId, ctx.region).find((t) => t.name === input.Name);
-    if (existing) {
-      if (existing.protocol === input.Protocol && existing.port === input.Port && existing.targetType === targetType) {
-        return { TargetGroups: [targetGroupShape(existing, this.loadBalancersOf(existing.arn, ctx))] };
-      }
-      throw new DuplicateTargetGroupNameException('A target group with the same name exists, but with different settings');
-    }
     const tg: TargetGroupRecord = {
       arn: elbArn(ctx.accountId, ctx.region, `targetgroup/${input.Name}/${newResourceId()}`),
       accountId: ctx.accountId,
@@ -119,20 +120,32 @@ export class TargetGroupOperations {
     if (input.VpcId !== undefined) tg.vpcId = input.VpcId;
     if (input.ProtocolVersion !== undefined) tg.protocolVersion = input.ProtocolVersion;
     else if (!lambda && HTTP_PROTOCOLS.has(input.Protocol!)) tg.protocolVersion = 'HTTP1';
-    this.#store.transaction(() => {
-      this.#store.targetGroups.put(tg);
-      if (input.Tags?.length) this.#store.putTags(tg.arn, input.Tags);
+    return this.#sync.change(async (planes) => {
+      const existing = await this.#store.transaction(async (tx) => {
+        const found = (await tx.targetGroups.list(ctx.accountId, ctx.region)).find((t) => t.name === input.Name);
+        if (found) return found;
+        await tx.targetGroups.put(tg);
+        if (input.Tags?.length) await tx.putTags(tg.arn, input.Tags);
+        return undefined;
+      });
+      if (existing) {
+        if (existing.protocol === input.Protocol && existing.port === input.Port && existing.targetType === targetType) {
+          return { TargetGroups: [targetGroupShape(existing, await this.loadBalancersOf(existing.arn, ctx))] };
+        }
+        throw new DuplicateTargetGroupNameException('A target group with the same name exists, but with different settings');
+      }
+      planes?.pushTargetGroup(tg);
+      return { TargetGroups: [targetGroupShape(tg, [])] };
     });
-    this.#planes.pushTargetGroup(tg);
-    return { TargetGroups: [targetGroupShape(tg, [])] };
   }
 
-  describe(input: DescribeTargetGroupsRequest, ctx: RequestContext) {
-    let groups = this.#store.targetGroups.list(ctx.accountId, ctx.region);
+  async describe(input: DescribeTargetGroupsRequest, ctx: RequestContext) {
+    let groups = await this.#store.targetGroups.list(ctx.accountId, ctx.region);
+    const usage = await this.#usage(ctx, this.#store);
     if (input.LoadBalancerArn !== undefined) {
-      const lb = this.#store.loadBalancers.get(input.LoadBalancerArn);
+      const lb = await this.#store.loadBalancers.get(input.LoadBalancerArn);
       if (!lb || lb.accountId !== ctx.accountId || lb.region !== ctx.region) throw loadBalancerNotFound();
-      groups = groups.filter((g) => this.loadBalancersOf(g.arn, ctx).includes(input.LoadBalancerArn!));
+      groups = groups.filter((g) => usage(g.arn).includes(input.LoadBalancerArn!));
     }
     if (input.TargetGroupArns?.length) {
       const wanted = input.TargetGroupArns;
@@ -145,43 +158,58 @@ export class TargetGroupOperations {
       groups = wanted.map((n) => groups.find((g) => g.name === n)!);
     }
     const { page, next } = paginate(groups, input.Marker, input.PageSize);
-    return { TargetGroups: page.map((g) => targetGroupShape(g, this.loadBalancersOf(g.arn, ctx))), ...(next ? { NextMarker: next } : {}) };
+    return { TargetGroups: page.map((g) => targetGroupShape(g, usage(g.arn))), ...(next ? { NextMarker: next } : {}) };
   }
 
-  modify(input: ModifyTargetGroupRequest, ctx: RequestContext) {
-    const tg = this.get(input.TargetGroupArn, ctx);
-    tg.healthCheck = this.#healthCheck(input as Partial<CreateTargetGroupRequest>, tg.protocol, tg.targetType, tg.healthCheck);
-    this.#store.targetGroups.put(tg);
-    this.#planes.pushTargetGroup(tg);
-    return { TargetGroups: [targetGroupShape(tg, this.loadBalancersOf(tg.arn, ctx))] };
-  }
-
-  delete(input: { TargetGroupArn: string }, ctx: RequestContext) {
-    const tg = this.#store.targetGroups.get(input.TargetGroupArn);
-    if (!tg || tg.accountId !== ctx.accountId || tg.region !== ctx.region) return {};
-    const users = this.loadBalancersOf(tg.arn, ctx);
-    if (users.length > 0) throw new ResourceInUseException(`Target group '${tg.arn}' is currently in use by a listener or a rule`);
-    this.#store.transaction(() => {
-      this.#store.targetGroups.delete(tg.arn);
-      this.#store.deleteAllTags(tg.arn);
+  /** Reads a group, changes it and stores it in one transaction; then pushes it to the planes. */
+  #update(arn: string, ctx: Scope, change: (tg: TargetGroupRecord) => void): Promise<TargetGroupRecord> {
+    return this.#sync.change(async (planes) => {
+      const tg = await this.#store.transaction(async (tx) => {
+        const found = await this.get(arn, ctx, tx);
+        change(found);
+        await tx.targetGroups.put(found);
+        return found;
+      });
+      planes?.pushTargetGroup(tg);
+      return tg;
     });
-    this.#planes.removeTargetGroup(tg);
-    return {};
   }
 
-  describeAttributes(input: { TargetGroupArn: string }, ctx: RequestContext) {
-    const tg = this.get(input.TargetGroupArn, ctx);
+  async modify(input: ModifyTargetGroupRequest, ctx: RequestContext) {
+    const tg = await this.#update(input.TargetGroupArn, ctx, (tg) => {
+      tg.healthCheck = this.#healthCheck(input as Partial<CreateTargetGroupRequest>, tg.protocol, tg.targetType, tg.healthCheck);
+    });
+    return { TargetGroups: [targetGroupShape(tg, await this.loadBalancersOf(tg.arn, ctx))] };
+  }
+
+  async delete(input: { TargetGroupArn: string }, ctx: RequestContext) {
+    return this.#sync.change(async (planes) => {
+      const deleted = await this.#store.transaction(async (tx) => {
+        const tg = await tx.targetGroups.get(input.TargetGroupArn);
+        if (!tg || tg.accountId !== ctx.accountId || tg.region !== ctx.region) return false;
+        const users = await this.loadBalancersOf(tg.arn, ctx, tx);
+        if (users.length > 0) throw new ResourceInUseException(`Target group '${tg.arn}' is currently in use by a listener or a rule`);
+        await tx.targetGroups.delete(tg.arn);
+        await tx.deleteAllTags(tg.arn);
+        return true;
+      });
+      if (deleted) planes?.removeTargetGroup(input.TargetGroupArn);
+      return {};
+    });
+  }
+
+  async describeAttributes(input: { TargetGroupArn: string }, ctx: RequestContext) {
+    const tg = await this.get(input.TargetGroupArn, ctx);
     return { Attributes: attributeList(tg.attributes) };
   }
 
-  modifyAttributes(input: { TargetGroupArn: string; Attributes: { Key?: string; Value?: string }[] }, ctx: RequestContext) {
-    const tg = this.get(input.TargetGroupArn, ctx);
-    tg.attributes = applyAttributes(targetGroupKind(tg.targetType, tg.protocol), tg.attributes, input.Attributes);
-    if (tg.attributes['stickiness.enabled'] === 'true' && tg.attributes['stickiness.type'] === 'app_cookie' && !tg.attributes['stickiness.app_cookie.cookie_name']) {
-      throw validationError("The 'stickiness.app_cookie.cookie_name' attribute must be set for application-based stickiness");
-    }
-    this.#store.targetGroups.put(tg);
-    this.#planes.pushTargetGroup(tg);
+  async modifyAttributes(input: { TargetGroupArn: string; Attributes: { Key?: string; Value?: string }[] }, ctx: RequestContext) {
+    const tg = await this.#update(input.TargetGroupArn, ctx, (tg) => {
+      tg.attributes = applyAttributes(targetGroupKind(tg.targetType, tg.protocol), tg.attributes, input.Attributes);
+      if (tg.attributes['stickiness.enabled'] === 'true' && tg.attributes['stickiness.type'] === 'app_cookie' && !tg.attributes['stickiness.app_cookie.cookie_name']) {
+        throw validationError("The 'stickiness.app_cookie.cookie_name' attribute must be set for application-based stickiness");
+      }
+    });
     return { Attributes: attributeList(tg.attributes) };
   }
 
@@ -202,38 +230,36 @@ export class TargetGroupOperations {
     return out;
   }
 
-  register(input: RegisterTargetsRequest, ctx: RequestContext) {
-    const tg = this.get(input.TargetGroupArn, ctx);
-    const targets = input.Targets.map((t) => this.#checkTarget(tg, t));
-    if (tg.targetType === 'lambda' && tg.targets.length + targets.filter((t) => !tg.targets.some((x) => x.id === t.id)).length > 1) {
-      throw new InvalidTargetException('A target group with target type lambda can have only one target');
-    }
-    for (const t of targets) {
-      if (!tg.targets.some((x) => x.id === t.id && x.port === t.port)) tg.targets.push(t);
-    }
-    this.#store.targetGroups.put(tg);
-    this.#planes.pushTargetGroup(tg);
+  async register(input: RegisterTargetsRequest, ctx: RequestContext) {
+    await this.#update(input.TargetGroupArn, ctx, (tg) => {
+      const targets = input.Targets.map((t) => this.#checkTarget(tg, t));
+      if (tg.targetType === 'lambda' && tg.targets.length + targets.filter((t) => !tg.targets.some((x) => x.id === t.id)).length > 1) {
+        throw new InvalidTargetException('A target group with target type lambda can have only one target');
+      }
+      for (const t of targets) {
+        if (!tg.targets.some((x) => x.id === t.id && x.port === t.port)) tg.targets.push(t);
+      }
+    });
     return {};
   }
 
-  deregister(input: DeregisterTargetsRequest, ctx: RequestContext) {
-    const tg = this.get(input.TargetGroupArn, ctx);
-    const missing: string[] = [];
-    for (const t of input.Targets) {
-      const port = tg.targetType === 'lambda' ? undefined : (t.Port ?? tg.port);
-      const index = tg.targets.findIndex((x) => x.id === t.Id && x.port === port);
-      if (index < 0) missing.push(t.Id);
-      else tg.targets.splice(index, 1);
-    }
-    if (missing.length > 0) throw new InvalidTargetException(`The following targets are not registered in target group '${tg.arn}': '${missing.join("', '")}'`);
-    this.#store.targetGroups.put(tg);
-    this.#planes.pushTargetGroup(tg);
+  async deregister(input: DeregisterTargetsRequest, ctx: RequestContext) {
+    await this.#update(input.TargetGroupArn, ctx, (tg) => {
+      const missing: string[] = [];
+      for (const t of input.Targets) {
+        const port = tg.targetType === 'lambda' ? undefined : (t.Port ?? tg.port);
+        const index = tg.targets.findIndex((x) => x.id === t.Id && x.port === port);
+        if (index < 0) missing.push(t.Id);
+        else tg.targets.splice(index, 1);
+      }
+      if (missing.length > 0) throw new InvalidTargetException(`The following targets are not registered in target group '${tg.arn}': '${missing.join("', '")}'`);
+    });
     return {};
   }
 
-  health(input: DescribeTargetHealthRequest, ctx: RequestContext): { TargetHealthDescriptions: TargetHealthDescription[] } {
-    const tg = this.get(input.TargetGroupArn, ctx);
-    const inUse = this.loadBalancersOf(tg.arn, ctx).length > 0;
+  async health(input: DescribeTargetHealthRequest, ctx: RequestContext): Promise<{ TargetHealthDescriptions: TargetHealthDescription[] }> {
+    const tg = await this.get(input.TargetGroupArn, ctx);
+    const inUse = (await this.loadBalancersOf(tg.arn, ctx)).length > 0;
     const hcPort = (port: number | undefined): string => (tg.healthCheck.port === 'traffic-port' ? String(port ?? '') : tg.healthCheck.port);
     if (tg.targetType === 'lambda') {
       const list = input.Targets?.length ? input.Targets : tg.targets.map((t) => ({ Id: t.id }));
@@ -249,7 +275,7 @@ export class TargetGroupOperations {
         }),
       };
     }
-    const reports = new Map(this.#planes.targetHealth(tg).map((r) => [`${r.id}:${r.port}`, r]));
+    const reports = new Map(this.#sync.planes.targetHealth(tg).map((r) => [`${r.id}:${r.port}`, r]));
     const describe = (id: string, port: number | undefined): TargetHealthDescription => {
       const r = reports.get(`${id}:${port}`);
       const registered = tg.targets.some((x) => x.id === id && x.port === port);

@@ -7,13 +7,16 @@
 // - Permission boundaries are stored nowhere and not evaluated; only inline user policies grant
 //   permissions, and they are evaluated against the resource `*` unless a service names its resource.
 // - Access key last-used information is not tracked (GetAccessKeyLastUsed reports N/A).
+// - Each node caches active keys and user policies for the edge; a change made on another node
+//   reaches this node's cache through a database signal (milliseconds), and while this node's signal
+//   connection is down the cache is cleared once it is back, not before.
+// - ListUsers' PathPrefix matches ASCII letters case-insensitively (SQLite's LIKE; ILIKE on PostgreSQL).
 import {
   formatArn,
   newAccessKeyId,
   newSecretAccessKey,
   newUniqueId,
   serviceError,
-  type CallerIdentity,
   type IdentityDirectory,
   type PlatformContext,
   type RequestContext,
@@ -27,7 +30,8 @@ import {
   NoSuchEntityException,
 } from '@atoll/aws-models/iam';
 import type * as iam from '@atoll/aws-models/iam';
-import { IamStore, type AccessKeyRow, type UserRow } from './iam-store.js';
+import { IamDirectory } from './iam-directory.js';
+import { IamStore, userKey, type AccessKeyRow, type UserRow } from './iam-store.js';
 
 const USER_NAME = /^[\w+=,.@-]+$/;
 const PATH = /^\/([\x21-\x7e]*\/)?$/;
@@ -51,36 +55,18 @@ function keyMetadata(row: AccessKeyRow): iam.AccessKeyMetadata {
 
 const validation = (message: string) => serviceError('ValidationError', 400, message);
 const noSuchUser = (name: string) => new NoSuchEntityException(`The user with name ${name} cannot be found.`);
+const noSuchKey = (id: string) => new NoSuchEntityException(`The Access Key with id ${id} cannot be found.`);
 
 export class IamProvider implements ServiceProvider {
   readonly service = 'iam';
   readonly #store: IamStore;
+  readonly #directory: IamDirectory;
   readonly identityDirectory: IdentityDirectory;
 
-  constructor(platform: PlatformContext) {
-    this.#store = new IamStore(platform.config.dataDir);
-    const store = this.#store;
-    this.identityDirectory = {
-      lookupAccessKey(accessKeyId) {
-        const key = store.getKey(accessKeyId);
-        if (!key || key.status !== 'Active') return undefined;
-        const user = store.getUser(key.account_id, key.user_name);
-        if (!user) return undefined;
-        const identity: CallerIdentity = {
-          type: 'IAMUser',
-          accountId: user.account_id,
-          arn: user.arn,
-          principalId: user.user_id,
-          userName: user.user_name,
-          accessKeyId,
-        };
-        return { secretAccessKey: key.secret_access_key, identity };
-      },
-      policiesFor(identity) {
-        if (identity.type !== 'IAMUser' || !identity.userName) return [];
-        return store.listPolicies(identity.accountId, identity.userName);
-      },
-    };
+  constructor(store: IamStore) {
+    this.#store = store;
+    this.#directory = new IamDirectory(store, store.db.signals);
+    this.identityDirectory = this.#directory;
   }
 
   /** The user an operation acts on: the named one, else the caller (root has no user). */
@@ -90,22 +76,19 @@ export class IamProvider implements ServiceProvider {
     throw validation('Must specify userName when calling with non-User credentials');
   }
 
-  #requireUser(accountId: string, name: string): UserRow {
-    const user = this.#store.getUser(accountId, name);
+  async #requireUser(accountId: string, name: string): Promise<UserRow> {
+    const user = await this.#store.getUser(accountId, name);
     if (!user) throw noSuchUser(name);
     return user;
   }
 
   readonly operations = {
-    CreateUser: (input: iam.CreateUserRequest, ctx: RequestContext): iam.CreateUserResult => {
+    CreateUser: async (input: iam.CreateUserRequest, ctx: RequestContext): Promise<iam.CreateUserResult> => {
       if (!USER_NAME.test(input.UserName)) {
         throw validation(`1 validation error detected: Value '${input.UserName}' at 'userName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+`);
       }
       const path = input.Path ?? '/';
       if (!PATH.test(path)) throw validation(`The specified value for path is invalid. It must begin and end with / and contain only alphanumeric characters and/or / characters.`);
-      if (this.#store.getUser(ctx.accountId, input.UserName)) {
-        throw new EntityAlreadyExistsException(`User with name ${input.UserName} already exists.`);
-      }
       const row: UserRow = {
         account_id: ctx.accountId,
         user_name: input.UserName,
@@ -115,57 +98,52 @@ export class IamProvider implements ServiceProvider {
         create_date: new Date().toISOString(),
         tags: JSON.stringify(input.Tags ?? []),
       };
-      this.#store.insertUser(row);
+      if (!(await this.#store.insertUser(row))) {
+        throw new EntityAlreadyExistsException(`User with name ${input.UserName} already exists.`);
+      }
       return { User: toUser(row) };
     },
 
-    GetUser: (input: iam.GetUserRequest, ctx: RequestContext): iam.GetUserResult => {
+    GetUser: async (input: iam.GetUserRequest, ctx: RequestContext): Promise<iam.GetUserResult> => {
       if (!input.UserName && ctx.identity.type === 'Root') {
         return { User: { Path: '/', UserName: undefined as unknown as string, UserId: ctx.accountId, Arn: ctx.identity.arn, CreateDate: new Date(0) } };
       }
-      return { User: toUser(this.#requireUser(ctx.accountId, this.#targetUser(input.UserName, ctx))) };
+      return { User: toUser(await this.#requireUser(ctx.accountId, this.#targetUser(input.UserName, ctx))) };
     },
 
-    ListUsers: (input: iam.ListUsersRequest, ctx: RequestContext): iam.ListUsersResult => {
+    ListUsers: async (input: iam.ListUsersRequest, ctx: RequestContext): Promise<iam.ListUsersResult> => {
       const max = input.MaxItems ?? 100;
-      const rows = this.#store.listUsers(ctx.accountId, input.PathPrefix ?? '/', decodeMarker(input.Marker), max + 1);
+      const rows = await this.#store.listUsers(ctx.accountId, input.PathPrefix ?? '/', decodeMarker(input.Marker), max + 1);
       const page = rows.slice(0, max);
       const truncated = rows.length > max;
       return { Users: page.map(toUser), IsTruncated: truncated, ...(truncated ? { Marker: encodeMarker(page[page.length - 1]!.user_name) } : {}) };
     },
 
-    DeleteUser: (input: iam.DeleteUserRequest, ctx: RequestContext): Record<string, never> => {
-      this.#requireUser(ctx.accountId, input.UserName);
-      if (this.#store.countKeys(ctx.accountId, input.UserName) > 0) {
-        throw new DeleteConflictException('Cannot delete entity, must delete access keys first.');
-      }
-      if (this.#store.countPolicies(ctx.accountId, input.UserName) > 0) {
-        throw new DeleteConflictException('Cannot delete entity, must delete policies first.');
-      }
-      this.#store.deleteUser(ctx.accountId, input.UserName);
+    DeleteUser: async (input: iam.DeleteUserRequest, ctx: RequestContext): Promise<Record<string, never>> => {
+      const outcome = await this.#store.deleteUser(ctx.accountId, input.UserName);
+      if (outcome === 'missing') throw noSuchUser(input.UserName);
+      if (outcome === 'has-keys') throw new DeleteConflictException('Cannot delete entity, must delete access keys first.');
+      if (outcome === 'has-policies') throw new DeleteConflictException('Cannot delete entity, must delete policies first.');
+      this.#directory.forgetUser(userKey(ctx.accountId, input.UserName));
       return {};
     },
 
-    CreateAccessKey: (input: iam.CreateAccessKeyRequest, ctx: RequestContext): iam.CreateAccessKeyResult => {
+    CreateAccessKey: async (input: iam.CreateAccessKeyRequest, ctx: RequestContext): Promise<iam.CreateAccessKeyResult> => {
       const userName = this.#targetUser(input.UserName, ctx);
-      const user = this.#requireUser(ctx.accountId, userName);
       const row: AccessKeyRow = {
         access_key_id: newAccessKeyId('AKIA'),
         secret_access_key: newSecretAccessKey(),
         account_id: ctx.accountId,
-        user_name: user.user_name,
+        user_name: userName,
         status: 'Active',
         create_date: new Date().toISOString(),
       };
-      const created = this.#store.db.transaction(() => {
-        if (this.#store.countKeys(ctx.accountId, user.user_name) >= MAX_KEYS_PER_USER) return false;
-        this.#store.insertKey(row);
-        return true;
-      })();
-      if (!created) throw new LimitExceededException(`Cannot exceed quota for AccessKeysPerUser: ${MAX_KEYS_PER_USER}`);
+      const created = await this.#store.insertKey(row, MAX_KEYS_PER_USER);
+      if (created.outcome === 'missing') throw noSuchUser(userName);
+      if (created.outcome === 'limit') throw new LimitExceededException(`Cannot exceed quota for AccessKeysPerUser: ${MAX_KEYS_PER_USER}`);
       return {
         AccessKey: {
-          UserName: row.user_name,
+          UserName: created.userName!,
           AccessKeyId: row.access_key_id,
           Status: 'Active',
           SecretAccessKey: row.secret_access_key,
@@ -174,70 +152,72 @@ export class IamProvider implements ServiceProvider {
       };
     },
 
-    ListAccessKeys: (input: iam.ListAccessKeysRequest, ctx: RequestContext): iam.ListAccessKeysResult => {
+    ListAccessKeys: async (input: iam.ListAccessKeysRequest, ctx: RequestContext): Promise<iam.ListAccessKeysResult> => {
       const userName = this.#targetUser(input.UserName, ctx);
-      this.#requireUser(ctx.accountId, userName);
-      return { AccessKeyMetadata: this.#store.listKeys(ctx.accountId, userName).map(keyMetadata), IsTruncated: false };
+      await this.#requireUser(ctx.accountId, userName);
+      return { AccessKeyMetadata: (await this.#store.listKeys(ctx.accountId, userName)).map(keyMetadata), IsTruncated: false };
     },
 
-    UpdateAccessKey: (input: iam.UpdateAccessKeyRequest, ctx: RequestContext): Record<string, never> => {
-      const key = this.#ownKey(input.AccessKeyId, input.UserName, ctx);
-      this.#store.setKeyStatus(key.access_key_id, input.Status);
+    UpdateAccessKey: async (input: iam.UpdateAccessKeyRequest, ctx: RequestContext): Promise<Record<string, never>> => {
+      const owner = await this.#keyOwner(input.UserName, ctx);
+      if (!(await this.#store.setKeyStatus(ctx.accountId, owner, input.AccessKeyId, input.Status))) throw noSuchKey(input.AccessKeyId);
+      this.#directory.forgetKey(input.AccessKeyId);
       return {};
     },
 
-    DeleteAccessKey: (input: iam.DeleteAccessKeyRequest, ctx: RequestContext): Record<string, never> => {
-      const key = this.#ownKey(input.AccessKeyId, input.UserName, ctx);
-      this.#store.deleteKey(key.access_key_id);
+    DeleteAccessKey: async (input: iam.DeleteAccessKeyRequest, ctx: RequestContext): Promise<Record<string, never>> => {
+      const owner = await this.#keyOwner(input.UserName, ctx);
+      if (!(await this.#store.deleteKey(ctx.accountId, owner, input.AccessKeyId))) throw noSuchKey(input.AccessKeyId);
+      this.#directory.forgetKey(input.AccessKeyId);
       return {};
     },
 
-    GetAccessKeyLastUsed: (input: iam.GetAccessKeyLastUsedRequest, ctx: RequestContext): iam.GetAccessKeyLastUsedResult => {
-      const key = this.#store.getKey(input.AccessKeyId);
-      if (!key || key.account_id !== ctx.accountId) throw new NoSuchEntityException(`The Access Key with id ${input.AccessKeyId} cannot be found.`);
+    GetAccessKeyLastUsed: async (input: iam.GetAccessKeyLastUsedRequest, ctx: RequestContext): Promise<iam.GetAccessKeyLastUsedResult> => {
+      const key = await this.#store.getKey(input.AccessKeyId);
+      if (!key || key.account_id !== ctx.accountId) throw noSuchKey(input.AccessKeyId);
       return { UserName: key.user_name, AccessKeyLastUsed: { ServiceName: 'N/A', Region: 'N/A' } };
     },
 
-    PutUserPolicy: (input: iam.PutUserPolicyRequest, ctx: RequestContext): Record<string, never> => {
-      this.#requireUser(ctx.accountId, input.UserName);
+    PutUserPolicy: async (input: iam.PutUserPolicyRequest, ctx: RequestContext): Promise<Record<string, never>> => {
+      await this.#requireUser(ctx.accountId, input.UserName);
       parsePolicyDocument(input.PolicyDocument);
-      this.#store.putPolicy(ctx.accountId, input.UserName, input.PolicyName, input.PolicyDocument);
+      if (!(await this.#store.putPolicy(ctx.accountId, input.UserName, input.PolicyName, input.PolicyDocument))) throw noSuchUser(input.UserName);
+      this.#directory.forgetUser(userKey(ctx.accountId, input.UserName));
       return {};
     },
 
-    GetUserPolicy: (input: iam.GetUserPolicyRequest, ctx: RequestContext): iam.GetUserPolicyResult => {
-      this.#requireUser(ctx.accountId, input.UserName);
-      const document = this.#store.getPolicy(ctx.accountId, input.UserName, input.PolicyName);
+    GetUserPolicy: async (input: iam.GetUserPolicyRequest, ctx: RequestContext): Promise<iam.GetUserPolicyResult> => {
+      await this.#requireUser(ctx.accountId, input.UserName);
+      const document = await this.#store.getPolicy(ctx.accountId, input.UserName, input.PolicyName);
       if (document === undefined) throw new NoSuchEntityException(`The user policy with name ${input.PolicyName} cannot be found.`);
       return { UserName: input.UserName, PolicyName: input.PolicyName, PolicyDocument: encodeURIComponent(document) };
     },
 
-    ListUserPolicies: (input: iam.ListUserPoliciesRequest, ctx: RequestContext): iam.ListUserPoliciesResult => {
-      this.#requireUser(ctx.accountId, input.UserName);
-      return { PolicyNames: this.#store.listPolicyNames(ctx.accountId, input.UserName), IsTruncated: false };
+    ListUserPolicies: async (input: iam.ListUserPoliciesRequest, ctx: RequestContext): Promise<iam.ListUserPoliciesResult> => {
+      await this.#requireUser(ctx.accountId, input.UserName);
+      return { PolicyNames: await this.#store.listPolicyNames(ctx.accountId, input.UserName), IsTruncated: false };
     },
 
-    DeleteUserPolicy: (input: iam.DeleteUserPolicyRequest, ctx: RequestContext): Record<string, never> => {
-      this.#requireUser(ctx.accountId, input.UserName);
-      if (this.#store.deletePolicy(ctx.accountId, input.UserName, input.PolicyName) === 0) {
+    DeleteUserPolicy: async (input: iam.DeleteUserPolicyRequest, ctx: RequestContext): Promise<Record<string, never>> => {
+      await this.#requireUser(ctx.accountId, input.UserName);
+      if (!(await this.#store.deletePolicy(ctx.accountId, input.UserName, input.PolicyName))) {
         throw new NoSuchEntityException(`The user policy with name ${input.PolicyName} cannot be found.`);
       }
+      this.#directory.forgetUser(userKey(ctx.accountId, input.UserName));
       return {};
     },
   };
 
-  #ownKey(accessKeyId: string, userName: string | undefined, ctx: RequestContext): AccessKeyRow {
+  /** The user whose key an operation changes: it must exist (the key's ownership is checked by the store's update). */
+  async #keyOwner(userName: string | undefined, ctx: RequestContext): Promise<string> {
     const owner = this.#targetUser(userName, ctx);
-    this.#requireUser(ctx.accountId, owner);
-    const key = this.#store.getKey(accessKeyId);
-    if (!key || key.account_id !== ctx.accountId || key.user_name.toLowerCase() !== owner.toLowerCase()) {
-      throw new NoSuchEntityException(`The Access Key with id ${accessKeyId} cannot be found.`);
-    }
-    return key;
+    await this.#requireUser(ctx.accountId, owner);
+    return owner;
   }
 
-  close(): void {
-    this.#store.close();
+  async close(): Promise<void> {
+    this.#directory.close();
+    await this.#store.close();
   }
 }
 
@@ -249,6 +229,6 @@ function decodeMarker(marker: string | undefined): string | undefined {
   return marker === undefined ? undefined : Buffer.from(marker, 'base64url').toString('utf8');
 }
 
-export function createIamService(platform: PlatformContext): IamProvider {
-  return new IamProvider(platform);
+export async function createIamService(platform: PlatformContext): Promise<IamProvider> {
+  return new IamProvider(await IamStore.open(platform.storage));
 }
