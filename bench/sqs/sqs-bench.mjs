@@ -138,10 +138,13 @@ async function latency(sqs, round) {
 async function direct(round) {
   const { SqsProvider } = await import('@atoll/sqs');
   const { DEFAULT_CONFIG, EventBus } = await import('@atoll/core');
+  const { embeddedStorage } = await import('@atoll/storage');
   const dataDir = mkdtempSync(join(os.tmpdir(), 'atoll-sqs-direct-'));
   const noop = () => {};
   const logger = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, child: () => logger };
-  const provider = new SqsProvider({ config: { ...DEFAULT_CONFIG, dataDir }, logger, bus: new EventBus(), endpoint: () => 'http://x', call: async () => ({}) });
+  const storage = embeddedStorage({ dataDir });
+  const provider = new SqsProvider({ config: { ...DEFAULT_CONFIG, dataDir }, logger, bus: new EventBus(), storage, endpoint: () => 'http://x', call: async () => ({}) });
+  await provider.start();
   const ctx = {
     requestId: 'r', traceId: 't', service: 'sqs', operation: 'x', accountId: '000000000000', region: 'us-east-1',
     identity: { type: 'Root', accountId: '000000000000', arn: 'arn:aws:iam::000000000000:root', principalId: '000000000000' },
@@ -187,7 +190,8 @@ async function direct(round) {
     }
     return { donePerS, send: percentiles(send), receive: percentiles(receive), delete: percentiles(del) };
   } finally {
-    provider.close();
+    await provider.close();
+    await storage.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

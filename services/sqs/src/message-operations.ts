@@ -62,10 +62,12 @@ const MESSAGE_SYSTEM_ATTRIBUTE_NAMES = [
 
 const ID_CHARS = /^[A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]{1,128}$/;
 const ATTEMPT_WINDOW_MS = 5 * 60 * 1000;
+const RECHECK_MS = 1000;
 
 export const sequenceNumber = (seq: number): string => String(seq).padStart(20, '0');
 
-const guard = async <T>(work: Promise<T>): Promise<T> => {
+/** Awaits a store call on a queue: a queue deleted meanwhile (on any node) answers QueueDoesNotExist. */
+export const guard = async <T>(work: Promise<T>): Promise<T> => {
   try {
     return await work;
   } catch (error) {
@@ -80,7 +82,7 @@ export class MessageOperations {
   constructor(
     readonly store: SqsStore,
     readonly waiters: ReceiveWaiters,
-    readonly resolve: (url: unknown, ctx: RequestContext) => QueueRecord,
+    readonly resolve: (url: unknown, ctx: RequestContext) => Promise<QueueRecord>,
   ) {}
 
   // ---- send ---------------------------------------------------------------------------------
@@ -149,7 +151,7 @@ export class MessageOperations {
   }
 
   SendMessage = async (input: SendMessageInput, ctx: RequestContext) => {
-    const q = this.resolve(input.QueueUrl, ctx);
+    const q = await this.resolve(input.QueueUrl, ctx);
     const { message } = this.#prepare(q, input, senderOf(ctx));
     const [outcome] = await guard(this.store.send(q, [message]));
     return {
@@ -162,7 +164,7 @@ export class MessageOperations {
   };
 
   SendMessageBatch = async (input: { QueueUrl: string; Entries: SendBatchEntry[] }, ctx: RequestContext) => {
-    const q = this.resolve(input.QueueUrl, ctx);
+    const q = await this.resolve(input.QueueUrl, ctx);
     checkBatchEntries(input.Entries, 'SendMessageBatch');
     let total = 0;
     for (const e of input.Entries) {
@@ -210,7 +212,7 @@ export class MessageOperations {
     },
     ctx: RequestContext,
   ) => {
-    const q = this.resolve(input.QueueUrl, ctx);
+    const q = await this.resolve(input.QueueUrl, ctx);
     const max = input.MaxNumberOfMessages ?? 1;
     if (!Number.isInteger(max) || max < 1 || max > 10) {
       throw invalidParameterValue(`Value ${max} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.`);
@@ -233,16 +235,20 @@ export class MessageOperations {
       // The poll ends early when the client goes away (or the platform shuts down).
       const signal = wait > 0 ? ctx.signal : undefined;
       for (;;) {
-        if (this.store.hasVisible(q)) {
+        // A notify that comes while we look (a send on any node) makes the wait below return at once.
+        const epoch = this.waiters.epoch(q.id);
+        const next = await this.store.nextVisibleAt(q);
+        let now = Date.now();
+        if (next !== undefined && next <= now) {
           rows = await guard(this.store.receive(q, max, visibility));
           if (rows.length > 0) break;
+          now = Date.now();
         }
-        const now = Date.now();
         const remaining = deadline - now;
         if (remaining <= 0 || signal?.aborted || q.deleted || this.waiters.closed) break;
-        const next = this.store.nextVisibleAt(q);
-        const sleep = next !== undefined && next > now ? Math.min(remaining, next - now + 1) : Math.min(remaining, 1000);
-        await this.waiters.wait(q.id, sleep, signal);
+        // Signals can be lost (a node reconnecting), so a waiter looks again at least every second.
+        const sleep = Math.min(remaining, RECHECK_MS, next !== undefined && next > now ? next - now + 1 : RECHECK_MS);
+        await this.waiters.wait(q.id, sleep, signal, epoch);
         if (q.deleted) throw queueDoesNotExist();
         if (this.waiters.closed) break; // shutting down: answer the long poll empty
       }
@@ -311,8 +317,6 @@ export class MessageOperations {
       }
       throw error;
     }
-    // Deleting the head of a FIFO group unlocks the group for parked receivers.
-    if (q.fifo) this.waiters.notify(q.id);
   }
 
   async #changeVisibility(q: QueueRecord, receiptHandle: unknown, timeout: unknown): Promise<void> {
@@ -340,20 +344,20 @@ export class MessageOperations {
   }
 
   DeleteMessage = async (input: { QueueUrl: string; ReceiptHandle: string }, ctx: RequestContext) => {
-    const q = this.resolve(input.QueueUrl, ctx);
+    const q = await this.resolve(input.QueueUrl, ctx);
     await this.#delete(q, input.ReceiptHandle);
     return {};
   };
 
   DeleteMessageBatch = async (input: { QueueUrl: string; Entries: { Id: string; ReceiptHandle: string }[] }, ctx: RequestContext) => {
-    const q = this.resolve(input.QueueUrl, ctx);
+    const q = await this.resolve(input.QueueUrl, ctx);
     checkBatchEntries(input.Entries, 'DeleteMessageBatch');
     const results = await Promise.allSettled(input.Entries.map((e) => this.#delete(q, e.ReceiptHandle)));
     return batchResult(input.Entries, results);
   };
 
   ChangeMessageVisibility = async (input: { QueueUrl: string; ReceiptHandle: string; VisibilityTimeout: number }, ctx: RequestContext) => {
-    const q = this.resolve(input.QueueUrl, ctx);
+    const q = await this.resolve(input.QueueUrl, ctx);
     await this.#changeVisibility(q, input.ReceiptHandle, input.VisibilityTimeout);
     return {};
   };
@@ -362,7 +366,7 @@ export class MessageOperations {
     input: { QueueUrl: string; Entries: { Id: string; ReceiptHandle: string; VisibilityTimeout?: number }[] },
     ctx: RequestContext,
   ) => {
-    const q = this.resolve(input.QueueUrl, ctx);
+    const q = await this.resolve(input.QueueUrl, ctx);
     checkBatchEntries(input.Entries, 'ChangeMessageVisibilityBatch');
     const results = await Promise.allSettled(input.Entries.map((e) => this.#changeVisibility(q, e.ReceiptHandle, e.VisibilityTimeout ?? 0)));
     return batchResult(input.Entries, results);

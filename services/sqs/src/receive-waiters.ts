@@ -1,12 +1,25 @@
-// Long polling: receivers waiting on an empty queue park here and are woken the moment a commit
-// makes a message available in that queue (or their timeout passes, or the client goes away).
+// Long polling on one node: receivers waiting on an empty queue park here and are woken when a
+// commit (on any node: the store's `sqs.available` signal) may have made a message available in
+// that queue, when their timeout passes, or when the client goes away. Waiters re-check at least
+// every second (signals can be lost while a node reconnects), so callers cap their waits.
 export class ReceiveWaiters {
   readonly #waiters = new Map<number, Set<() => void>>();
+  /** Per queue, how many times it was notified: a waiter that looked before a notify does not sleep through it. */
+  readonly #epochs = new Map<number, number>();
   #closed = false;
 
-  /** Resolves on the next notify for the queue, after `ms`, or when `signal` aborts. */
-  wait(queueId: number, ms: number, signal?: AbortSignal): Promise<void> {
+  /** The queue's notification count now; pass it to `wait` to return at once if a notify came since. */
+  epoch(queueId: number): number {
+    return this.#epochs.get(queueId) ?? 0;
+  }
+
+  /**
+   * Resolves on the next notify for the queue (at once if one came since `since`), after `ms`, or
+   * when `signal` aborts.
+   */
+  wait(queueId: number, ms: number, signal?: AbortSignal, since?: number): Promise<void> {
     if (this.#closed || signal?.aborted || ms <= 0) return Promise.resolve();
+    if (since !== undefined && this.epoch(queueId) !== since) return Promise.resolve();
     return new Promise<void>((resolve) => {
       let set = this.#waiters.get(queueId);
       if (!set) this.#waiters.set(queueId, (set = new Set()));
@@ -24,9 +37,20 @@ export class ReceiveWaiters {
   }
 
   notify(queueId: number): void {
+    this.#epochs.set(queueId, this.epoch(queueId) + 1);
     const set = this.#waiters.get(queueId);
     if (!set) return;
     for (const wake of [...set]) wake();
+  }
+
+  /** Wakes every waiter (after signals may have been lost). */
+  notifyAll(): void {
+    for (const queueId of [...this.#waiters.keys()]) this.notify(queueId);
+  }
+
+  /** Forgets a deleted queue's notification count. */
+  forget(queueId: number): void {
+    this.#epochs.delete(queueId);
   }
 
   get closed(): boolean {

@@ -28,14 +28,15 @@ async function newQueue(attributes: Record<string, string> = {}, fifo = false): 
   return QueueUrl;
 }
 
-before(() => {
+before(async () => {
   platform = fakePlatform();
   sqs = new SqsProvider(platform);
-  sqs.start();
+  await sqs.start();
 });
 
-after(() => {
-  sqs.close();
+after(async () => {
+  await sqs.close();
+  await platform.storage.close();
   platform.cleanup();
 });
 
@@ -228,9 +229,9 @@ describe('messages', () => {
     const { Messages } = await op('ReceiveMessage', { QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 0 });
     const drop = Messages.find((m: Any) => m.Body === 'drop');
     await op('DeleteMessage', { QueueUrl: url, ReceiptHandle: drop.ReceiptHandle });
-    sqs.close();
+    await sqs.close();
     sqs = new SqsProvider(platform);
-    sqs.start();
+    await sqs.start();
     const after = await op('ReceiveMessage', { QueueUrl: url, MaxNumberOfMessages: 10 });
     assert.deepEqual(after.Messages.map((m: Any) => m.Body), ['keep']);
   });
