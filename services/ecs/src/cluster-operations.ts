@@ -37,12 +37,11 @@ export class ClusterOperations {
   }
 
   /** The ACTIVE cluster named by `ref`; with `create`, the default cluster is created on first use. */
-  resolve(scope: Scope, ref: string | undefined, create = false): Cluster {
+  async resolve(scope: Scope, ref: string | undefined, create = false): Promise<Cluster> {
     const name = ClusterOperations.nameOf(ref);
-    let cluster = this.#store.getCluster(scope, name);
+    let cluster = await this.#store.getCluster(scope, name);
     if ((!cluster || cluster.status === 'INACTIVE') && create && name === 'default' && !ref) {
-      cluster = this.#newCluster(scope, name, [], undefined);
-      this.#store.putCluster(scope, cluster);
+      cluster = (await this.#store.ensureCluster(scope, this.#newCluster(scope, name, [], undefined))).cluster;
     }
     if (!cluster) throw new ClusterNotFoundException();
     if (cluster.status === 'INACTIVE') throw new ClusterNotFoundException('The referenced cluster was inactive.');
@@ -61,9 +60,11 @@ export class ClusterOperations {
     };
   }
 
-  view(scope: Scope, cluster: Cluster, include?: string[]): Cluster {
-    const tasks = cluster.status === 'ACTIVE' ? this.#store.listTasks(scope, cluster.clusterName) : [];
-    const services = cluster.status === 'ACTIVE' ? this.#store.listServices(scope, cluster.clusterName) : [];
+  async view(scope: Scope, cluster: Cluster, include?: string[]): Promise<Cluster> {
+    const active = cluster.status === 'ACTIVE';
+    const [tasks, services] = active
+      ? await Promise.all([this.#store.listTasks(scope, cluster.clusterName), this.#store.listServices(scope, cluster.clusterName)])
+      : [[], []];
     return toWire(
       withTags(
         {
@@ -79,27 +80,26 @@ export class ClusterOperations {
     );
   }
 
-  create(input: Input, ctx: RequestContext) {
+  /** Idempotent: an ACTIVE cluster of that name is returned as it is. */
+  async create(input: Input, ctx: RequestContext) {
     const name = input.clusterName ?? 'default';
     if (!CLUSTER_NAME.test(name)) {
       throw new InvalidParameterException('Cluster name must be 1-255 characters: letters, numbers, hyphens and underscores.');
     }
-    const existing = this.#store.getCluster(ctx, name);
-    if (existing && existing.status === 'ACTIVE') return { cluster: this.view(ctx, existing, ['TAGS']) };
-    const cluster = this.#newCluster(ctx, name, input.tags ?? [], input.settings);
-    if (input.capacityProviders) this.#setCapacityProviders(cluster, input.capacityProviders, input.defaultCapacityProviderStrategy);
-    if (input.configuration) cluster.configuration = input.configuration;
-    this.#store.putCluster(ctx, cluster);
-    return { cluster: this.view(ctx, cluster, ['TAGS']) };
+    const fresh = this.#newCluster(ctx, name, input.tags ?? [], input.settings);
+    if (input.capacityProviders) this.#setCapacityProviders(fresh, input.capacityProviders, input.defaultCapacityProviderStrategy);
+    if (input.configuration) fresh.configuration = input.configuration;
+    const { cluster } = await this.#store.ensureCluster(ctx, fresh);
+    return { cluster: await this.view(ctx, cluster, ['TAGS']) };
   }
 
-  describe(input: Input, ctx: RequestContext) {
+  async describe(input: Input, ctx: RequestContext) {
     const refs: string[] = input.clusters?.length ? input.clusters : ['default'];
     const clusters: Cluster[] = [];
     const failures: { arn: string; reason: string }[] = [];
     for (const ref of refs) {
-      const cluster = this.#store.getCluster(ctx, ClusterOperations.nameOf(ref));
-      if (cluster) clusters.push(this.view(ctx, cluster, input.include));
+      const cluster = await this.#store.getCluster(ctx, ClusterOperations.nameOf(ref));
+      if (cluster) clusters.push(await this.view(ctx, cluster, input.include));
       else {
         const arn = ref.startsWith('arn:') ? ref : formatArn({ service: 'ecs', region: ctx.region, accountId: ctx.accountId, resource: `cluster/${ref}` });
         failures.push({ arn, reason: 'MISSING' });
@@ -108,35 +108,41 @@ export class ClusterOperations {
     return { clusters, failures };
   }
 
-  list(input: Input, ctx: RequestContext) {
-    const arns = this.#store.listClusters(ctx).filter((c) => c.status === 'ACTIVE').map((c) => c.clusterArn);
+  async list(input: Input, ctx: RequestContext) {
+    const arns = (await this.#store.listClusters(ctx)).filter((c) => c.status === 'ACTIVE').map((c) => c.clusterArn);
     const { items, nextToken } = page(arns, input.nextToken, input.maxResults);
     return { clusterArns: items, nextToken };
   }
 
   /** UpdateCluster and UpdateClusterSettings: settings (containerInsights) and configuration are recorded. */
-  update(input: Input, ctx: RequestContext) {
-    const cluster = this.resolve(ctx, input.cluster);
-    if (input.settings) {
-      const settings = [...(cluster.settings ?? [])];
-      for (const s of input.settings as { name: string; value: string }[]) {
-        const at = settings.findIndex((x) => x.name === s.name);
-        if (at >= 0) settings[at] = s;
-        else settings.push(s);
+  async update(input: Input, ctx: RequestContext) {
+    const resolved = await this.resolve(ctx, input.cluster);
+    const cluster = await this.#store.updateCluster(ctx, resolved.clusterName, (cluster) => {
+      if (cluster.status !== 'ACTIVE') throw new ClusterNotFoundException('The referenced cluster was inactive.');
+      if (input.settings) {
+        const settings = [...(cluster.settings ?? [])];
+        for (const s of input.settings as { name: string; value: string }[]) {
+          const at = settings.findIndex((x) => x.name === s.name);
+          if (at >= 0) settings[at] = s;
+          else settings.push(s);
+        }
+        cluster.settings = settings;
       }
-      cluster.settings = settings;
-    }
-    if (input.configuration) cluster.configuration = input.configuration;
-    if (input.serviceConnectDefaults) cluster.serviceConnectDefaults = input.serviceConnectDefaults;
-    this.#store.putCluster(ctx, cluster);
-    return { cluster: this.view(ctx, cluster, ['TAGS']) };
+      if (input.configuration) cluster.configuration = input.configuration;
+      if (input.serviceConnectDefaults) cluster.serviceConnectDefaults = input.serviceConnectDefaults;
+    });
+    if (!cluster) throw new ClusterNotFoundException();
+    return { cluster: await this.view(ctx, cluster, ['TAGS']) };
   }
 
-  putCapacityProviders(input: Input, ctx: RequestContext) {
-    const cluster = this.resolve(ctx, input.cluster);
-    this.#setCapacityProviders(cluster, input.capacityProviders ?? [], input.defaultCapacityProviderStrategy ?? []);
-    this.#store.putCluster(ctx, cluster);
-    return { cluster: this.view(ctx, cluster, ['TAGS']) };
+  async putCapacityProviders(input: Input, ctx: RequestContext) {
+    const resolved = await this.resolve(ctx, input.cluster);
+    const cluster = await this.#store.updateCluster(ctx, resolved.clusterName, (cluster) => {
+      if (cluster.status !== 'ACTIVE') throw new ClusterNotFoundException('The referenced cluster was inactive.');
+      this.#setCapacityProviders(cluster, input.capacityProviders ?? [], input.defaultCapacityProviderStrategy ?? []);
+    });
+    if (!cluster) throw new ClusterNotFoundException();
+    return { cluster: await this.view(ctx, cluster, ['TAGS']) };
   }
 
   /** Only the Fargate capacity providers exist (tasks run locally whichever is chosen). */
@@ -153,12 +159,13 @@ export class ClusterOperations {
     cluster.defaultCapacityProviderStrategy = strategy;
   }
 
-  delete(input: Input, ctx: RequestContext) {
-    const cluster = this.resolve(ctx, input.cluster);
-    if (this.#store.listServices(ctx, cluster.clusterName).some((s) => s.service.status !== 'INACTIVE')) throw new ClusterContainsServicesException();
-    if (this.#store.listTasks(ctx, cluster.clusterName).some((t) => t.task.lastStatus !== 'STOPPED')) throw new ClusterContainsTasksException();
-    cluster.status = 'INACTIVE';
-    this.#store.putCluster(ctx, cluster);
-    return { cluster: this.view(ctx, cluster, ['TAGS']) };
+  /** Refused while a service or a task is still in the cluster (checked in the same transaction). */
+  async delete(input: Input, ctx: RequestContext) {
+    const resolved = await this.resolve(ctx, input.cluster);
+    const cluster = await this.#store.deactivateCluster(ctx, resolved.clusterName);
+    if (cluster === 'services') throw new ClusterContainsServicesException();
+    if (cluster === 'tasks') throw new ClusterContainsTasksException();
+    if (!cluster) throw new ClusterNotFoundException();
+    return { cluster: await this.view(ctx, cluster, ['TAGS']) };
   }
 }

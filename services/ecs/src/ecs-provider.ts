@@ -31,8 +31,8 @@
 //   locally whatever the strategy). No container instances, custom capacity providers, task sets,
 //   placement strategies/constraints, Service Connect, service discovery registries, ExecuteCommand,
 //   task protection or account settings (501). StartTask runs one task per named container instance.
-// - The restart backoff of a crashing service (1 s doubling to 120 s, ATOLL_ECS_BACKOFF_*_MS) is kept
-//   in memory: a platform restart resets it.
+// - The restart backoff of a crashing service (1 s doubling to 120 s, ATOLL_ECS_BACKOFF_*_MS) and the
+//   targets' last health are kept in the scheduler leader's memory: a restart or a change of leader resets them.
 // - Deployments: only the ECS (rolling) deployment controller. The circuit breaker counts failed tasks
 //   (threshold: half the desired count, 3 to 200); rollback returns to the last COMPLETED deployment.
 // - Load balancers: target groups only (no Classic ELB `loadBalancerName`); targets are `127.0.0.1:<hostPort>`
@@ -42,8 +42,18 @@
 //   UpdateService with a desiredCount, or EcsProvider.setDesiredCount in-process.
 // - Stopped tasks stay visible for one hour. After a platform restart, tasks that were running are
 //   STOPPED ("Task stopped because the platform restarted") and services start replacements.
+// - Several nodes (PostgreSQL): workloads run on the node that runs the elected scheduler
+//   (leadership `ecs:scheduler`); placement across nodes is later work. RunTask on another node
+//   records the task PROVISIONING (no network bindings yet, so a taken fixed host port shows as a
+//   STOPPED task with `RESOURCE:PORTS`, not as a failure in the response) and the leader starts it
+//   within a scheduler interval; StopTask there records the stop and the leader carries it out.
+//   When leadership moves (a node died), the new leader marks the old one's tasks STOPPED ("Task
+//   stopped because the platform restarted") and services start replacements; a node that loses
+//   leadership stops its tasks. Secrets, log files and leftover-process cleanup are read on the
+//   leader's host, and the `ecs.TaskStateChange` / `ecs.LogStreamCreated` events go to the in-process
+//   bus of the node that made the change (mostly the leader).
 import { join } from 'node:path';
-import { formatArn, type PlatformContext, type RequestContext, type ServiceProvider } from '@atoll/core';
+import { formatArn, type OperationHandler, type PlatformContext, type RequestContext, type ServiceProvider } from '@atoll/core';
 import { detectContainerRuntime } from '@atoll/supervisor';
 import {
   ClientException,
@@ -52,7 +62,7 @@ import {
   ServiceNotFoundException,
 } from './ecs-errors.js';
 import { page, toWire, withTags } from './ecs-output.js';
-import { EcsStore, type Scope, type StoredService, type StoredTask } from './ecs-store.js';
+import { ECS_MIGRATIONS, EcsStore, type Scope, type StoredService, type StoredTask } from './ecs-store.js';
 import type { LoadBalancerRef, Service, Tag, Task, TaskDefinition } from './ecs-types.js';
 import { LoadBalancerRegistrar } from './load-balancer-registrar.js';
 import { ServiceScheduler, addEvent, newDeployment, type SchedulerOptions } from './service-scheduler.js';
@@ -73,6 +83,8 @@ export interface EcsServiceOptions extends SchedulerOptions {
 
 const SERVICE_NAME = /^[a-zA-Z0-9_-]{1,255}$/;
 const LIVE_PENDING = new Set(['PROVISIONING', 'PENDING', 'ACTIVATING']);
+/** The leadership under which the service scheduler runs and tasks' processes live. */
+const SCHEDULER_ROLE = 'ecs:scheduler';
 
 export class EcsProvider implements ServiceProvider {
   readonly service = 'ecs';
@@ -81,11 +93,19 @@ export class EcsProvider implements ServiceProvider {
   readonly scheduler: ServiceScheduler;
   readonly clusters: ClusterOperations;
   readonly #registrar: LoadBalancerRegistrar;
+  readonly #platform: PlatformContext;
   readonly operations: ServiceProvider['operations'];
+  /** Operations wait for the store to open and, on a node that leads at once, for the first sweep. */
+  #started: Promise<unknown>;
+  #stopLeading: (() => void) | undefined;
 
   constructor(platform: PlatformContext, options: EcsServiceOptions = {}) {
     const dir = join(platform.config.dataDir, 'ecs');
-    this.store = new EcsStore(join(dir, 'ecs.db'));
+    this.#platform = platform;
+    this.store = new EcsStore(platform.storage.open('ecs', ECS_MIGRATIONS, { file: 'ecs/ecs.db' }));
+    this.#started = this.store.ready();
+    // A failed open is answered to every operation (and to start()), not left unhandled.
+    this.#started.catch(() => {});
     this.#registrar = new LoadBalancerRegistrar(platform, { maxDrainMs: options.maxDrainMs });
     this.runner = new TaskRunner(this.store, platform, this.#registrar, dir, {
       credentials: options.credentials,
@@ -94,7 +114,7 @@ export class EcsProvider implements ServiceProvider {
     this.scheduler = new ServiceScheduler(this.store, this.runner, this.#registrar, platform, options);
     this.runner.onStopped = (stored) => this.scheduler.taskStopped(stored);
     this.clusters = new ClusterOperations(this.store);
-    this.operations = {
+    this.operations = this.#gated({
       CreateCluster: (i, c) => this.clusters.create(i, c),
       DescribeClusters: (i, c) => this.clusters.describe(i, c),
       ListClusters: (i, c) => this.clusters.list(i, c),
@@ -121,87 +141,117 @@ export class EcsProvider implements ServiceProvider {
       TagResource: (i, c) => this.tagResource(i, c),
       UntagResource: (i, c) => this.untagResource(i, c),
       ListTagsForResource: (i, c) => this.listTagsForResource(i, c),
-    };
+    });
   }
 
-  start(): void {
-    for (const stored of this.runner.recover()) this.scheduler.taskStopped(stored);
-    this.scheduler.start();
-    this.scheduler.kick();
+  #gated(handlers: Record<string, OperationHandler>): Record<string, OperationHandler> {
+    const out: Record<string, OperationHandler> = {};
+    for (const [name, handler] of Object.entries(handlers)) {
+      out[name] = async (input, ctx) => {
+        await this.#started;
+        return handler(input, ctx);
+      };
+    }
+    return out;
+  }
+
+  /**
+   * Runs the service scheduler under leadership `ecs:scheduler`. On the embedded engine this node
+   * leads at once, and start resolves after the sweep that marks the tasks of the previous run STOPPED.
+   */
+  start(): Promise<void> {
+    let first: Promise<void> | undefined;
+    this.#stopLeading = this.#platform.storage.leadership.lead(SCHEDULER_ROLE, (signal) => (first = this.scheduler.lead(signal)));
+    const started = Promise.all([this.store.ready(), first]).then(() => {});
+    this.#started = started;
+    return started;
   }
 
   async close(): Promise<void> {
     this.scheduler.close();
+    this.#stopLeading?.();
     await this.runner.shutdown();
-    this.store.close();
+    await this.store.close();
   }
 
   /** Sets a service's desired count from outside (Application Auto Scaling's hook). */
-  setDesiredCount(scope: Scope, cluster: string, service: string, desiredCount: number): void {
-    this.scheduler.setDesiredCount(scope, cluster, service, desiredCount);
+  async setDesiredCount(scope: Scope, cluster: string, service: string, desiredCount: number): Promise<void> {
+    await this.#started;
+    await this.scheduler.setDesiredCount(scope, cluster, service, desiredCount);
   }
 
   // ---- task definitions -----------------------------------------------------------------------
 
-  #taskDefinition(scope: Scope, ref: string, missing: () => Error): TaskDefinition {
+  async #taskDefinition(scope: Scope, ref: string, missing: () => Error): Promise<TaskDefinition> {
     const parsed = parseTaskDefinitionRef(ref);
-    const def = this.store.getTaskDefinition(scope, parsed.family, parsed.revision);
+    const def = await this.store.getTaskDefinition(scope, parsed.family, parsed.revision);
     if (!def || def.status === 'DELETE_IN_PROGRESS') throw missing();
     return def;
   }
 
-  registerTaskDefinition(input: Input, ctx: RequestContext) {
-    const revision = this.store.latestRevision(ctx, input.family) + 1;
-    const def = buildTaskDefinition(input as RegisterInput, ctx, revision, detectContainerRuntime() !== null, ctx.identity.arn);
-    def.tags = input.tags ?? [];
-    this.store.putTaskDefinition(ctx, def);
+  /** The next revision of the family, numbered in the store's transaction (unique across nodes). */
+  async registerTaskDefinition(input: Input, ctx: RequestContext) {
+    const canRunImages = detectContainerRuntime() !== null;
+    const def = await this.store.registerTaskDefinition(ctx, String(input.family ?? ''), (revision) => {
+      const built = buildTaskDefinition(input as RegisterInput, ctx, revision, canRunImages, ctx.identity.arn);
+      built.tags = input.tags ?? [];
+      return built;
+    });
     const { tags, ...taskDefinition } = def;
     return { taskDefinition: toWire(taskDefinition), tags: tags ?? [] };
   }
 
-  deregisterTaskDefinition(input: Input, ctx: RequestContext) {
+  async deregisterTaskDefinition(input: Input, ctx: RequestContext) {
     const parsed = parseTaskDefinitionRef(input.taskDefinition);
     if (parsed.revision === undefined) throw new ClientException('Invalid revision number. Number: ' + input.taskDefinition);
-    const def = this.#taskDefinition(ctx, input.taskDefinition, () => new ClientException('The specified task definition does not exist.'));
-    if (def.status === 'ACTIVE') {
+    const def = await this.store.updateTaskDefinition(ctx, parsed.family, parsed.revision, (def) => {
+      if (def.status !== 'ACTIVE') return false;
       def.status = 'INACTIVE';
       def.deregisteredAt = new Date().toISOString();
-      this.store.putTaskDefinition(ctx, def);
-    }
+    });
+    if (!def || def.status === 'DELETE_IN_PROGRESS') throw new ClientException('The specified task definition does not exist.');
     const { tags: _tags, ...taskDefinition } = def;
     return { taskDefinition: toWire(taskDefinition) };
   }
 
-  deleteTaskDefinitions(input: Input, ctx: RequestContext) {
+  async deleteTaskDefinitions(input: Input, ctx: RequestContext) {
     const taskDefinitions: unknown[] = [];
     const failures: { arn: string; reason: string; detail?: string }[] = [];
+    const missing = (arn: string) => failures.push({ arn, reason: 'The specified task definition does not exist.' });
     for (const ref of input.taskDefinitions as string[]) {
+      let parsed;
       try {
-        const def = this.#taskDefinition(ctx, ref, () => new ClientException('The specified task definition does not exist.'));
-        if (def.status === 'ACTIVE') {
-          failures.push({ arn: def.taskDefinitionArn, reason: 'The specified task definition is still in ACTIVE status. Please deregister the target and try again.' });
-          continue;
-        }
+        parsed = parseTaskDefinitionRef(ref);
+      } catch {
+        missing(ref);
+        continue;
+      }
+      let before: TaskDefinition['status'] | undefined;
+      const def = await this.store.updateTaskDefinition(ctx, parsed.family, parsed.revision, (def) => {
+        before = def.status;
+        if (def.status === 'ACTIVE' || def.status === 'DELETE_IN_PROGRESS') return false;
         def.status = 'DELETE_IN_PROGRESS';
         def.deleteRequestedAt = new Date().toISOString();
-        this.store.putTaskDefinition(ctx, def);
+      });
+      if (!def || before === 'DELETE_IN_PROGRESS') missing(ref);
+      else if (before === 'ACTIVE') {
+        failures.push({ arn: def.taskDefinitionArn, reason: 'The specified task definition is still in ACTIVE status. Please deregister the target and try again.' });
+      } else {
         const { tags: _tags, ...out } = def;
         taskDefinitions.push(toWire(out));
-      } catch {
-        failures.push({ arn: ref, reason: 'The specified task definition does not exist.' });
       }
     }
     return { taskDefinitions, failures };
   }
 
-  describeTaskDefinition(input: Input, ctx: RequestContext) {
-    const def = this.#taskDefinition(ctx, input.taskDefinition, () => new ClientException('Unable to describe task definition.'));
+  async describeTaskDefinition(input: Input, ctx: RequestContext) {
+    const def = await this.#taskDefinition(ctx, input.taskDefinition, () => new ClientException('Unable to describe task definition.'));
     const { tags, ...taskDefinition } = def;
     return { taskDefinition: toWire(taskDefinition), ...(input.include?.includes('TAGS') ? { tags: tags ?? [] } : {}) };
   }
 
-  listTaskDefinitions(input: Input, ctx: RequestContext) {
-    const defs = this.store.listTaskDefinitions(ctx, {
+  async listTaskDefinitions(input: Input, ctx: RequestContext) {
+    const defs = await this.store.listTaskDefinitions(ctx, {
       familyPrefix: input.familyPrefix,
       status: input.status ?? 'ACTIVE',
       descending: input.sort === 'DESC',
@@ -210,27 +260,29 @@ export class EcsProvider implements ServiceProvider {
     return { taskDefinitionArns: items, nextToken };
   }
 
-  listTaskDefinitionFamilies(input: Input, ctx: RequestContext) {
-    const families = this.store.listFamilies(ctx, { familyPrefix: input.familyPrefix, status: input.status ?? 'ACTIVE' });
+  async listTaskDefinitionFamilies(input: Input, ctx: RequestContext) {
+    const families = await this.store.listFamilies(ctx, { familyPrefix: input.familyPrefix, status: input.status ?? 'ACTIVE' });
     const { items, nextToken } = page(families, input.nextToken, input.maxResults);
     return { families: items, nextToken };
   }
 
   // ---- tasks ----------------------------------------------------------------------------------
 
+  /** Launches here on the scheduler's leader; elsewhere the tasks are queued for the leader to start. */
   async runTask(input: Input, ctx: RequestContext) {
-    const cluster = this.clusters.resolve(ctx, input.cluster, true);
+    const cluster = await this.clusters.resolve(ctx, input.cluster, true);
     const count = input.count ?? 1;
     if (!Number.isInteger(count) || count < 1 || count > 10) throw new InvalidParameterException('Count must be between 1 and 10.');
-    const definition = this.#taskDefinition(ctx, input.taskDefinition, () => new InvalidParameterException('TaskDefinition not found.'));
+    const definition = await this.#taskDefinition(ctx, input.taskDefinition, () => new InvalidParameterException('TaskDefinition not found.'));
     if (definition.status !== 'ACTIVE') throw new ClientException('TaskDefinition is inactive');
+    const here = this.#platform.storage.leadership.isLeader(SCHEDULER_ROLE);
     if (input.group !== undefined && input.group.startsWith('service:')) {
       throw new InvalidParameterException('Invalid group: the service: prefix is reserved.');
     }
     const tasks: Task[] = [];
     const failures: { arn?: string; reason: string; detail?: string }[] = [];
     for (let i = 0; i < count; i++) {
-      const result = await this.runner.launch({
+      const request = {
         scope: ctx,
         clusterName: cluster.clusterName,
         clusterArn: cluster.clusterArn,
@@ -241,55 +293,57 @@ export class EcsProvider implements ServiceProvider {
         tags: input.propagateTags === 'TASK_DEFINITION' ? [...((definition.tags as Tag[]) ?? []), ...(input.tags ?? [])] : input.tags,
         launchType: input.launchType,
         enableExecuteCommand: input.enableExecuteCommand,
-      });
+      };
+      const result = here ? await this.runner.launch(request) : await this.runner.enqueue(request);
       if ('failure' in result) failures.push({ arn: cluster.clusterArn, ...result.failure });
       else tasks.push(result.task);
     }
+    if (!here && tasks.length > 0) this.scheduler.kick();
     return { tasks: tasks.map((t) => toWire(t)), failures };
   }
 
-  #findTask(scope: Scope, clusterName: string, ref: string): StoredTask | undefined {
+  async #findTask(scope: Scope, clusterName: string, ref: string): Promise<StoredTask | undefined> {
     const id = idOf(ref);
-    const stored = this.store.getTask(scope, id);
+    const stored = await this.store.getTask(scope, id);
     return stored && stored.internal.clusterName === clusterName ? stored : undefined;
   }
 
   async stopTask(input: Input, ctx: RequestContext) {
-    const cluster = this.clusters.resolve(ctx, input.cluster);
-    const stored = this.#findTask(ctx, cluster.clusterName, input.task);
+    const cluster = await this.clusters.resolve(ctx, input.cluster);
+    const stored = await this.#findTask(ctx, cluster.clusterName, input.task);
     if (!stored) throw new InvalidParameterException('The referenced task was not found.');
+    const taskId = idOf(stored.task.taskArn);
     if (stored.task.desiredStatus === 'RUNNING') {
-      void this.runner.stop(ctx, idOf(stored.task.taskArn), {
-        reason: input.reason ?? 'Task stopped by user',
-        stopCode: 'UserInitiated',
-        drain: true,
-      });
+      const request = { reason: input.reason ?? 'Task stopped by user', stopCode: 'UserInitiated', drain: true };
+      await this.runner.requestStop(ctx, taskId, request);
+      // The node that runs the task's processes stops them: this one, or the leader on its next sweep.
+      if (!this.runner.isStopping(taskId)) void this.runner.stop(ctx, taskId, request);
+      else this.scheduler.kick();
     }
-    const after = this.store.getTask(ctx, idOf(stored.task.taskArn))!;
+    const after = (await this.store.getTask(ctx, taskId))!;
     return { task: toWire(after.task) };
   }
 
-  describeTasks(input: Input, ctx: RequestContext) {
-    const cluster = this.clusters.resolve(ctx, input.cluster);
+  async describeTasks(input: Input, ctx: RequestContext) {
+    const cluster = await this.clusters.resolve(ctx, input.cluster);
     const tasks: Task[] = [];
     const failures: { arn: string; reason: string }[] = [];
     for (const ref of (input.tasks ?? []) as string[]) {
-      const stored = this.#findTask(ctx, cluster.clusterName, ref);
+      const stored = await this.#findTask(ctx, cluster.clusterName, ref);
       if (stored) tasks.push(toWire(withTags(stored.task, input.include)));
       else failures.push({ arn: ref, reason: 'MISSING' });
     }
     return { tasks, failures };
   }
 
-  listTasks(input: Input, ctx: RequestContext) {
-    const cluster = this.clusters.resolve(ctx, input.cluster);
-    if (input.serviceName && !this.store.getService(ctx, cluster.clusterName, this.#serviceName(input.serviceName))) {
+  async listTasks(input: Input, ctx: RequestContext) {
+    const cluster = await this.clusters.resolve(ctx, input.cluster);
+    if (input.serviceName && !(await this.store.getService(ctx, cluster.clusterName, this.#serviceName(input.serviceName)))) {
       throw new ServiceNotFoundException();
     }
     const desired = input.desiredStatus ?? 'RUNNING';
     const family = input.family;
-    const arns = this.store
-      .listTasks(ctx, cluster.clusterName)
+    const arns = (await this.store.listTasks(ctx, cluster.clusterName))
       .filter(({ task, internal }) => {
         if (task.desiredStatus !== desired) return false;
         if (input.startedBy && task.startedBy !== input.startedBy) return false;
@@ -309,11 +363,10 @@ export class EcsProvider implements ServiceProvider {
     return ref.startsWith('arn:') ? ref.slice(ref.lastIndexOf('/') + 1) : ref;
   }
 
-  #serviceView(scope: Scope, stored: StoredService, include?: string[]): Service {
+  async #serviceView(scope: Scope, stored: StoredService, include?: string[]): Promise<Service> {
     const service = structuredClone(stored.service);
     const cluster = service.clusterArn.slice(service.clusterArn.lastIndexOf('/') + 1);
-    const live = this.store
-      .listTasks(scope, cluster)
+    const live = (await this.store.listTasks(scope, cluster))
       .filter((t) => t.internal.serviceName === service.serviceName && t.task.desiredStatus === 'RUNNING' && t.task.lastStatus !== 'STOPPED');
     const running = (tasks: StoredTask[]) => tasks.filter((t) => t.task.lastStatus === 'RUNNING').length;
     const pending = (tasks: StoredTask[]) => tasks.filter((t) => LIVE_PENDING.has(t.task.lastStatus)).length;
@@ -348,7 +401,7 @@ export class EcsProvider implements ServiceProvider {
   }
 
   async createService(input: Input, ctx: RequestContext) {
-    const cluster = this.clusters.resolve(ctx, input.cluster, true);
+    const cluster = await this.clusters.resolve(ctx, input.cluster, true);
     const name: string = input.serviceName;
     if (!SERVICE_NAME.test(name ?? '')) {
       throw new InvalidParameterException('Service name must be 1-255 characters: letters, numbers, hyphens and underscores.');
@@ -356,11 +409,13 @@ export class EcsProvider implements ServiceProvider {
     if (input.deploymentController?.type && input.deploymentController.type !== 'ECS') {
       throw new InvalidParameterException(`Deployment controller ${input.deploymentController.type} is not supported by Atoll.`);
     }
-    const existing = this.store.getService(ctx, cluster.clusterName, name);
-    if (existing?.service.status === 'ACTIVE') throw new InvalidParameterException('Creation of service was not idempotent.');
-    if (existing?.service.status === 'DRAINING') throw new InvalidParameterException('Unable to Start a service that is still Draining.');
+    const refuseExisting = (existing: StoredService | undefined) => {
+      if (existing?.service.status === 'ACTIVE') throw new InvalidParameterException('Creation of service was not idempotent.');
+      if (existing?.service.status === 'DRAINING') throw new InvalidParameterException('Unable to Start a service that is still Draining.');
+    };
+    refuseExisting(await this.store.getService(ctx, cluster.clusterName, name));
     if (!input.taskDefinition) throw new InvalidParameterException('TaskDefinition must be specified.');
-    const def = this.#taskDefinition(ctx, input.taskDefinition, () => new InvalidParameterException('TaskDefinition not found.'));
+    const def = await this.#taskDefinition(ctx, input.taskDefinition, () => new InvalidParameterException('TaskDefinition not found.'));
     if (def.status !== 'ACTIVE') throw new InvalidParameterException('TaskDefinition is inactive');
     const desiredCount = input.schedulingStrategy === 'DAEMON' ? 1 : (input.desiredCount ?? 0);
     if (!Number.isInteger(desiredCount) || desiredCount < 0) throw new InvalidParameterException('Invalid desiredCount.');
@@ -406,95 +461,97 @@ export class EcsProvider implements ServiceProvider {
       propagateTags: input.propagateTags ?? 'NONE',
       enableExecuteCommand: input.enableExecuteCommand ?? false,
     };
-    this.store.putService({ service, internal: { accountId: ctx.accountId, region: ctx.region, steady: false } });
-    this.scheduler.resetBackoff(service.serviceArn);
-    this.scheduler.kick();
-    return { service: this.#serviceView(ctx, this.store.getService(ctx, cluster.clusterName, name)!, ['TAGS']) };
+    // Checked again in the write's transaction: another node may create the same service meanwhile.
+    const stored: StoredService = { service, internal: { accountId: ctx.accountId, region: ctx.region, steady: false } };
+    await this.store.createService(stored, refuseExisting);
+    this.scheduler.kick(service.serviceArn);
+    return { service: await this.#serviceView(ctx, stored, ['TAGS']) };
   }
 
-  #activeService(scope: Scope, clusterName: string, ref: string): StoredService {
-    const stored = this.store.getService(scope, clusterName, this.#serviceName(ref));
+  #checkActive(stored: StoredService | undefined): StoredService {
     if (!stored) throw new ServiceNotFoundException();
     if (stored.service.status !== 'ACTIVE') throw new ServiceNotActiveException();
     return stored;
   }
 
   async updateService(input: Input, ctx: RequestContext) {
-    const cluster = this.clusters.resolve(ctx, input.cluster);
-    const stored = this.#activeService(ctx, cluster.clusterName, input.service);
-    const service = stored.service;
+    const cluster = await this.clusters.resolve(ctx, input.cluster);
+    const name = this.#serviceName(input.service);
+    const service = this.#checkActive(await this.store.getService(ctx, cluster.clusterName, name)).service;
     let def: TaskDefinition | undefined;
     if (input.taskDefinition) {
-      def = this.#taskDefinition(ctx, input.taskDefinition, () => new InvalidParameterException('TaskDefinition not found.'));
+      def = await this.#taskDefinition(ctx, input.taskDefinition, () => new InvalidParameterException('TaskDefinition not found.'));
       if (def.status !== 'ACTIVE') throw new InvalidParameterException('TaskDefinition is inactive');
     }
     const loadBalancers: LoadBalancerRef[] | undefined = input.loadBalancers;
-    const effectiveDef = def ?? this.#taskDefinition(ctx, service.taskDefinition, () => new InvalidParameterException('TaskDefinition not found.'));
+    const effectiveDef = def ?? (await this.#taskDefinition(ctx, service.taskDefinition, () => new InvalidParameterException('TaskDefinition not found.')));
     if (loadBalancers) await this.#checkLoadBalancers(ctx, loadBalancers, effectiveDef);
     if (input.desiredCount !== undefined) {
       if (!Number.isInteger(input.desiredCount) || input.desiredCount < 0) throw new InvalidParameterException('Invalid desiredCount.');
     }
-    // Re-read after the awaits so that concurrent scheduler changes are kept.
-    const fresh = this.#activeService(ctx, cluster.clusterName, input.service);
-    const s = fresh.service;
-    if (input.desiredCount !== undefined) s.desiredCount = input.desiredCount;
-    const dc = input.deploymentConfiguration;
-    if (dc) {
-      if (dc.maximumPercent !== undefined) s.deploymentConfiguration.maximumPercent = dc.maximumPercent;
-      if (dc.minimumHealthyPercent !== undefined) s.deploymentConfiguration.minimumHealthyPercent = dc.minimumHealthyPercent;
-      if (dc.deploymentCircuitBreaker) {
-        s.deploymentConfiguration.deploymentCircuitBreaker = { enable: dc.deploymentCircuitBreaker.enable ?? false, rollback: dc.deploymentCircuitBreaker.rollback ?? false };
+    // One transaction, after the awaits, so that concurrent scheduler changes (on any node) are kept.
+    let newDeploymentNeeded = false;
+    const fresh = await this.store.updateService(ctx, cluster.clusterName, name, (fresh) => {
+      const s = this.#checkActive(fresh).service;
+      if (input.desiredCount !== undefined) s.desiredCount = input.desiredCount;
+      const dc = input.deploymentConfiguration;
+      if (dc) {
+        if (dc.maximumPercent !== undefined) s.deploymentConfiguration.maximumPercent = dc.maximumPercent;
+        if (dc.minimumHealthyPercent !== undefined) s.deploymentConfiguration.minimumHealthyPercent = dc.minimumHealthyPercent;
+        if (dc.deploymentCircuitBreaker) {
+          s.deploymentConfiguration.deploymentCircuitBreaker = { enable: dc.deploymentCircuitBreaker.enable ?? false, rollback: dc.deploymentCircuitBreaker.rollback ?? false };
+        }
       }
-    }
-    if (input.healthCheckGracePeriodSeconds !== undefined) s.healthCheckGracePeriodSeconds = input.healthCheckGracePeriodSeconds;
-    if (loadBalancers) s.loadBalancers = loadBalancers;
-    if (input.networkConfiguration) s.networkConfiguration = input.networkConfiguration;
-    if (input.enableExecuteCommand !== undefined) s.enableExecuteCommand = input.enableExecuteCommand;
-    if (input.propagateTags !== undefined) s.propagateTags = input.propagateTags;
-    const newDeploymentNeeded =
-      (def && def.taskDefinitionArn !== s.taskDefinition) || input.forceNewDeployment === true || loadBalancers !== undefined || input.networkConfiguration !== undefined;
-    const primary = s.deployments.find((d) => d.status === 'PRIMARY');
-    if (newDeploymentNeeded) {
-      if (def) s.taskDefinition = def.taskDefinitionArn;
-      for (const d of s.deployments) d.status = 'ACTIVE';
-      s.deployments.unshift(newDeployment(s.taskDefinition, s.desiredCount, s.launchType, s.networkConfiguration));
-      this.scheduler.resetBackoff(s.serviceArn);
-    } else if (primary) {
-      primary.desiredCount = s.desiredCount;
-      primary.updatedAt = new Date().toISOString();
-    }
-    fresh.internal.steady = false;
-    this.store.putService(fresh);
-    this.scheduler.kick();
-    return { service: this.#serviceView(ctx, fresh, ['TAGS']) };
+      if (input.healthCheckGracePeriodSeconds !== undefined) s.healthCheckGracePeriodSeconds = input.healthCheckGracePeriodSeconds;
+      if (loadBalancers) s.loadBalancers = loadBalancers;
+      if (input.networkConfiguration) s.networkConfiguration = input.networkConfiguration;
+      if (input.enableExecuteCommand !== undefined) s.enableExecuteCommand = input.enableExecuteCommand;
+      if (input.propagateTags !== undefined) s.propagateTags = input.propagateTags;
+      newDeploymentNeeded =
+        (def && def.taskDefinitionArn !== s.taskDefinition) || input.forceNewDeployment === true || loadBalancers !== undefined || input.networkConfiguration !== undefined;
+      const primary = s.deployments.find((d) => d.status === 'PRIMARY');
+      if (newDeploymentNeeded) {
+        if (def) s.taskDefinition = def.taskDefinitionArn;
+        for (const d of s.deployments) d.status = 'ACTIVE';
+        s.deployments.unshift(newDeployment(s.taskDefinition, s.desiredCount, s.launchType, s.networkConfiguration));
+      } else if (primary) {
+        primary.desiredCount = s.desiredCount;
+        primary.updatedAt = new Date().toISOString();
+      }
+      fresh.internal.steady = false;
+    });
+    if (!fresh) throw new ServiceNotFoundException();
+    this.scheduler.kick(newDeploymentNeeded ? fresh.service.serviceArn : undefined);
+    return { service: await this.#serviceView(ctx, fresh, ['TAGS']) };
   }
 
-  deleteService(input: Input, ctx: RequestContext) {
-    const cluster = this.clusters.resolve(ctx, input.cluster);
-    const stored = this.store.getService(ctx, cluster.clusterName, this.#serviceName(input.service));
-    if (!stored || stored.service.status === 'INACTIVE') throw new ServiceNotFoundException();
-    if (stored.service.status === 'DRAINING') throw new ServiceNotActiveException();
-    if (stored.service.desiredCount > 0 && !input.force) {
-      throw new InvalidParameterException('The service cannot be stopped while it is scaled above 0.');
-    }
-    stored.service.status = 'DRAINING';
-    stored.service.desiredCount = 0;
-    for (const d of stored.service.deployments) d.desiredCount = 0;
-    addEvent(stored.service, `(service ${stored.service.serviceName}) has been deleted.`);
-    this.store.putService(stored);
+  async deleteService(input: Input, ctx: RequestContext) {
+    const cluster = await this.clusters.resolve(ctx, input.cluster);
+    const stored = await this.store.updateService(ctx, cluster.clusterName, this.#serviceName(input.service), ({ service }) => {
+      if (service.status === 'INACTIVE') throw new ServiceNotFoundException();
+      if (service.status === 'DRAINING') throw new ServiceNotActiveException();
+      if (service.desiredCount > 0 && !input.force) {
+        throw new InvalidParameterException('The service cannot be stopped while it is scaled above 0.');
+      }
+      service.status = 'DRAINING';
+      service.desiredCount = 0;
+      for (const d of service.deployments) d.desiredCount = 0;
+      addEvent(service, `(service ${service.serviceName}) has been deleted.`);
+    });
+    if (!stored) throw new ServiceNotFoundException();
     this.scheduler.kick();
-    return { service: this.#serviceView(ctx, stored, ['TAGS']) };
+    return { service: await this.#serviceView(ctx, stored, ['TAGS']) };
   }
 
-  describeServices(input: Input, ctx: RequestContext) {
-    const cluster = this.clusters.resolve(ctx, input.cluster);
+  async describeServices(input: Input, ctx: RequestContext) {
+    const cluster = await this.clusters.resolve(ctx, input.cluster);
     const refs: string[] = input.services ?? [];
     if (refs.length > 10) throw new InvalidParameterException('services can have at most 10 items.');
     const services: Service[] = [];
     const failures: { arn: string; reason: string }[] = [];
     for (const ref of refs) {
-      const stored = this.store.getService(ctx, cluster.clusterName, this.#serviceName(ref));
-      if (stored) services.push(this.#serviceView(ctx, stored, input.include));
+      const stored = await this.store.getService(ctx, cluster.clusterName, this.#serviceName(ref));
+      if (stored) services.push(await this.#serviceView(ctx, stored, input.include));
       else {
         const arn = ref.startsWith('arn:') ? ref : formatArn({ service: 'ecs', region: ctx.region, accountId: ctx.accountId, resource: `service/${cluster.clusterName}/${ref}` });
         failures.push({ arn, reason: 'MISSING' });
@@ -503,10 +560,9 @@ export class EcsProvider implements ServiceProvider {
     return { services, failures };
   }
 
-  listServices(input: Input, ctx: RequestContext) {
-    const cluster = this.clusters.resolve(ctx, input.cluster);
-    const arns = this.store
-      .listServices(ctx, cluster.clusterName)
+  async listServices(input: Input, ctx: RequestContext) {
+    const cluster = await this.clusters.resolve(ctx, input.cluster);
+    const arns = (await this.store.listServices(ctx, cluster.clusterName))
       .filter((s) => s.service.status !== 'INACTIVE')
       .filter((s) => !input.launchType || s.service.launchType === input.launchType)
       .filter((s) => !input.schedulingStrategy || s.service.schedulingStrategy === input.schedulingStrategy)
@@ -517,9 +573,9 @@ export class EcsProvider implements ServiceProvider {
 
   // ---- tags ---------------------------------------------------------------------------------
 
-  tagResource(input: Input, ctx: RequestContext) {
+  async tagResource(input: Input, ctx: RequestContext) {
     const incoming: Tag[] = input.tags ?? [];
-    changeTags(this.store, ctx, input.resourceArn, (tags) => {
+    await changeTags(this.store, ctx, input.resourceArn, (tags) => {
       const merged = [...tags.filter((t) => !incoming.some((n) => n.key === t.key)), ...incoming];
       if (merged.length > 50) throw new InvalidParameterException('Too many tags: a resource can have at most 50 tags.');
       return merged;
@@ -527,13 +583,13 @@ export class EcsProvider implements ServiceProvider {
     return {};
   }
 
-  untagResource(input: Input, ctx: RequestContext) {
+  async untagResource(input: Input, ctx: RequestContext) {
     const keys: string[] = input.tagKeys ?? [];
-    changeTags(this.store, ctx, input.resourceArn, (tags) => tags.filter((t) => !keys.includes(t.key ?? '')));
+    await changeTags(this.store, ctx, input.resourceArn, (tags) => tags.filter((t) => !keys.includes(t.key ?? '')));
     return {};
   }
 
-  listTagsForResource(input: Input, ctx: RequestContext) {
-    return { tags: changeTags(this.store, ctx, input.resourceArn) };
+  async listTagsForResource(input: Input, ctx: RequestContext) {
+    return { tags: await changeTags(this.store, ctx, input.resourceArn) };
   }
 }

@@ -116,6 +116,10 @@ export interface TaskInternal {
   /** Set when the scheduler stopped the task because it failed (health checks). */
   failed?: boolean;
   logStreams: { container: string; logGroup: string; logStream: string; file: string }[];
+  /** The node (TaskRunner.nodeId) whose processes run the task; absent while queued and in older records. */
+  node?: string;
+  /** Recorded by RunTask on a node that does not lead the scheduler: the leader starts it. */
+  queued?: boolean;
 }
 
 export interface Task {

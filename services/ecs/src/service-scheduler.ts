@@ -1,11 +1,13 @@
 // The service scheduler: a reconciler loop that keeps each service's desired count, rolls
 // deployments within minimumHealthyPercent/maximumPercent, waits for container and target health,
 // backs off on crashing tasks, trips the deployment circuit breaker, and writes ECS's events.
+// It runs on one node at a time, the leader of `ecs:scheduler` (see EcsProvider.start); other nodes
+// wake it through the store's scheduler signal. Its backoff and target health are that node's memory.
 import { randomInt } from 'node:crypto';
-import { newUuid, type CallContext, type Logger, type PlatformContext } from '@atoll/core';
+import { formatArn, newUuid, type CallContext, type Logger, type PlatformContext } from '@atoll/core';
 import { RestartBackoff } from '@atoll/supervisor';
 import type { EcsStore, Scope, StoredService, StoredTask } from './ecs-store.js';
-import type { Deployment, Service, ServiceInternal, TaskDefinition } from './ecs-types.js';
+import type { Deployment, Service, ServiceInternal, Task, TaskDefinition } from './ecs-types.js';
 import type { LoadBalancerRegistrar, TargetState } from './load-balancer-registrar.js';
 import { parseTaskDefinitionRef } from './task-definitions.js';
 import { idOf, type TaskRunner } from './task-runner.js';
@@ -25,6 +27,8 @@ export interface SchedulerOptions {
 }
 
 const MAX_EVENTS = 100;
+/** How often stopped tasks older than an hour are forgotten. */
+const PURGE_INTERVAL_MS = 60_000;
 const now = () => new Date().toISOString();
 
 export function newDeploymentId(): string {
@@ -63,7 +67,32 @@ export function circuitBreakerThreshold(desiredCount: number): number {
   return Math.min(200, Math.max(3, Math.ceil(desiredCount / 2)));
 }
 
-const taskList = (tasks: readonly StoredTask[]) => tasks.map((t) => `(task ${idOf(t.task.taskArn)})`).join(' ');
+const taskList = (tasks: readonly { task: { taskArn: string } }[]) => tasks.map((t) => `(task ${idOf(t.task.taskArn)})`).join(' ');
+
+/** Trips the circuit breaker on a deployment (a pure change of the service); true when it rolled back. */
+function trip(service: Service, internal: ServiceInternal, failed: Deployment, rollback: boolean): boolean {
+  failed.rolloutState = 'FAILED';
+  failed.rolloutStateReason = 'ECS deployment circuit breaker: tasks failed to start.';
+  addEvent(service, `(service ${service.serviceName}) (deployment ${failed.id}) deployment failed: tasks failed to start.`);
+  const target = internal.lastCompleted;
+  if (!rollback || !target) return false;
+  failed.status = 'ACTIVE';
+  failed.desiredCount = 0;
+  let primary = service.deployments.find((d) => d.id !== failed.id && d.taskDefinition === target.taskDefinition && d.status === 'ACTIVE');
+  if (primary) {
+    primary.status = 'PRIMARY';
+    primary.rolloutState = 'IN_PROGRESS';
+    primary.desiredCount = service.desiredCount;
+    primary.updatedAt = now();
+  } else {
+    primary = newDeployment(target.taskDefinition, service.desiredCount, service.launchType);
+    service.deployments.unshift(primary);
+  }
+  primary.rolloutStateReason = `ECS deployment circuit breaker: rolling back to deploymentId ${target.id}.`;
+  service.taskDefinition = target.taskDefinition;
+  addEvent(service, `(service ${service.serviceName}) rolling back to deployment ${target.id}.`);
+  return true;
+}
 
 export class ServiceScheduler {
   readonly #store: EcsStore;
@@ -77,6 +106,8 @@ export class ServiceScheduler {
   readonly #targetHealth = new Map<string, TargetState>();
   readonly #registering = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
+  #leading = false;
+  #purgedAt = 0;
   #running = false;
   #again = false;
   #closed = false;
@@ -92,9 +123,46 @@ export class ServiceScheduler {
     this.#backoff = new RestartBackoff({ baseMs: options.backoffBaseMs ?? 1000, maxMs: options.backoffMaxMs ?? 120_000, jitter: 0.1 });
   }
 
-  start(): void {
+  /**
+   * Runs the scheduler while this node leads it (the loop given to `leadership.lead`): first the
+   * sweep that takes over what another node left (tasks of a node that restarted or died are marked
+   * STOPPED, so services get back to their desired count), then a reconciliation every interval and
+   * on each signal, until `signal` aborts. Resolves once the first sweep is done. When leadership is
+   * lost (not at close), this node stops the tasks it runs: the new leader replaces them.
+   */
+  async lead(signal: AbortSignal): Promise<void> {
+    if (this.#closed || signal.aborted) return;
+    this.#leading = true;
+    const unlisten = await this.#store.listenScheduler((payload) => {
+      if (payload) this.#backoff.recordSuccess(payload);
+      this.kick();
+    });
+    if (this.#closed || signal.aborted) {
+      this.#leading = false;
+      unlisten();
+      return;
+    }
     this.#timer = setInterval(() => void this.tick(), this.#intervalMs);
     this.#timer.unref();
+    signal.addEventListener(
+      'abort',
+      () => {
+        this.#leading = false;
+        unlisten();
+        if (this.#timer) clearInterval(this.#timer);
+        this.#timer = undefined;
+        if (this.#closed) return;
+        this.#logger.warn('ecs: this node no longer leads the scheduler; stopping its tasks');
+        void this.#runner.stopAll({ reason: 'Task stopped because its node no longer runs the ECS scheduler', stopCode: 'TerminationNotice' });
+      },
+      { once: true },
+    );
+    try {
+      await this.#runner.sweep(false);
+    } catch (error) {
+      this.#logger.error({ err: error }, 'ecs: taking over tasks failed');
+    }
+    this.kick();
   }
 
   close(): void {
@@ -102,24 +170,39 @@ export class ServiceScheduler {
     if (this.#timer) clearInterval(this.#timer);
   }
 
-  /** Asks for a reconciliation soon (after an API change). */
-  kick(): void {
-    setImmediate(() => void this.tick());
+  /**
+   * Asks for a reconciliation soon (after an API change), on this node when it leads, else through
+   * the store's signal to the leader. `resetBackoffOf` (a service ARN) restarts that service's backoff.
+   */
+  kick(resetBackoffOf?: string): void {
+    if (this.#leading) {
+      if (resetBackoffOf) this.#backoff.recordSuccess(resetBackoffOf);
+      setImmediate(() => void this.tick());
+      return;
+    }
+    this.#store.notifyScheduler(resetBackoffOf).catch((error: unknown) => this.#logger.warn({ err: error }, 'ecs: cannot signal the scheduler'));
   }
 
   /** Failure bookkeeping when one of a service's tasks has stopped. */
   taskStopped(stored: StoredTask): void {
+    this.#taskStopped(stored).catch((error: unknown) => this.#logger.error({ err: error, task: stored.task.taskArn }, 'ecs: task stop bookkeeping failed'));
+  }
+
+  async #taskStopped(stored: StoredTask): Promise<void> {
     const { task, internal } = stored;
     for (const key of [...this.#targetHealth.keys()]) if (key.startsWith(idOf(task.taskArn) + '|')) this.#targetHealth.delete(key);
     if (!internal.serviceName) return;
     const scope = { accountId: internal.accountId, region: internal.region };
     const failed = internal.failed || task.stopCode === 'EssentialContainerExited' || task.stopCode === 'TaskFailedToStart';
-    this.#mutate(scope, internal.clusterName, internal.serviceName, (service, sInternal) => {
+    const serviceArn = formatArn({ service: 'ecs', region: scope.region, accountId: scope.accountId, resource: `service/${internal.clusterName}/${internal.serviceName}` });
+    if (failed) this.#backoff.recordFailure(serviceArn);
+    const failures = this.#backoff.failures(serviceArn);
+    let rolledBack = false;
+    await this.#mutate(scope, internal.clusterName, internal.serviceName, (service, sInternal) => {
+      rolledBack = false;
       sInternal.steady = false;
       if (!failed) return;
-      const key = service.serviceArn;
-      this.#backoff.recordFailure(key);
-      if (this.#backoff.failures(key) === 3) {
+      if (failures === 3) {
         addEvent(
           service,
           `(service ${service.serviceName}) is unable to consistently start tasks successfully. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.`,
@@ -136,39 +219,16 @@ export class ServiceScheduler {
         deployment.rolloutState === 'IN_PROGRESS' &&
         deployment.failedTasks >= circuitBreakerThreshold(service.desiredCount)
       ) {
-        this.#trip(service, sInternal, deployment, breaker.rollback);
+        rolledBack = trip(service, sInternal, deployment, breaker.rollback);
       }
     });
+    if (rolledBack) this.#backoff.recordSuccess(serviceArn);
     this.kick();
   }
 
-  #trip(service: Service, internal: ServiceInternal, failed: Deployment, rollback: boolean): void {
-    failed.rolloutState = 'FAILED';
-    failed.rolloutStateReason = 'ECS deployment circuit breaker: tasks failed to start.';
-    addEvent(service, `(service ${service.serviceName}) (deployment ${failed.id}) deployment failed: tasks failed to start.`);
-    const target = internal.lastCompleted;
-    if (!rollback || !target) return;
-    failed.status = 'ACTIVE';
-    failed.desiredCount = 0;
-    let primary = service.deployments.find((d) => d.id !== failed.id && d.taskDefinition === target.taskDefinition && d.status === 'ACTIVE');
-    if (primary) {
-      primary.status = 'PRIMARY';
-      primary.rolloutState = 'IN_PROGRESS';
-      primary.desiredCount = service.desiredCount;
-      primary.updatedAt = now();
-    } else {
-      primary = newDeployment(target.taskDefinition, service.desiredCount, service.launchType);
-      service.deployments.unshift(primary);
-    }
-    primary.rolloutStateReason = `ECS deployment circuit breaker: rolling back to deploymentId ${target.id}.`;
-    service.taskDefinition = target.taskDefinition;
-    addEvent(service, `(service ${service.serviceName}) rolling back to deployment ${target.id}.`);
-    this.#backoff.recordSuccess(service.serviceArn);
-  }
-
   /** Sets a service's desired count from outside (the hook for Application Auto Scaling). */
-  setDesiredCount(scope: Scope, cluster: string, serviceName: string, desiredCount: number): Service | undefined {
-    const stored = this.#mutate(scope, cluster, serviceName, (service, internal) => {
+  async setDesiredCount(scope: Scope, cluster: string, serviceName: string, desiredCount: number): Promise<Service | undefined> {
+    const stored = await this.#mutate(scope, cluster, serviceName, (service, internal) => {
       service.desiredCount = desiredCount;
       const primary = service.deployments.find((d) => d.status === 'PRIMARY');
       if (primary) primary.desiredCount = desiredCount;
@@ -176,10 +236,6 @@ export class ServiceScheduler {
     });
     this.kick();
     return stored?.service;
-  }
-
-  resetBackoff(serviceArn: string): void {
-    this.#backoff.recordSuccess(serviceArn);
   }
 
   async tick(): Promise<void> {
@@ -194,51 +250,62 @@ export class ServiceScheduler {
       if (!this.#store.isOpen) return;
       do {
         this.#again = false;
-        for (const stored of this.#store.scheduledServices()) {
+        await this.#runner.sweep(true);
+        for (const stored of await this.#store.scheduledServices()) {
           try {
             await this.#reconcile(stored);
           } catch (error) {
             this.#logger.error({ err: error, service: stored.service.serviceArn }, 'ecs: reconcile failed');
           }
         }
-        this.#store.purgeStoppedTasks(Date.now() - 3600_000);
+        if (Date.now() - this.#purgedAt >= PURGE_INTERVAL_MS) {
+          this.#purgedAt = Date.now();
+          await this.#store.purgeStoppedTasks(Date.now() - 3600_000);
+        }
       } while (this.#again && !this.#closed);
     } catch (error) {
-      this.#logger.error({ err: error }, 'ecs: scheduler tick failed');
+      if (this.#store.isOpen) this.#logger.error({ err: error }, 'ecs: scheduler tick failed');
     } finally {
       this.#running = false;
     }
   }
 
-  #mutate(scope: Scope, cluster: string, name: string, change: (service: Service, internal: ServiceInternal) => void): StoredService | undefined {
-    const stored = this.#store.getService(scope, cluster, name);
-    if (!stored) return undefined;
-    change(stored.service, stored.internal);
-    this.#store.putService(stored);
-    return stored;
+  /** Changes a service in one transaction; `change` only edits the documents (it may run again on PostgreSQL). */
+  #mutate(
+    scope: Scope,
+    cluster: string,
+    name: string,
+    change: (service: Service, internal: ServiceInternal) => boolean | void,
+  ): Promise<StoredService | undefined> {
+    return this.#store.updateService(scope, cluster, name, (stored) => change(stored.service, stored.internal));
   }
 
-  #definition(scope: Scope, ref: string): TaskDefinition | undefined {
-    const parsed = parseTaskDefinitionRef(ref);
-    return this.#store.getTaskDefinition(scope, parsed.family, parsed.revision);
+  /** The task definitions of `tasks`, read once per reconciliation. */
+  async #definitions(scope: Scope, tasks: readonly StoredTask[]): Promise<Definitions> {
+    const defs: Definitions = new Map();
+    for (const arn of new Set(tasks.map((t) => t.task.taskDefinitionArn))) {
+      const parsed = parseTaskDefinitionRef(arn);
+      defs.set(arn, await this.#store.getTaskDefinition(scope, parsed.family, parsed.revision));
+    }
+    return defs;
   }
 
-  #checked(stored: StoredTask, scope: Scope): boolean {
-    const def = this.#definition(scope, stored.task.taskDefinitionArn);
+  #checked(stored: StoredTask, defs: Definitions): boolean {
+    const def = defs.get(stored.task.taskDefinitionArn);
     return def?.containerDefinitions.some((c) => c.healthCheck && c.essential !== false) ?? false;
   }
 
   /** RUNNING, and HEALTHY when any essential container has a health check. */
-  #ready(stored: StoredTask, scope: Scope): boolean {
+  #ready(stored: StoredTask, defs: Definitions): boolean {
     const { task } = stored;
     if (task.lastStatus !== 'RUNNING') return false;
-    return this.#checked(stored, scope) ? task.healthStatus === 'HEALTHY' : true;
+    return this.#checked(stored, defs) ? task.healthStatus === 'HEALTHY' : true;
   }
 
-  #healthy(stored: StoredTask, scope: Scope, service: Service): boolean {
-    if (!this.#ready(stored, scope)) return false;
+  #healthy(stored: StoredTask, defs: Definitions, service: Service): boolean {
+    if (!this.#ready(stored, defs)) return false;
     if (service.loadBalancers.length === 0) {
-      if (this.#checked(stored, scope)) return true;
+      if (this.#checked(stored, defs)) return true;
       return Date.now() - Date.parse(stored.task.startedAt ?? '') >= this.#stableAfterMs;
     }
     const targets = stored.internal.targets;
@@ -252,15 +319,18 @@ export class ServiceScheduler {
     const ctx: CallContext = scope;
     const cluster = service.clusterArn.slice(service.clusterArn.lastIndexOf('/') + 1);
     const name = service.serviceName;
-    const mine = this.#store.listTasks(scope, cluster).filter((t) => t.internal.serviceName === name && t.task.lastStatus !== 'STOPPED');
+    const all = (await this.#store.listTasks(scope, cluster)).filter((t) => t.internal.serviceName === name);
+    const mine = all.filter((t) => t.task.lastStatus !== 'STOPPED');
     let live = mine.filter((t) => t.task.desiredStatus === 'RUNNING' && !this.#runner.isStopping(idOf(t.task.taskArn)));
+    const defs = await this.#definitions(scope, live);
 
-    const stopTasks = (tasks: StoredTask[], reason: string, failed = false) => {
+    const stopTasks = async (tasks: StoredTask[], reason: string, failed = false, events: string[] = []) => {
       if (tasks.length === 0) return;
       const ids = new Set(tasks.map((t) => t.task.taskArn));
       live = live.filter((t) => !ids.has(t.task.taskArn));
-      this.#mutate(scope, cluster, name, (s, i) => {
+      await this.#mutate(scope, cluster, name, (s, i) => {
         i.steady = false;
+        for (const event of events) addEvent(s, event);
         if (service.loadBalancers.length > 0) addEvent(s, `(service ${name}) has begun draining connections on ${tasks.length} tasks.`);
         addEvent(s, `(service ${name}) has stopped ${tasks.length} running tasks: ${taskList(tasks)}.`);
       });
@@ -271,14 +341,16 @@ export class ServiceScheduler {
 
     // Container health: an UNHEALTHY task is replaced.
     const unhealthy = live.filter((t) => t.task.lastStatus === 'RUNNING' && t.task.healthStatus === 'UNHEALTHY');
-    for (const t of unhealthy) {
-      this.#mutate(scope, cluster, name, (s) => addEvent(s, `(service ${name}) (task ${idOf(t.task.taskArn)}) failed container health checks.`));
-    }
-    stopTasks(unhealthy, 'Task failed container health checks', true);
+    await stopTasks(
+      unhealthy,
+      'Task failed container health checks',
+      true,
+      unhealthy.map((t) => `(service ${name}) (task ${idOf(t.task.taskArn)}) failed container health checks.`),
+    );
 
     // Load balancer registration of ready tasks, and target health.
     if (service.loadBalancers.length > 0) {
-      await this.#registerTargets(scope, ctx, cluster, service, live);
+      await this.#registerTargets(scope, ctx, cluster, service, live, defs);
       await Promise.all(
         live.flatMap((t) =>
           t.internal.targets.map(async (target) => {
@@ -295,19 +367,21 @@ export class ServiceScheduler {
       );
       for (const t of failing) {
         const tg = t.internal.targets.find((target) => this.#targetHealth.get(`${idOf(t.task.taskArn)}|${target.targetGroupArn}`) === 'unhealthy')!;
-        this.#mutate(scope, cluster, name, (s) =>
-          addEvent(s, `(service ${name}) (task ${idOf(t.task.taskArn)}) failed ELB health checks in (target-group ${tg.targetGroupArn}).`),
+        await stopTasks(
+          [t],
+          `Task failed ELB health checks in (target-group ${tg.targetGroupArn})`,
+          true,
+          [`(service ${name}) (task ${idOf(t.task.taskArn)}) failed ELB health checks in (target-group ${tg.targetGroupArn}).`],
         );
-        stopTasks([t], `Task failed ELB health checks in (target-group ${tg.targetGroupArn})`, true);
       }
     }
 
-    const current = this.#store.getService(scope, cluster, name);
+    const current = await this.#store.getService(scope, cluster, name);
     if (!current) return;
     if (current.service.status === 'DRAINING') {
-      stopTasks(live, 'Service deleted');
+      await stopTasks(live, 'Service deleted');
       if (mine.length === 0 || mine.every((t) => t.task.lastStatus === 'STOPPED')) {
-        this.#mutate(scope, cluster, name, (s) => {
+        await this.#mutate(scope, cluster, name, (s) => {
           s.status = 'INACTIVE';
           for (const d of s.deployments) d.status = 'INACTIVE';
           s.deployments = [];
@@ -315,13 +389,16 @@ export class ServiceScheduler {
       }
       return;
     }
-    this.#rollOut(scope, cluster, current, live, stopTasks);
+    // A crashed task is replaced only once its stop is recorded, so that the backoff counts it (its
+    // record may already say STOPPED while the runner still finishes it).
+    const crashing = all.some((t) => this.#runner.crashStopping(idOf(t.task.taskArn)));
+    await this.#rollOut(scope, cluster, current, live, defs, crashing, stopTasks);
   }
 
-  async #registerTargets(scope: Scope, ctx: CallContext, cluster: string, service: Service, live: StoredTask[]): Promise<void> {
+  async #registerTargets(scope: Scope, ctx: CallContext, cluster: string, service: Service, live: StoredTask[], defs: Definitions): Promise<void> {
     for (const t of live) {
       const taskId = idOf(t.task.taskArn);
-      if (t.internal.targets.length > 0 || this.#registering.has(taskId) || !this.#ready(t, scope)) continue;
+      if (t.internal.targets.length > 0 || this.#registering.has(taskId) || !this.#ready(t, defs)) continue;
       this.#registering.add(taskId);
       try {
         for (const lb of service.loadBalancers) {
@@ -336,12 +413,12 @@ export class ServiceScheduler {
             this.#logger.warn({ err: error, target }, 'ecs: RegisterTargets failed');
             continue;
           }
-          this.#runner.addTarget(scope, taskId, target);
-          this.#mutate(scope, cluster, service.serviceName, (s) =>
+          await this.#runner.addTarget(scope, taskId, target);
+          await this.#mutate(scope, cluster, service.serviceName, (s) =>
             addEvent(s, `(service ${service.serviceName}) registered 1 targets in (target-group ${lb.targetGroupArn})`),
           );
         }
-        const refreshed = this.#store.getTask(scope, taskId);
+        const refreshed = await this.#store.getTask(scope, taskId);
         if (refreshed) t.internal.targets = refreshed.internal.targets;
         // A task stopped while it was being registered must not stay in the target group.
         if (refreshed && refreshed.task.desiredStatus !== 'RUNNING') await this.#registrar.deregister(refreshed.internal.targets, ctx);
@@ -351,13 +428,15 @@ export class ServiceScheduler {
     }
   }
 
-  #rollOut(
+  async #rollOut(
     scope: Scope,
     cluster: string,
     stored: StoredService,
     live: StoredTask[],
-    stopTasks: (tasks: StoredTask[], reason: string, failed?: boolean) => void,
-  ): void {
+    defs: Definitions,
+    crashing: boolean,
+    stopTasks: (tasks: StoredTask[], reason: string, failed?: boolean) => Promise<void>,
+  ): Promise<void> {
     const { service } = stored;
     const name = service.serviceName;
     const primary = service.deployments.find((d) => d.status === 'PRIMARY');
@@ -366,7 +445,7 @@ export class ServiceScheduler {
     const cfg = service.deploymentConfiguration;
     const maxTotal = Math.floor((desired * (cfg.maximumPercent ?? 200)) / 100);
     const minHealthy = Math.ceil((desired * (cfg.minimumHealthyPercent ?? 100)) / 100);
-    const isHealthy = (t: StoredTask) => this.#healthy(t, scope, service);
+    const isHealthy = (t: StoredTask) => this.#healthy(t, defs, service);
     let mineP = live.filter((t) => t.internal.deploymentId === primary.id);
     const olds = live.filter((t) => t.internal.deploymentId !== primary.id);
     const halted = primary.rolloutState === 'FAILED';
@@ -376,7 +455,7 @@ export class ServiceScheduler {
       const surplus = [...mineP]
         .sort((a, b) => Number(isHealthy(a)) - Number(isHealthy(b)) || b.task.createdAt.localeCompare(a.task.createdAt))
         .slice(0, mineP.length - desired);
-      stopTasks(surplus, `Scaling activity initiated by (deployment ${primary.id})`);
+      await stopTasks(surplus, `Scaling activity initiated by (deployment ${primary.id})`);
       const gone = new Set(surplus.map((t) => t.task.taskArn));
       mineP = mineP.filter((t) => !gone.has(t.task.taskArn));
     }
@@ -384,7 +463,7 @@ export class ServiceScheduler {
     // Start the primary's missing tasks within maximumPercent, once the backoff allows.
     const room = Math.max(0, maxTotal - mineP.length - olds.length);
     const toStart = halted ? 0 : Math.min(desired - mineP.length, room);
-    if (toStart > 0 && this.#backoff.remaining(service.serviceArn) === 0) {
+    if (toStart > 0 && !crashing && this.#backoff.remaining(service.serviceArn) === 0) {
       this.#startTasks(scope, cluster, service, primary, toStart).catch((error: unknown) => {
         this.#logger.error({ err: error, service: service.serviceArn }, 'ecs: starting tasks failed');
       });
@@ -407,30 +486,41 @@ export class ServiceScheduler {
       }
       const byDeployment = new Map<string, StoredTask[]>();
       for (const v of victims) byDeployment.set(v.internal.deploymentId ?? '', [...(byDeployment.get(v.internal.deploymentId ?? '') ?? []), v]);
-      for (const [deploymentId, tasks] of byDeployment) stopTasks(tasks, `Scaling activity initiated by (deployment ${deploymentId || primary.id})`);
+      for (const [deploymentId, tasks] of byDeployment) await stopTasks(tasks, `Scaling activity initiated by (deployment ${deploymentId || primary.id})`);
     }
 
     // Drop drained deployments, complete the rollout, report a steady state.
-    const remaining = new Set(this.#store.listTasks(scope, cluster).filter((t) => t.internal.serviceName === name && t.task.lastStatus !== 'STOPPED').map((t) => t.internal.deploymentId));
+    const remaining = new Set(
+      (await this.#store.listTasks(scope, cluster)).filter((t) => t.internal.serviceName === name && t.task.lastStatus !== 'STOPPED').map((t) => t.internal.deploymentId),
+    );
     const healthyPrimary = mineP.filter(isHealthy).length;
-    this.#mutate(scope, cluster, name, (s, internal) => {
+    let becameSteady = false;
+    // Written only when something changed: this runs for every service on every tick.
+    await this.#mutate(scope, cluster, name, (s, internal) => {
+      becameSteady = false;
+      const count = s.deployments.length;
       s.deployments = s.deployments.filter((d) => d.status === 'PRIMARY' || remaining.has(d.id));
+      const dropped = s.deployments.length !== count;
       const p = s.deployments.find((d) => d.status === 'PRIMARY');
-      if (!p) return;
+      if (!p) return dropped;
       const settled = s.deployments.length === 1 && mineP.length === s.desiredCount && healthyPrimary === s.desiredCount;
+      let completed = false;
       if (p.rolloutState === 'IN_PROGRESS' && settled) {
         p.rolloutState = 'COMPLETED';
         p.rolloutStateReason = `ECS deployment ${p.id} completed.`;
         p.updatedAt = now();
         internal.lastCompleted = { id: p.id, taskDefinition: p.taskDefinition };
         addEvent(s, `(service ${name}) (deployment ${p.id}) deployment completed.`);
+        completed = true;
       }
       if (!internal.steady && settled && p.rolloutState === 'COMPLETED') {
         internal.steady = true;
-        this.#backoff.recordSuccess(s.serviceArn);
+        becameSteady = true;
         addEvent(s, `(service ${name}) has reached a steady state.`);
       }
+      return dropped || completed || becameSteady;
     });
+    if (becameSteady) this.#backoff.recordSuccess(service.serviceArn);
   }
 
   readonly #launching = new Set<string>();
@@ -440,9 +530,10 @@ export class ServiceScheduler {
     if (this.#launching.has(service.serviceArn)) return;
     this.#launching.add(service.serviceArn);
     try {
-      const definition = this.#definition(scope, deployment.taskDefinition);
+      const parsed = parseTaskDefinitionRef(deployment.taskDefinition);
+      const definition = await this.#store.getTaskDefinition(scope, parsed.family, parsed.revision);
       if (!definition) return;
-      const started: StoredTask[] = [];
+      const started: { task: Task }[] = [];
       let portFailure = false;
       for (let i = 0; i < count; i++) {
         const result = await this.#runner.launch({
@@ -462,9 +553,9 @@ export class ServiceScheduler {
           portFailure = true;
           break;
         }
-        started.push({ task: result.task, internal: this.#store.getTask(scope, idOf(result.task.taskArn))!.internal });
+        started.push(result);
       }
-      this.#mutate(scope, cluster, service.serviceName, (s, internal) => {
+      await this.#mutate(scope, cluster, service.serviceName, (s, internal) => {
         internal.steady = false;
         if (started.length > 0) addEvent(s, `(service ${s.serviceName}) has started ${started.length} tasks: ${taskList(started)}.`);
         if (portFailure) {
@@ -480,5 +571,7 @@ export class ServiceScheduler {
     }
   }
 }
+
+type Definitions = Map<string, TaskDefinition | undefined>;
 
 export type { TargetState };

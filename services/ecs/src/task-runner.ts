@@ -1,6 +1,8 @@
 // Runs ECS tasks on the process supervisor: port allocation, environment and secrets, the task
 // lifecycle (PROVISIONING → PENDING → RUNNING → DEACTIVATING → STOPPING → DEPROVISIONING → STOPPED),
-// container exits and health, log streams, and recovery after a platform restart.
+// container exits and health, log streams, and the sweep that the node leading the scheduler runs:
+// it starts tasks queued by other nodes, stops tasks whose stop was asked for on another node, and
+// marks STOPPED the tasks left by a node that restarted or stopped leading.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatArn, newUuid, randomHex, type CallContext, type Logger, type PlatformContext } from '@atoll/core';
@@ -22,6 +24,7 @@ import {
 import type { EcsStore, Scope, StoredTask } from './ecs-store.js';
 import type { Container, ContainerDefinition, Task, TaskDefinition, TaskInternal, TaskStatus } from './ecs-types.js';
 import type { LoadBalancerRegistrar } from './load-balancer-registrar.js';
+import { parseTaskDefinitionRef } from './task-definitions.js';
 
 /** Environment variables with credentials for a task (AWS_ACCESS_KEY_ID …), or none. */
 export type TaskCredentialsProvider = (task: { taskArn: string; taskRoleArn?: string; accountId: string; region: string }) => Promise<Record<string, string>>;
@@ -61,6 +64,7 @@ export interface StopRequest {
 }
 
 interface Runtime {
+  scope: Scope;
   processes: Map<string, SupervisedProcess>;
   bindings: Map<string, PortBinding[]>;
   logs: LogStreamWriter[];
@@ -69,6 +73,7 @@ interface Runtime {
   checked: string[];
   stopping?: Promise<void>;
   stopRequested: boolean;
+  stopRequest?: StopRequest;
 }
 
 export interface TaskRunnerOptions {
@@ -88,10 +93,12 @@ export class TaskRunner {
   readonly #runtimes = new Map<string, Runtime>();
   readonly #dataDir: string;
   readonly #options: TaskRunnerOptions;
-  /** Called once a task has reached STOPPED. */
+  /** Tasks being taken over from the queue (another node's RunTask). */
+  readonly #adopting = new Set<string>();
+  /** This process's id, recorded on the tasks it runs: another node's live tasks are left over. */
+  readonly nodeId = randomHex(8);
+  /** Called once a task has reached STOPPED on this node. */
   onStopped: (stored: StoredTask) => void = () => {};
-  /** Called on every task change (health, status). */
-  onChanged: (stored: StoredTask) => void = () => {};
 
   constructor(store: EcsStore, platform: PlatformContext, registrar: LoadBalancerRegistrar, dataDir: string, options: TaskRunnerOptions = {}) {
     this.#store = store;
@@ -108,12 +115,42 @@ export class TaskRunner {
   }
 
   /**
-   * Creates a task and starts launching it. Fixed host ports are checked now: a taken port gives
-   * the `RESOURCE:PORTS` failure, as ECS reports it, and no task.
+   * Creates a task and starts launching it on this node (the scheduler's leader). Fixed host ports
+   * are checked now: a taken port gives the `RESOURCE:PORTS` failure, as ECS reports it, and no task.
    */
   async launch(request: LaunchRequest): Promise<LaunchResult> {
     const { scope, definition } = request;
     const taskId = randomHex(16);
+    const allocated = await this.#allocate(definition);
+    if ('failure' in allocated) return allocated;
+    const stored = this.#newTask(request, taskId, allocated.bindings);
+    stored.internal.node = this.nodeId;
+    // The runtime exists before the record, so that a sweep never takes the task for a leftover.
+    const runtime = this.#newRuntime(scope, definition, allocated.bindings);
+    this.#runtimes.set(taskId, runtime);
+    try {
+      await this.#store.putTask(stored);
+    } catch (error) {
+      this.#runtimes.delete(taskId);
+      for (const b of allocated.bindings.values()) this.#ports.release(b);
+      throw error;
+    }
+    this.#begin(taskId, scope, definition, request.overrides?.containerOverrides ?? [], runtime);
+    return { task: stored.task };
+  }
+
+  /**
+   * Records a task for the scheduler's leader to start (RunTask on a node that does not lead): it
+   * stays PROVISIONING, without network bindings, until the leader's sweep adopts it.
+   */
+  async enqueue(request: LaunchRequest): Promise<LaunchResult> {
+    const stored = this.#newTask(request, randomHex(16), undefined);
+    stored.internal.queued = true;
+    await this.#store.putTask(stored);
+    return { task: stored.task };
+  }
+
+  async #allocate(definition: TaskDefinition): Promise<{ bindings: Map<string, PortBinding[]> } | { failure: { reason: string; detail?: string } }> {
     const bindings = new Map<string, PortBinding[]>();
     try {
       for (const c of definition.containerDefinitions) {
@@ -134,6 +171,24 @@ export class TaskRunner {
       if (error instanceof PortInUseError) return { failure: { reason: 'RESOURCE:PORTS', detail: error.message } };
       throw error;
     }
+    return { bindings };
+  }
+
+  #newRuntime(scope: Scope, definition: TaskDefinition, bindings: Map<string, PortBinding[]>): Runtime {
+    const checked = definition.containerDefinitions.filter((c) => c.healthCheck && c.essential !== false).map((c) => c.name!);
+    return { scope, processes: new Map(), bindings, logs: [], stopRequested: false, checked };
+  }
+
+  #begin(taskId: string, scope: Scope, definition: TaskDefinition, overrides: ContainerOverride[], runtime: Runtime): void {
+    runtime.launching = this.#start(taskId, scope, definition, overrides).catch((error: unknown) => {
+      this.#logger.error({ err: error, taskId }, 'ecs: task launch failed');
+      void this.stop(scope, taskId, { reason: `CannotStartContainerError: ${(error as Error).message}`, stopCode: 'TaskFailedToStart' });
+    });
+  }
+
+  /** The documents of a new task; without `bindings` (a queued task) its containers have no network bindings yet. */
+  #newTask(request: LaunchRequest, taskId: string, bindings: Map<string, PortBinding[]> | undefined): StoredTask {
+    const { scope, definition } = request;
     const taskArn = formatArn({ service: 'ecs', region: scope.region, accountId: scope.accountId, resource: `task/${request.clusterName}/${taskId}` });
     const overrides = request.overrides?.containerOverrides ?? [];
     // In awsvpc mode a task has an ENI; Atoll's tasks share the host's loopback, so the ENI says so.
@@ -146,7 +201,7 @@ export class TaskRunner {
         name: c.name!,
         image: c.image,
         lastStatus: 'PENDING',
-        networkBindings: bindings.get(c.name!)!.map((b) => ({ bindIP: b.bindIP, containerPort: b.containerPort, hostPort: b.hostPort, protocol: b.protocol })),
+        networkBindings: networkBindings(bindings?.get(c.name!)),
         networkInterfaces: eni ? [{ attachmentId: eni.id, privateIpv4Address: '127.0.0.1' }] : [],
         healthStatus: 'UNKNOWN',
         cpu: String(override?.cpu ?? c.cpu ?? 0),
@@ -203,26 +258,18 @@ export class TaskRunner {
       targets: [],
       logStreams: [],
     };
-    this.#store.putTask({ task, internal });
-    const checked = definition.containerDefinitions.filter((c) => c.healthCheck && c.essential !== false).map((c) => c.name!);
-    const runtime: Runtime = { processes: new Map(), bindings, logs: [], stopRequested: false, checked };
-    this.#runtimes.set(taskId, runtime);
-    runtime.launching = this.#start(taskId, scope, definition, overrides).catch((error: unknown) => {
-      this.#logger.error({ err: error, taskArn }, 'ecs: task launch failed');
-      void this.stop(scope, taskId, { reason: `CannotStartContainerError: ${(error as Error).message}`, stopCode: 'TaskFailedToStart' });
-    });
-    return { task };
+    return { task, internal };
   }
 
   async #start(taskId: string, scope: Scope, definition: TaskDefinition, overrides: ContainerOverride[]): Promise<void> {
     const runtime = this.#runtimes.get(taskId)!;
     await new Promise((r) => setImmediate(r));
-    this.#update(scope, taskId, (task) => {
+    const stored = await this.#update(scope, taskId, (task) => {
       task.lastStatus = 'PENDING';
       task.pullStartedAt = now();
       task.pullStoppedAt = now();
     });
-    const stored = this.#store.getTask(scope, taskId)!;
+    if (!stored) return;
     const credentials = await this.#credentials(stored.task, definition, scope);
     const runtimeCli = detectContainerRuntime();
     for (const def of definition.containerDefinitions) {
@@ -260,7 +307,7 @@ export class TaskRunner {
         await this.#failStart(scope, taskId, name, `CannotStartContainerError: working directory ${def.workingDirectory} does not exist`, 127);
         return;
       }
-      const log = this.#openLog(stored, definition, def, taskId);
+      const log = await this.#openLog(stored, definition, def, taskId);
       runtime.logs.push(log);
       const hc = def.healthCheck;
       const memory = override?.memory ?? def.memory ?? (definition.containerDefinitions.length === 1 && definition.memory ? Number(definition.memory) : undefined);
@@ -284,7 +331,7 @@ export class TaskRunner {
         },
         {
           onHealthChange: (status) => this.#onHealth(scope, taskId, name, status),
-          onExit: (exit) => this.#onExit(scope, taskId, name, exit),
+          onExit: (exit) => void this.#onExit(scope, taskId, name, exit),
         },
       );
       runtime.processes.set(name, proc);
@@ -295,7 +342,7 @@ export class TaskRunner {
         return;
       }
       const identity = proc.identity!;
-      this.#update(scope, taskId, (task, internal) => {
+      await this.#update(scope, taskId, (task, internal) => {
         internal.processes.push({ container: name, pid: identity.pid, startTime: identity.startTime });
         const container = task.containers.find((c) => c.name === name)!;
         container.lastStatus = 'RUNNING';
@@ -303,14 +350,16 @@ export class TaskRunner {
       });
     }
     if (runtime.stopRequested) return;
-    this.#update(scope, taskId, (task) => {
+    await this.#update(scope, taskId, (task) => {
+      // A stop asked for meanwhile wins.
+      if (task.desiredStatus !== 'RUNNING') return false;
       task.lastStatus = 'RUNNING';
       task.startedAt = now();
     });
   }
 
   async #failStart(scope: Scope, taskId: string, container: string, reason: string, exitCode: number | undefined): Promise<void> {
-    this.#update(scope, taskId, (task) => {
+    await this.#update(scope, taskId, (task) => {
       const c = task.containers.find((x) => x.name === container)!;
       c.lastStatus = 'STOPPED';
       c.reason = reason;
@@ -370,14 +419,14 @@ export class TaskRunner {
     }
   }
 
-  #openLog(stored: StoredTask, definition: TaskDefinition, def: ContainerDefinition, taskId: string): LogStreamWriter {
+  async #openLog(stored: StoredTask, definition: TaskDefinition, def: ContainerDefinition, taskId: string): Promise<LogStreamWriter> {
     const options = def.logConfiguration?.logDriver === 'awslogs' ? (def.logConfiguration.options ?? {}) : {};
     const logGroup = options['awslogs-group'] ?? `/atoll/ecs/${stored.internal.clusterName}/${definition.family}`;
     const prefix = options['awslogs-stream-prefix'];
     const logStream = prefix ? `${prefix}/${def.name}/${taskId}` : `${def.name}/${taskId}`;
     const file = join(this.#dataDir, 'logs', stored.internal.accountId, stored.internal.region, encodeURIComponent(logGroup), `${encodeURIComponent(logStream)}.jsonl`);
     const writer = new LogStreamWriter(file);
-    this.#update({ accountId: stored.internal.accountId, region: stored.internal.region }, taskId, (_task, internal) => {
+    await this.#update({ accountId: stored.internal.accountId, region: stored.internal.region }, taskId, (_task, internal) => {
       internal.logStreams.push({ container: def.name!, logGroup, logStream, file });
     });
     this.#platform.bus.emit({
@@ -391,16 +440,16 @@ export class TaskRunner {
 
   #onHealth(scope: Scope, taskId: string, container: string, status: HealthStatus): void {
     const checked = this.#runtimes.get(taskId)?.checked ?? [];
-    this.#update(scope, taskId, (task) => {
+    void this.#update(scope, taskId, (task) => {
       const c = task.containers.find((x) => x.name === container);
       if (c) c.healthStatus = status;
       task.healthStatus = taskHealth(task, checked);
     });
   }
 
-  #onExit(scope: Scope, taskId: string, container: string, exit: ExitInfo): void {
+  async #onExit(scope: Scope, taskId: string, container: string, exit: ExitInfo): Promise<void> {
     const runtime = this.#runtimes.get(taskId);
-    const stored = this.#update(scope, taskId, (task) => {
+    const stored = await this.#update(scope, taskId, (task) => {
       const c = task.containers.find((x) => x.name === container);
       if (!c) return;
       c.lastStatus = 'STOPPED';
@@ -415,6 +464,21 @@ export class TaskRunner {
   }
 
   /**
+   * Asks for a task's stop on any node: desiredStatus STOPPED with the reason, at once. The node
+   * that runs the task (the scheduler's leader) stops its processes (`stop`, or its sweep).
+   */
+  async requestStop(scope: Scope, taskId: string, request: StopRequest): Promise<StoredTask | undefined> {
+    return this.#update(scope, taskId, (task, internal) => {
+      if (task.desiredStatus === 'STOPPED') return false;
+      task.desiredStatus = 'STOPPED';
+      task.stoppingAt ??= now();
+      task.stopCode ??= request.stopCode;
+      task.stoppedReason ??= request.reason;
+      if (request.failed) internal.failed = true;
+    });
+  }
+
+  /**
    * Stops a task: desiredStatus STOPPED at once, then (with `drain`) DEACTIVATING while its targets
    * drain, STOPPING while its processes get SIGTERM and, after their stopTimeout, SIGKILL, then
    * DEPROVISIONING and STOPPED. Resolves once the task is STOPPED.
@@ -422,12 +486,14 @@ export class TaskRunner {
   stop(scope: Scope, taskId: string, request: StopRequest): Promise<void> {
     const runtime = this.#runtimes.get(taskId);
     if (!runtime) {
-      // No live processes (already stopped, or left over from before a restart).
-      this.#finishStopped(scope, taskId, request);
-      return Promise.resolve();
+      // No live processes here (already stopped, queued, or left over from before a restart).
+      return this.#finishStopped(scope, taskId, request).catch((error: unknown) => {
+        this.#logger.error({ err: error, taskId }, 'ecs: stopping a task failed');
+      });
     }
     if (runtime.stopping) return runtime.stopping;
     runtime.stopRequested = true;
+    runtime.stopRequest = request;
     // Never rejects: a stop that fails (the store closed under it) is logged, not thrown at callers.
     runtime.stopping = this.#stop(scope, taskId, runtime, request).catch((error: unknown) => {
       this.#logger.error({ err: error, taskId }, 'ecs: stopping a task failed');
@@ -436,7 +502,7 @@ export class TaskRunner {
   }
 
   async #stop(scope: Scope, taskId: string, runtime: Runtime, request: StopRequest): Promise<void> {
-    const first = this.#update(scope, taskId, (task, internal) => {
+    const first = await this.#update(scope, taskId, (task, internal) => {
       task.desiredStatus = 'STOPPED';
       task.stoppingAt ??= now();
       task.stopCode ??= request.stopCode;
@@ -449,30 +515,37 @@ export class TaskRunner {
     if (targets.length > 0) {
       if (request.drain) await this.#registrar.deregisterAndDrain(targets, ctx);
       else await this.#registrar.deregister(targets, ctx);
-      this.#update(scope, taskId, (_task, internal) => {
+      await this.#update(scope, taskId, (_task, internal) => {
         internal.targets = [];
       });
     }
     // A launch in progress finishes its current step before the processes are stopped.
     await runtime.launching;
-    this.#update(scope, taskId, (task) => {
+    await this.#update(scope, taskId, (task) => {
       task.lastStatus = 'STOPPING';
       task.executionStoppedAt ??= now();
     });
     await Promise.all([...runtime.processes.values()].map((p) => p.stop()));
-    this.#update(scope, taskId, (task) => {
+    await this.#update(scope, taskId, (task) => {
       task.lastStatus = 'DEPROVISIONING';
     });
     for (const bindings of runtime.bindings.values()) this.#ports.release(bindings);
     await Promise.all(runtime.logs.map((l) => l.close()));
-    this.#runtimes.delete(taskId);
-    this.#finishStopped(scope, taskId, request);
+    // The runtime goes only after onStopped ran, so that the scheduler sees a crash (crashStopping)
+    // until it has recorded it for the backoff.
+    try {
+      await this.#finishStopped(scope, taskId, request);
+    } finally {
+      this.#runtimes.delete(taskId);
+    }
   }
 
-  #finishStopped(scope: Scope, taskId: string, request: StopRequest): void {
-    const before = this.#store.getTask(scope, taskId);
-    if (!before || before.task.lastStatus === 'STOPPED') return;
-    const stored = this.#update(scope, taskId, (task) => {
+  /** Marks the task STOPPED (once: onStopped runs for the node that made the change). */
+  async #finishStopped(scope: Scope, taskId: string, request: StopRequest, containerReason?: string): Promise<void> {
+    let changed = false;
+    const stored = await this.#update(scope, taskId, (task, internal) => {
+      changed = task.lastStatus !== 'STOPPED';
+      if (!changed) return false;
       task.lastStatus = 'STOPPED';
       task.desiredStatus = 'STOPPED';
       task.stopCode ??= request.stopCode;
@@ -480,78 +553,153 @@ export class TaskRunner {
       task.stoppingAt ??= now();
       task.executionStoppedAt ??= now();
       task.stoppedAt = now();
-      for (const c of task.containers) c.lastStatus = 'STOPPED';
+      for (const c of task.containers) {
+        if (containerReason && c.lastStatus !== 'STOPPED') c.reason ??= containerReason;
+        c.lastStatus = 'STOPPED';
+      }
+      if (containerReason) internal.targets = [];
     });
-    if (stored) this.onStopped(stored);
+    if (stored && changed) this.onStopped(stored);
   }
 
   /** Records a registered load balancer target on the task (deregistered when it stops). */
-  addTarget(scope: Scope, taskId: string, target: TaskInternal['targets'][number]): void {
-    this.#update(scope, taskId, (_task, internal) => {
+  async addTarget(scope: Scope, taskId: string, target: TaskInternal['targets'][number]): Promise<void> {
+    await this.#update(scope, taskId, (_task, internal) => {
       internal.targets.push(target);
     });
   }
 
+  /** Whether this node is stopping the task because a container crashed or failed to start. */
+  crashStopping(taskId: string): boolean {
+    const code = this.#runtimes.get(taskId)?.stopRequest?.stopCode;
+    return code === 'EssentialContainerExited' || code === 'TaskFailedToStart';
+  }
+
+  /** True unless this node runs the task and no stop was asked for. */
   isStopping(taskId: string): boolean {
     return this.#runtimes.get(taskId)?.stopRequested ?? true;
   }
 
   /**
-   * After a restart: task processes from before are gone or orphaned. Kills leftovers (matched by
-   * pid and start time) and marks every task that was not STOPPED as stopped by the restart.
+   * The leader's pass over every live task: starts queued tasks (with `canStart`), stops the local
+   * tasks whose stop was asked for on another node, and marks STOPPED the tasks that another node
+   * left behind (a platform restart, or a node that died or stopped leading): their leftover
+   * processes on this host are killed (matched by pid and start time) and their targets deregistered.
    */
-  recover(): StoredTask[] {
-    const recovered: StoredTask[] = [];
-    for (const { task, internal } of this.#store.liveTasks()) {
-      for (const p of internal.processes) killLeftoverProcessGroup(p);
+  async sweep(canStart: boolean): Promise<void> {
+    for (const stored of await this.#store.liveTasks()) {
+      const { task, internal } = stored;
       const scope = { accountId: internal.accountId, region: internal.region };
       const taskId = idOf(task.taskArn);
-      const targets = internal.targets;
-      const stored = this.#update(scope, taskId, (t, i) => {
-        t.lastStatus = 'STOPPED';
-        t.desiredStatus = 'STOPPED';
-        t.stopCode ??= 'TerminationNotice';
-        t.stoppedReason ??= 'Task stopped because the platform restarted';
-        t.stoppingAt ??= now();
-        t.stoppedAt = now();
-        for (const c of t.containers) {
-          if (c.lastStatus !== 'STOPPED') c.reason ??= 'Task stopped because the platform restarted';
-          c.lastStatus = 'STOPPED';
+      const runtime = this.#runtimes.get(taskId);
+      if (runtime) {
+        if (task.desiredStatus === 'STOPPED' && !runtime.stopRequested) {
+          void this.stop(scope, taskId, {
+            reason: task.stoppedReason ?? 'Task stopped by user',
+            stopCode: task.stopCode ?? 'UserInitiated',
+            drain: true,
+            failed: internal.failed,
+          });
         }
-        i.targets = [];
-      });
-      if (targets.length > 0) void this.#registrar.deregister(targets, scope);
-      if (stored) recovered.push(stored);
+      } else if (internal.queued) {
+        if (task.desiredStatus === 'STOPPED') await this.#finishStopped(scope, taskId, { reason: task.stoppedReason ?? 'Task stopped by user', stopCode: task.stopCode ?? 'UserInitiated' });
+        else if (canStart) void this.#adopt(stored);
+      } else if (internal.node === this.nodeId) {
+        // Its runtime is gone but its end was not recorded (the store failed under the stop).
+        if (!this.#adopting.has(taskId)) {
+          await this.#finishStopped(scope, taskId, { reason: task.stoppedReason ?? 'Task stopped because its processes are gone', stopCode: task.stopCode ?? 'TerminationNotice' });
+        }
+      } else {
+        for (const p of internal.processes) killLeftoverProcessGroup(p);
+        const reason = 'Task stopped because the platform restarted';
+        await this.#finishStopped(scope, taskId, { reason, stopCode: 'TerminationNotice' }, reason);
+        if (internal.targets.length > 0) void this.#registrar.deregister(internal.targets, scope);
+      }
     }
-    return recovered;
   }
 
-  /** Stops every running task (platform shutdown). Targets are deregistered without draining. */
-  async shutdown(stopTimeoutCapMs = 10_000): Promise<void> {
+  /** Starts a task that another node queued: ports, then the claim (the task stops being queued), then the launch. */
+  async #adopt(queued: StoredTask): Promise<void> {
+    const taskId = idOf(queued.task.taskArn);
+    if (this.#adopting.has(taskId)) return;
+    this.#adopting.add(taskId);
+    const scope = { accountId: queued.internal.accountId, region: queued.internal.region };
+    try {
+      const ref = parseTaskDefinitionRef(queued.task.taskDefinitionArn);
+      const definition = await this.#store.getTaskDefinition(scope, ref.family, ref.revision);
+      const allocated = definition
+        ? await this.#allocate(definition)
+        : { failure: { reason: 'CannotStartContainerError: the task definition no longer exists' } };
+      if ('failure' in allocated) {
+        const reason = allocated.failure.detail ? `${allocated.failure.reason}: ${allocated.failure.detail}` : allocated.failure.reason;
+        await this.#finishStopped(scope, taskId, { reason, stopCode: 'TaskFailedToStart' });
+        return;
+      }
+      const runtime = this.#newRuntime(scope, definition!, allocated.bindings);
+      this.#runtimes.set(taskId, runtime);
+      let claimed = false;
+      await this.#update(scope, taskId, (task, internal) => {
+        claimed = internal.queued === true && task.desiredStatus === 'RUNNING';
+        if (!claimed) return false;
+        delete internal.queued;
+        internal.node = this.nodeId;
+        for (const c of task.containers) c.networkBindings = networkBindings(allocated.bindings.get(c.name));
+      });
+      if (!claimed) {
+        this.#runtimes.delete(taskId);
+        for (const b of allocated.bindings.values()) this.#ports.release(b);
+        return;
+      }
+      this.#begin(taskId, scope, definition!, ((queued.task.overrides as LaunchRequest['overrides'])?.containerOverrides ?? []), runtime);
+    } catch (error) {
+      this.#logger.error({ err: error, taskId }, 'ecs: starting a queued task failed');
+    } finally {
+      this.#adopting.delete(taskId);
+    }
+  }
+
+  /**
+   * Stops every task this node runs: at shutdown (targets deregistered without draining, stop
+   * timeouts capped), or when this node stops leading the scheduler.
+   */
+  async stopAll(request: StopRequest, stopTimeoutCapMs?: number): Promise<void> {
     const all: Promise<void>[] = [];
-    for (const { task, internal } of this.#store.liveTasks()) {
-      const taskId = idOf(task.taskArn);
-      const runtime = this.#runtimes.get(taskId);
-      if (runtime) for (const p of runtime.processes.values()) p.spec.stopTimeoutMs = Math.min(p.spec.stopTimeoutMs, stopTimeoutCapMs);
-      all.push(
-        this.stop({ accountId: internal.accountId, region: internal.region }, taskId, {
-          reason: 'Task stopped because the platform shut down',
-          stopCode: 'TerminationNotice',
-        }),
-      );
+    for (const [taskId, runtime] of this.#runtimes) {
+      if (stopTimeoutCapMs !== undefined) for (const p of runtime.processes.values()) p.spec.stopTimeoutMs = Math.min(p.spec.stopTimeoutMs, stopTimeoutCapMs);
+      all.push(this.stop(runtime.scope, taskId, request));
     }
     await Promise.all(all);
   }
 
-  #update(scope: Scope, taskId: string, change: (task: Task, internal: TaskInternal) => void): StoredTask | undefined {
-    // Process callbacks can outlive the store during shutdown.
+  /** Stops every task this node runs (platform shutdown). */
+  shutdown(stopTimeoutCapMs = 10_000): Promise<void> {
+    return this.stopAll({ reason: 'Task stopped because the platform shut down', stopCode: 'TerminationNotice' }, stopTimeoutCapMs);
+  }
+
+  /**
+   * Changes a task in one transaction and announces a status change. STOPPED is final: a late
+   * change (from a node that lost the scheduler's leadership) never brings a task back. Undefined
+   * when the task is gone or the store is closed (process callbacks can outlive it at shutdown).
+   */
+  async #update(scope: Scope, taskId: string, change: (task: Task, internal: TaskInternal) => boolean | void): Promise<StoredTask | undefined> {
     if (!this.#store.isOpen) return undefined;
-    const stored = this.#store.getTask(scope, taskId);
+    let before: TaskStatus | undefined;
+    let stored: StoredTask | undefined;
+    try {
+      stored = await this.#store.updateTask(scope, taskId, ({ task, internal }) => {
+        before = task.lastStatus;
+        if (change(task, internal) === false) return false;
+        if (before === 'STOPPED') {
+          task.lastStatus = 'STOPPED';
+          task.desiredStatus = 'STOPPED';
+        }
+        task.version++;
+      });
+    } catch (error) {
+      if (this.#store.isOpen) this.#logger.error({ err: error, taskId }, 'ecs: updating a task failed');
+      return undefined;
+    }
     if (!stored) return undefined;
-    const before = stored.task.lastStatus;
-    change(stored.task, stored.internal);
-    stored.task.version++;
-    this.#store.putTask(stored);
     if (before !== stored.task.lastStatus) {
       this.#platform.bus.emit({
         type: 'ecs.TaskStateChange',
@@ -560,10 +708,14 @@ export class TaskRunner {
         detail: { ...stored.task } as Record<string, unknown>,
       });
     }
-    this.onChanged(stored);
     return stored;
   }
 }
+
+function networkBindings(bindings: readonly PortBinding[] | undefined): Container['networkBindings'] {
+  return (bindings ?? []).map((b) => ({ bindIP: b.bindIP, containerPort: b.containerPort, hostPort: b.hostPort, protocol: b.protocol }));
+}
+
 
 export function idOf(arn: string): string {
   return arn.slice(arn.lastIndexOf('/') + 1);

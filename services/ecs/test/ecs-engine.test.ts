@@ -170,7 +170,7 @@ describe('tasks', () => {
       return t.lastStatus === 'STOPPED' && t;
     }, 'STOPPED');
     delete process.env.ATOLL_PARENT_ONLY;
-    const stored = provider.store.getTask(ctx, arn.split('/').pop()!)!;
+    const stored = (await provider.store.getTask(ctx, arn.split('/').pop()!))!;
     assert.equal(stored.internal.logStreams[0]!.logGroup, '/ecs/envy');
     assert.equal(stored.internal.logStreams[0]!.logStream, `app/web/${arn.split('/').pop()}`);
     const events = readLogStream(stored.internal.logStreams[0]!.file);
@@ -225,7 +225,7 @@ describe('tasks', () => {
     await op(first, 'RegisterTaskDefinition', { family: 'web', containerDefinitions: [webContainer()] });
     const arn = (await op(first, 'RunTask', { taskDefinition: 'web' })).tasks[0].taskArn;
     await waitFor(async () => (await taskOf(first, arn)).lastStatus === 'RUNNING', 'RUNNING');
-    const pid = first.store.getTask(ctx, arn.split('/').pop()!)!.internal.processes[0]!.pid;
+    const pid = (await first.store.getTask(ctx, arn.split('/').pop()!))!.internal.processes[0]!.pid;
     first.scheduler.close();
     const second = new EcsProvider(platform, { intervalMs: 100 });
     second.start();
@@ -259,7 +259,7 @@ describe('services', () => {
     assert.equal(steady.deployments[0].rolloutState, 'COMPLETED');
     assert.match(steady.events.at(-1).message, /^\(service web\) has started 2 tasks: \(task [0-9a-f]{32}\) \(task [0-9a-f]{32}\)\.$/);
     const [victim] = (await op(provider, 'ListTasks', { serviceName: 'web' })).taskArns;
-    const pid = provider.store.getTask(ctx, victim.split('/').pop()!)!.internal.processes[0]!.pid;
+    const pid = (await provider.store.getTask(ctx, victim.split('/').pop()!))!.internal.processes[0]!.pid;
     process.kill(-pid, 'SIGKILL');
     const dead = await waitFor(async () => {
       const t = await taskOf(provider, victim);
@@ -284,7 +284,7 @@ describe('services', () => {
       return svc.events.some((e: any) => /is unable to consistently start tasks successfully/.test(e.message)) && svc;
     }, 'backoff event');
     assert.ok(s.deployments[0].failedTasks >= 3);
-    const stopped = provider.store.listTasks(ctx, 'default').filter((t) => t.internal.serviceName === 'crash');
+    const stopped = (await provider.store.listTasks(ctx, 'default')).filter((t) => t.internal.serviceName === 'crash');
     const starts = stopped.map((t) => Date.parse(t.task.createdAt)).sort((a, b) => a - b);
     // Each wait is at least the previous one's double (less 10% jitter): 300, 600 ms …
     assert.ok(starts[2]! - starts[1]! >= 0.9 * 600, `third start came ${starts[2]! - starts[1]!} ms after the second`);
@@ -310,7 +310,7 @@ describe('services', () => {
     assert.deepEqual(updated.service.deployments.map((d: any) => d.status), ['PRIMARY', 'ACTIVE']);
     let maxLive = 0;
     const done = await waitFor(async () => {
-      const live = provider.store.listTasks(ctx, 'default').filter((t) => t.internal.serviceName === 'roll' && t.task.desiredStatus === 'RUNNING');
+      const live = (await provider.store.listTasks(ctx, 'default')).filter((t) => t.internal.serviceName === 'roll' && t.task.desiredStatus === 'RUNNING');
       maxLive = Math.max(maxLive, live.length);
       const s = await serviceOf(provider, 'roll');
       return s.deployments.length === 1 && s.deployments[0].rolloutState === 'COMPLETED' && s;
@@ -400,7 +400,7 @@ describe('services', () => {
       return svc.events.some((e: any) => /^\(service sick\) \(task [0-9a-f]{32}\) failed container health checks\.$/.test(e.message)) && svc;
     }, 'health check event');
     const stopped = await waitFor(
-      () => provider.store.listTasks(ctx, 'default').find((t) => t.internal.serviceName === 'sick' && t.task.lastStatus === 'STOPPED'),
+      async () => (await provider.store.listTasks(ctx, 'default')).find((t) => t.internal.serviceName === 'sick' && t.task.lastStatus === 'STOPPED'),
       'stopped task',
     );
     assert.equal(stopped.task.stopCode, 'ServiceSchedulerInitiated');
@@ -424,10 +424,10 @@ describe('services', () => {
     }, 'FAILED rollout');
     assert.equal(failed.deployments[0].rolloutStateReason, 'ECS deployment circuit breaker: tasks failed to start.');
     assert.ok(failed.deployments[0].failedTasks >= 3);
-    await waitFor(() => provider.store.listTasks(ctx, 'default').filter((t) => t.internal.serviceName === 'nob').every((t) => t.task.lastStatus === 'STOPPED'), 'all stopped');
-    const count = provider.store.listTasks(ctx, 'default').filter((t) => t.internal.serviceName === 'nob').length;
+    await waitFor(async () => (await provider.store.listTasks(ctx, 'default')).filter((t) => t.internal.serviceName === 'nob').every((t) => t.task.lastStatus === 'STOPPED'), 'all stopped');
+    const count = (await provider.store.listTasks(ctx, 'default')).filter((t) => t.internal.serviceName === 'nob').length;
     await provider.scheduler.tick();
-    assert.equal(provider.store.listTasks(ctx, 'default').filter((t) => t.internal.serviceName === 'nob').length, count, 'no task is started after the breaker tripped');
+    assert.equal((await provider.store.listTasks(ctx, 'default')).filter((t) => t.internal.serviceName === 'nob').length, count, 'no task is started after the breaker tripped');
     await op(provider, 'DeleteService', { service: 'nob', force: true });
   });
 
