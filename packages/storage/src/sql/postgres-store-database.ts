@@ -137,7 +137,16 @@ export class PostgresCluster {
   async open(schema: string, migrations: readonly StoreMigration[]): Promise<PostgresStoreDatabase> {
     if (!/^[a-z][a-z0-9_]*$/.test(schema)) throw new AtollError('STORAGE_BAD_SCHEMA', `"${schema}" is not a schema name`);
     const store = new PostgresStoreDatabase(this, schema);
-    await store.migrate(migrations);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await store.migrate(migrations);
+        break;
+      } catch (error) {
+        // Nodes starting together can see a unique violation on the catalog (pg_namespace, pg_type)
+        // from a CREATE … IF NOT EXISTS despite the migration lock; the next try finds the object.
+        if (attempt >= 3 || (error as { code?: string }).code !== '23505') throw error;
+      }
+    }
     await this.#listen();
     return store;
   }
