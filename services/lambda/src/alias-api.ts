@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '@atoll/core';
 import type { LambdaContext } from './lambda-context.js';
 import type { AliasRecord } from './lambda-records.js';
+import type { LambdaReader } from './lambda-store.js';
 import { LambdaErrors } from './lambda-errors.js';
 import { functionArn, parseFunctionName, type Scope } from './function-names.js';
 import { checkRevision, page, scopeOf, type FunctionApi } from './function-api.js';
@@ -14,14 +15,10 @@ type Input = Record<string, any>;
 export class AliasApi {
   constructor(private readonly c: LambdaContext, private readonly functions: FunctionApi) {}
 
-  createAlias(input: Input, ctx: RequestContext): unknown {
+  async createAlias(input: Input, ctx: RequestContext): Promise<unknown> {
     const scope = scopeOf(ctx);
     const name = parseFunctionName(input.FunctionName, scope).name;
-    this.functions.requireFunction(scope, name);
-    if (/^\d+$/.test(input.Name) || input.Name === '$LATEST') throw LambdaErrors.invalidParameter(`Alias name cannot be a version: ${input.Name}`);
-    this.#checkTarget(scope, name, input.FunctionVersion, input.RoutingConfig);
     const arn = `${functionArn(scope, name)}:${input.Name}`;
-    if (this.c.store.getAlias(scope, name, input.Name)) throw LambdaErrors.resourceConflict(`Alias already exists: ${arn}`);
     const alias: AliasRecord = {
       functionName: name,
       name: input.Name,
@@ -32,61 +29,72 @@ export class AliasApi {
       ...(input.RoutingConfig?.AdditionalVersionWeights ? { RoutingConfig: { AdditionalVersionWeights: input.RoutingConfig.AdditionalVersionWeights } } : {}),
       RevisionId: randomUUID(),
     };
-    this.c.store.putAlias(scope, alias);
+    await this.c.store.transaction(async (t) => {
+      await this.functions.requireFunction(scope, name, t);
+      if (/^\d+$/.test(input.Name) || input.Name === '$LATEST') throw LambdaErrors.invalidParameter(`Alias name cannot be a version: ${input.Name}`);
+      await this.#checkTarget(scope, name, input.FunctionVersion, input.RoutingConfig, t);
+      if (await t.getAlias(scope, name, input.Name)) throw LambdaErrors.resourceConflict(`Alias already exists: ${arn}`);
+      await t.putAlias(scope, alias);
+    });
     return view(alias);
   }
 
-  getAlias(input: Input, ctx: RequestContext): unknown {
+  async getAlias(input: Input, ctx: RequestContext): Promise<unknown> {
     const scope = scopeOf(ctx);
     const name = parseFunctionName(input.FunctionName, scope).name;
-    return view(this.requireAlias(scope, name, input.Name));
+    return view(await this.requireAlias(scope, name, input.Name));
   }
 
-  updateAlias(input: Input, ctx: RequestContext): unknown {
+  async updateAlias(input: Input, ctx: RequestContext): Promise<unknown> {
     const scope = scopeOf(ctx);
     const name = parseFunctionName(input.FunctionName, scope).name;
-    const alias = this.requireAlias(scope, name, input.Name);
-    checkRevision(alias, input.RevisionId);
-    const version = input.FunctionVersion ?? alias.FunctionVersion;
-    const routing = input.RoutingConfig !== undefined ? input.RoutingConfig : alias.RoutingConfig;
-    this.#checkTarget(scope, name, version, routing);
-    alias.FunctionVersion = version;
-    if (input.Description !== undefined) alias.Description = input.Description;
-    if (input.RoutingConfig !== undefined) {
-      if (input.RoutingConfig?.AdditionalVersionWeights && Object.keys(input.RoutingConfig.AdditionalVersionWeights).length) alias.RoutingConfig = { AdditionalVersionWeights: input.RoutingConfig.AdditionalVersionWeights };
-      else delete alias.RoutingConfig;
-    }
-    alias.RevisionId = randomUUID();
-    this.c.store.putAlias(scope, alias);
+    const alias = await this.c.store.transaction(async (t) => {
+      const alias = await this.requireAlias(scope, name, input.Name, t);
+      checkRevision(alias, input.RevisionId);
+      const version = input.FunctionVersion ?? alias.FunctionVersion;
+      const routing = input.RoutingConfig !== undefined ? input.RoutingConfig : alias.RoutingConfig;
+      await this.#checkTarget(scope, name, version, routing, t);
+      alias.FunctionVersion = version;
+      if (input.Description !== undefined) alias.Description = input.Description;
+      if (input.RoutingConfig !== undefined) {
+        if (input.RoutingConfig?.AdditionalVersionWeights && Object.keys(input.RoutingConfig.AdditionalVersionWeights).length) alias.RoutingConfig = { AdditionalVersionWeights: input.RoutingConfig.AdditionalVersionWeights };
+        else delete alias.RoutingConfig;
+      }
+      alias.RevisionId = randomUUID();
+      await t.putAlias(scope, alias);
+      return alias;
+    });
     return view(alias);
   }
 
-  deleteAlias(input: Input, ctx: RequestContext): Record<string, never> {
+  async deleteAlias(input: Input, ctx: RequestContext): Promise<Record<string, never>> {
     const scope = scopeOf(ctx);
     const name = parseFunctionName(input.FunctionName, scope).name;
-    this.functions.requireFunction(scope, name);
-    this.c.store.deleteAlias(scope, name, input.Name);
+    await this.c.store.transaction(async (t) => {
+      await this.functions.requireFunction(scope, name, t);
+      await t.deleteAlias(scope, name, input.Name);
+    });
     return {};
   }
 
-  listAliases(input: Input, ctx: RequestContext): unknown {
+  async listAliases(input: Input, ctx: RequestContext): Promise<unknown> {
     const scope = scopeOf(ctx);
     const name = parseFunctionName(input.FunctionName, scope).name;
-    this.functions.requireFunction(scope, name);
-    const all = this.c.store.listAliases(scope, name).filter((a) => !input.FunctionVersion || a.FunctionVersion === input.FunctionVersion);
+    await this.functions.requireFunction(scope, name);
+    const all = (await this.c.store.listAliases(scope, name)).filter((a) => !input.FunctionVersion || a.FunctionVersion === input.FunctionVersion);
     const { items, next } = page(all.map(view), input.Marker, input.MaxItems);
     return { Aliases: items, ...(next ? { NextMarker: next } : {}) };
   }
 
-  requireAlias(scope: Scope, name: string, alias: string): AliasRecord {
-    this.functions.requireFunction(scope, name);
-    const record = this.c.store.getAlias(scope, name, alias);
+  async requireAlias(scope: Scope, name: string, alias: string, r: LambdaReader = this.c.store): Promise<AliasRecord> {
+    await this.functions.requireFunction(scope, name, r);
+    const record = await r.getAlias(scope, name, alias);
     if (!record) throw LambdaErrors.resourceNotFound(`Alias not found: ${functionArn(scope, name)}:${alias}`);
     return record;
   }
 
-  #checkTarget(scope: Scope, name: string, version: string, routing: AliasRecord['RoutingConfig'] | undefined): void {
-    this.functions.requireVersion(scope, name, version);
+  async #checkTarget(scope: Scope, name: string, version: string, routing: AliasRecord['RoutingConfig'] | undefined, r: LambdaReader): Promise<void> {
+    await this.functions.requireVersion(scope, name, version, r);
     const weights = routing?.AdditionalVersionWeights;
     if (!weights || Object.keys(weights).length === 0) return;
     const entries = Object.entries(weights);
@@ -96,7 +104,7 @@ export class AliasApi {
     if (other === version) throw LambdaErrors.invalidParameter(`Invalid function version ${other}. Function version ${other} is already included in routing configuration.`);
     if (!(weight >= 0 && weight <= 1)) throw LambdaErrors.invalidParameter('AdditionalVersionWeights must be between 0.0 and 1.0');
     if (other === '$LATEST') throw LambdaErrors.invalidParameter('$LATEST is not supported for an alias pointing to more than 1 version');
-    this.functions.requireVersion(scope, name, other);
+    await this.functions.requireVersion(scope, name, other, r);
   }
 }
 

@@ -1,7 +1,9 @@
-// The durable queue of asynchronous (`Event`) invocations: an invocation is committed to SQLite
+// The durable queue of asynchronous (`Event`) invocations: an invocation is committed to the store
 // before Invoke answers 202, runs as soon as possible, is retried after a function error (twice by
 // default, with backoff), waits out throttles, and finally goes to the on-success or on-failure
 // destination, or the dead-letter queue. A restart resumes whatever was still queued.
+// Any node queues; the node that leads `lambda:async-invocations` runs the queue. It wakes on the
+// store's signal when an invocation is queued anywhere, and looks again at least every second.
 import type { Logger } from '@atoll/core';
 import type { InvocationResult } from '@atoll/function-runtime';
 import type { LambdaContext } from './lambda-context.js';
@@ -12,15 +14,19 @@ import type { Scope } from './function-names.js';
 
 const MAX_PARALLEL = 64;
 const THROTTLE_DELAY_MS = 500;
+/** The longest the runner sleeps between looks at the queue (signals can be lost). */
+const IDLE_POLL_MS = 1000;
 
 export class AsyncQueue {
   readonly #c: LambdaContext;
   readonly #invoker: Invoker;
   readonly #destinations: DestinationSender;
   readonly #logger: Logger;
-  readonly #running = new Set<number>();
+  readonly #running = new Map<number, Promise<void>>();
   #timer?: NodeJS.Timeout;
-  #closed = false;
+  #leading = false;
+  #ticking = false;
+  #again = false;
 
   constructor(c: LambdaContext, invoker: Invoker, destinations: DestinationSender, logger: Logger) {
     this.#c = c;
@@ -29,13 +35,24 @@ export class AsyncQueue {
     this.#logger = logger;
   }
 
-  start(): void {
+  /** Runs the queue until `signal` aborts (this node leads `lambda:async-invocations`). */
+  lead(signal: AbortSignal): void {
+    if (signal.aborted) return;
+    this.#leading = true;
+    const unlisten = this.#c.store.onAsyncQueued(() => this.#schedule(0));
+    signal.addEventListener('abort', () => {
+      this.#leading = false;
+      unlisten();
+      clearTimeout(this.#timer);
+    }, { once: true });
     this.#schedule(0);
   }
 
-  close(): void {
-    this.#closed = true;
+  /** Stops looking at the queue and waits for the invocations under way to settle. */
+  async close(): Promise<void> {
+    this.#leading = false;
     clearTimeout(this.#timer);
+    await Promise.allSettled(this.#running.values());
   }
 
   /** Commits an asynchronous invocation; resolves once it is durable. */
@@ -50,43 +67,57 @@ export class AsyncQueue {
       enqueuedAt: Date.now(),
       ...(traceId ? { traceId } : {}),
     };
+    // The store's signal wakes the runner, on this node or another.
     await this.#c.store.enqueueAsync(record, payload, Date.now());
-    this.#schedule(0);
-  }
-
-  /** Invocations queued or running (for tests and benchmarks). */
-  pending(): number {
-    return (this.#c.store.db.prepare('SELECT COUNT(*) AS n FROM async_invocations').get() as { n: number }).n;
   }
 
   #schedule(delayMs: number): void {
-    if (this.#closed) return;
+    if (!this.#leading) return;
+    if (this.#ticking) {
+      this.#again = true;
+      return;
+    }
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.#tick(), Math.max(0, delayMs));
+    this.#timer = setTimeout(() => void this.#tick(), Math.max(0, delayMs));
     this.#timer.unref();
   }
 
-  #tick(): void {
-    if (this.#closed) return;
-    const room = MAX_PARALLEL - this.#running.size;
-    if (room > 0) {
-      for (const item of this.#c.store.dueAsync(Date.now(), room, this.#running)) {
-        this.#running.add(item.id);
-        void this.#process(item.id, item.record, item.payload).finally(() => {
-          this.#running.delete(item.id);
-          this.#schedule(0);
-        });
+  async #tick(): Promise<void> {
+    if (!this.#leading) return;
+    this.#ticking = true;
+    let delay = IDLE_POLL_MS;
+    try {
+      const room = MAX_PARALLEL - this.#running.size;
+      if (room > 0) {
+        for (const item of await this.#c.store.dueAsync(Date.now(), room, new Set(this.#running.keys()))) {
+          const run = this.#process(item.id, item.record, item.payload)
+            .catch((error) => this.#logger.error({ err: error, function: item.record.functionName }, 'lambda: asynchronous invocation could not be settled'))
+            .finally(() => {
+              this.#running.delete(item.id);
+              this.#schedule(0);
+            });
+          this.#running.set(item.id, run);
+        }
       }
+      const next = await this.#c.store.nextAsyncDue();
+      if (next !== undefined) delay = Math.min(Math.max(next - Date.now(), 10), IDLE_POLL_MS);
+    } catch (error) {
+      this.#logger.warn({ err: error }, 'lambda: reading the asynchronous invocation queue failed');
+    } finally {
+      this.#ticking = false;
     }
-    const next = this.#c.store.nextAsyncDue();
-    if (next !== undefined) this.#schedule(Math.min(Math.max(next - Date.now(), 10), 1000));
+    if (this.#again) {
+      this.#again = false;
+      delay = 0;
+    }
+    this.#schedule(delay);
   }
 
   async #process(id: number, record: AsyncInvocationRecord, payload: Buffer): Promise<void> {
     const scope = { account: record.account, region: record.region };
     let target: ResolvedTarget;
     try {
-      target = this.#invoker.resolve(scope, record.functionName, record.qualifier === '$LATEST' ? undefined : record.qualifier);
+      target = await this.#invoker.resolve(scope, record.functionName, record.qualifier === '$LATEST' ? undefined : record.qualifier);
     } catch {
       // The function (or alias) is gone: the event is dropped, as Lambda drops it.
       await this.#c.store.finishAsync(id);

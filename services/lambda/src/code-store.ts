@@ -1,6 +1,8 @@
 // Deployment packages and layer archives: a zip is checked, stored durably as a blob, and extracted
 // once into a directory named by its blob key (shared by every version that uses the same code).
 // Extraction goes to a temporary directory that is renamed into place, so a directory that exists is whole.
+// Blobs live under the storage's blob directory (shared by every node); each node extracts them
+// into its own code directory when it first runs them.
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, chmodSync, statSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,14 +20,25 @@ export interface StoredCode {
   size: number;
 }
 
+export interface CodeStoreOptions {
+  /** Where this node extracts code (default: `root`). */
+  codeRoot?: string;
+  /**
+   * Whether to remove unfinished uploads left by a crash (default true). Only a node that owns the
+   * blob directory alone may: in a shared one, another node's upload in progress looks the same.
+   */
+  sweep?: boolean;
+}
+
 export class CodeStore {
   readonly blobs: BlobStore;
   readonly #codeRoot: string;
 
-  constructor(root: string) {
+  /** `root` holds the blobs (`<root>/blobs`); code is extracted under `<codeRoot>/code`. */
+  constructor(root: string, options: CodeStoreOptions = {}) {
     this.blobs = new BlobStore(join(root, 'blobs'));
-    this.blobs.sweepTemporaryFiles();
-    this.#codeRoot = join(root, 'code');
+    if (options.sweep ?? true) this.blobs.sweepTemporaryFiles();
+    this.#codeRoot = join(options.codeRoot ?? root, 'code');
     mkdirSync(this.#codeRoot, { recursive: true });
     for (const name of readdirSync(this.#codeRoot)) if (name.startsWith('.tmp-')) rmSync(join(this.#codeRoot, name), { recursive: true, force: true });
   }

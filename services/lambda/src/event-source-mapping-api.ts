@@ -1,21 +1,18 @@
 // Event source mappings: their API (create, read, update, delete, list). The pollers that carry
-// the records (sqs-poller.ts, stream-poller.ts) are started and stopped by EventSourcePollers.
+// the records (sqs-poller.ts, stream-poller.ts) are started and stopped by EventSourcePollers, which
+// hears of every change through the store's signal.
 import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '@atoll/core';
 import type { LambdaContext } from './lambda-context.js';
 import type { EventSourceMappingRecord } from './lambda-records.js';
 import { LambdaErrors } from './lambda-errors.js';
-import { functionArn, parseFunctionName } from './function-names.js';
+import { functionArn, parseFunctionName, type Scope } from './function-names.js';
+import type { LambdaReader, LambdaTransaction } from './lambda-store.js';
 import { page, scopeOf, type FunctionApi } from './function-api.js';
 import { checkFilters } from './event-filter.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Input = Record<string, any>;
-
-export interface PollerControl {
-  /** Starts, restarts or stops the poller of a mapping after a change. */
-  refresh(uuid: string): void;
-}
 
 export type SourceKind = 'sqs' | 'dynamodb';
 
@@ -26,20 +23,23 @@ export function sourceKind(arn: string): SourceKind | undefined {
 }
 
 export class EventSourceMappingApi {
-  constructor(private readonly c: LambdaContext, private readonly functions: FunctionApi, private readonly pollers: PollerControl) {}
+  constructor(private readonly c: LambdaContext, private readonly functions: FunctionApi) {}
 
-  createEventSourceMapping(input: Input, ctx: RequestContext): unknown {
+  async createEventSourceMapping(input: Input, ctx: RequestContext): Promise<unknown> {
     const scope = scopeOf(ctx);
     const ref = parseFunctionName(input.FunctionName, scope);
-    this.functions.versionFor(scope, ref.name, ref.qualifier);
+    await this.functions.versionFor(scope, ref.name, ref.qualifier);
     const source = String(input.EventSourceArn ?? '');
     const kind = sourceKind(source);
     if (!kind) throw LambdaErrors.invalidParameter(`Unsupported event source type: ${source || '(none)'}. Atoll supports SQS queues and DynamoDB streams.`);
     const fnArn = ref.qualifier ? `${functionArn(scope, ref.name)}:${ref.qualifier}` : functionArn(scope, ref.name);
-    const duplicate = this.c.store.listMappings(scope).find((m) => m.doc.EventSourceArn === source && m.doc.FunctionArn === fnArn);
-    if (duplicate) {
-      throw LambdaErrors.resourceConflict(`An event source mapping with ${kind === 'sqs' ? 'SQS' : 'event source'} arn (" ${source} ") and function (" ${ref.name} ") already exists. Please update or delete the existing mapping with UUID ${duplicate.uuid}`);
-    }
+    const checkDuplicate = async (r: LambdaReader) => {
+      const duplicate = (await r.listMappings(scope)).find((m) => m.doc.EventSourceArn === source && m.doc.FunctionArn === fnArn);
+      if (duplicate) {
+        throw LambdaErrors.resourceConflict(`An event source mapping with ${kind === 'sqs' ? 'SQS' : 'event source'} arn (" ${source} ") and function (" ${ref.name} ") already exists. Please update or delete the existing mapping with UUID ${duplicate.uuid}`);
+      }
+    };
+    await checkDuplicate(this.c.store);
     const batchSize = input.BatchSize ?? (kind === 'sqs' ? 10 : 100);
     const window = input.MaximumBatchingWindowInSeconds ?? 0;
     checkBatching(kind, batchSize, window);
@@ -83,23 +83,32 @@ export class EventSourceMappingApi {
         EventSourceMappingArn: `arn:aws:lambda:${scope.region}:${scope.account}:event-source-mapping:${uuid}`,
       },
     };
-    this.c.store.putMapping(record);
-    this.pollers.refresh(uuid);
+    await this.c.store.transaction(async (t) => {
+      await this.functions.versionFor(scope, ref.name, ref.qualifier, t);
+      await checkDuplicate(t);
+      await t.putMapping(record);
+    });
     return view(record, 'Creating');
   }
 
-  getEventSourceMapping(input: Input, ctx: RequestContext): unknown {
-    return view(this.#require(input.UUID, ctx));
+  async getEventSourceMapping(input: Input, ctx: RequestContext): Promise<unknown> {
+    return view(await this.#require(input.UUID, ctx));
   }
 
-  updateEventSourceMapping(input: Input, ctx: RequestContext): unknown {
-    const scope = scopeOf(ctx);
-    const record = this.#require(input.UUID, ctx);
+  async updateEventSourceMapping(input: Input, ctx: RequestContext): Promise<unknown> {
+    return this.c.store.transaction(async (t) => {
+      const record = await this.#require(input.UUID, ctx, t);
+      return view(record, await this.#update(t, record, input, scopeOf(ctx)));
+    });
+  }
+
+  /** Applies UpdateEventSourceMapping's input to `record` and stores it; returns the state to show. */
+  async #update(t: LambdaTransaction, record: EventSourceMappingRecord, input: Input, scope: Scope): Promise<string> {
     const doc = record.doc;
     const kind = sourceKind(doc.EventSourceArn)!;
     if (input.FunctionName !== undefined) {
       const ref = parseFunctionName(input.FunctionName, scope);
-      this.functions.versionFor(scope, ref.name, ref.qualifier);
+      await this.functions.versionFor(scope, ref.name, ref.qualifier, t);
       record.functionName = ref.name;
       doc.FunctionArn = ref.qualifier ? `${functionArn(scope, ref.name)}:${ref.qualifier}` : functionArn(scope, ref.name);
     }
@@ -121,21 +130,22 @@ export class EventSourceMappingApi {
       doc.State = enabled ? 'Enabled' : 'Disabled';
     }
     doc.LastModified = Date.now();
-    this.c.store.putMapping(record);
-    this.pollers.refresh(record.uuid);
-    return view(record, shown);
+    await t.putMapping(record);
+    return shown;
   }
 
-  deleteEventSourceMapping(input: Input, ctx: RequestContext): unknown {
-    const record = this.#require(input.UUID, ctx);
-    this.c.store.deleteMapping(record.uuid);
-    this.pollers.refresh(record.uuid);
+  async deleteEventSourceMapping(input: Input, ctx: RequestContext): Promise<unknown> {
+    const record = await this.c.store.transaction(async (t) => {
+      const record = await this.#require(input.UUID, ctx, t);
+      await t.deleteMapping(record.uuid);
+      return record;
+    });
     return view(record, 'Deleting');
   }
 
-  listEventSourceMappings(input: Input, ctx: RequestContext): unknown {
+  async listEventSourceMappings(input: Input, ctx: RequestContext): Promise<unknown> {
     const scope = scopeOf(ctx);
-    let all = this.c.store.listMappings(scope);
+    let all = await this.c.store.listMappings(scope);
     if (input.EventSourceArn) all = all.filter((m) => m.doc.EventSourceArn === input.EventSourceArn);
     if (input.FunctionName) {
       const ref = parseFunctionName(input.FunctionName, scope);
@@ -146,8 +156,8 @@ export class EventSourceMappingApi {
     return { EventSourceMappings: items, ...(next ? { NextMarker: next } : {}) };
   }
 
-  #require(uuid: string, ctx: RequestContext): EventSourceMappingRecord {
-    const record = this.c.store.getMapping(String(uuid));
+  async #require(uuid: string, ctx: RequestContext, r: LambdaReader = this.c.store): Promise<EventSourceMappingRecord> {
+    const record = await r.getMapping(String(uuid));
     if (!record || record.account !== ctx.accountId || record.region !== ctx.region) throw LambdaErrors.resourceNotFound('The resource you requested does not exist.');
     return record;
   }

@@ -2,8 +2,10 @@
 // versions, and the code download. Aliases, policies and concurrency live in their own modules.
 import { randomUUID, createHmac, timingSafeEqual } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { HttpRoute, RequestContext } from '@atoll/core';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RequestContext } from '@atoll/core';
 import type { LambdaContext } from './lambda-context.js';
+import type { LambdaReader, LambdaTransaction } from './lambda-store.js';
 import type { FunctionConfiguration, FunctionRecord, VersionRecord } from './lambda-records.js';
 import { LambdaErrors } from './lambda-errors.js';
 import { functionArn, lambdaTimestamp, parseFunctionName, type Scope } from './function-names.js';
@@ -15,7 +17,7 @@ const RESERVED_ENV = new Set([
   'AWS_LAMBDA_LOG_STREAM_NAME', 'AWS_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN',
   'AWS_LAMBDA_RUNTIME_API', 'LAMBDA_TASK_ROOT', 'LAMBDA_RUNTIME_DIR',
 ]);
-const CODE_ROUTE = '/_atoll/lambda/code/';
+export const CODE_ROUTE = '/_atoll/lambda/code/';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Input = Record<string, any>;
@@ -28,30 +30,31 @@ export class FunctionApi {
 
   constructor(context: LambdaContext) {
     this.#c = context;
-    this.#secret = Buffer.from(context.store.meta('code-url-secret', () => randomUUID() + randomUUID()));
+    this.#secret = context.codeUrlSecret;
   }
 
   // ---- Lookups used by every module ------------------------------------------------------------
+  // They read through `r`: the store (cached) by default, or a transaction that is about to write.
 
-  requireFunction(scope: Scope, name: string): FunctionRecord {
-    const fn = this.#c.store.getFunction(scope, name);
+  async requireFunction(scope: Scope, name: string, r: LambdaReader = this.#c.store): Promise<FunctionRecord> {
+    const fn = await r.getFunction(scope, name);
     if (!fn) throw LambdaErrors.functionNotFound(functionArn(scope, name));
     return fn;
   }
 
-  requireVersion(scope: Scope, name: string, version: string): VersionRecord {
-    const v = this.#c.store.getVersion(scope, name, version);
+  async requireVersion(scope: Scope, name: string, version: string, r: LambdaReader = this.#c.store): Promise<VersionRecord> {
+    const v = await r.getVersion(scope, name, version);
     if (!v) throw LambdaErrors.functionNotFound(version === '$LATEST' ? functionArn(scope, name) : `${functionArn(scope, name)}:${version}`);
     return v;
   }
 
   /** The version a qualifier names (a version or an alias's primary version). */
-  versionFor(scope: Scope, name: string, qualifier = '$LATEST'): VersionRecord {
-    this.requireFunction(scope, name);
-    if (qualifier === '$LATEST' || /^\d+$/.test(qualifier)) return this.requireVersion(scope, name, qualifier);
-    const alias = this.#c.store.getAlias(scope, name, qualifier);
+  async versionFor(scope: Scope, name: string, qualifier = '$LATEST', r: LambdaReader = this.#c.store): Promise<VersionRecord> {
+    await this.requireFunction(scope, name, r);
+    if (qualifier === '$LATEST' || /^\d+$/.test(qualifier)) return this.requireVersion(scope, name, qualifier, r);
+    const alias = await r.getAlias(scope, name, qualifier);
     if (!alias) throw LambdaErrors.functionNotFound(`${functionArn(scope, name)}:${qualifier}`);
-    return this.requireVersion(scope, name, alias.FunctionVersion);
+    return this.requireVersion(scope, name, alias.FunctionVersion, r);
   }
 
   // ---- Operations --------------------------------------------------------------------------------
@@ -64,8 +67,8 @@ export class FunctionApi {
     if (!input.Handler && String(input.Runtime).startsWith('nodejs')) throw LambdaErrors.invalidParameter('Handler is required for the nodejs runtimes.');
     const env = checkEnvironment(input.Environment?.Variables);
     checkLimits(input);
-    if (this.#c.store.getFunction(scope, name)) throw LambdaErrors.resourceConflict(`Function already exist: ${name}`);
-    const layers = this.#resolveLayers(scope, input.Layers);
+    if (await this.#c.store.getFunction(scope, name)) throw LambdaErrors.resourceConflict(`Function already exist: ${name}`);
+    const layers = await this.#resolveLayers(scope, input.Layers);
     const code = await this.#readCode(input.Code ?? {}, ctx);
     const stored = await this.#c.code.put(code);
     const arn = functionArn(scope, name);
@@ -97,12 +100,11 @@ export class FunctionApi {
     };
     const fn: FunctionRecord = { name, arn, lastVersion: 0, policies: {}, policyRevisions: {}, tags: input.Tags ?? {}, eventInvokeConfigs: {} };
     const latest: VersionRecord = { name, version: '$LATEST', config, codeKey: stored.codeKey, layerKeys: layers.map((l) => l.codeKey) };
-    let published: VersionRecord | undefined;
-    this.#c.store.transaction(() => {
-      if (this.#c.store.getFunction(scope, name)) throw LambdaErrors.resourceConflict(`Function already exist: ${name}`);
-      this.#c.store.putFunction(scope, fn);
-      this.#c.store.putVersion(scope, latest);
-      if (input.Publish) published = this.#publish(scope, fn, latest, input.Description);
+    const published = await this.#c.store.transaction(async (t) => {
+      if (await t.getFunction(scope, name)) throw LambdaErrors.resourceConflict(`Function already exist: ${name}`);
+      await t.putFunction(scope, fn);
+      await t.putVersion(scope, latest);
+      return input.Publish ? this.#publish(t, scope, fn, latest, input.Description) : undefined;
     });
     // The package is extracted before the answer, so the function is usable at once; the answer
     // still shows the Pending state that AWS's waiters expect to pass through.
@@ -110,17 +112,17 @@ export class FunctionApi {
     return { ...shown, State: 'Pending', StateReason: 'The function is being created.', StateReasonCode: 'Creating' };
   }
 
-  getFunctionConfiguration(input: Input, ctx: RequestContext): FunctionConfiguration {
+  async getFunctionConfiguration(input: Input, ctx: RequestContext): Promise<FunctionConfiguration> {
     const scope = scopeOf(ctx);
     const ref = parseFunctionName(input.FunctionName, scope, input.Qualifier);
-    return this.versionFor(scope, ref.name, ref.qualifier).config;
+    return (await this.versionFor(scope, ref.name, ref.qualifier)).config;
   }
 
-  getFunction(input: Input, ctx: RequestContext): unknown {
+  async getFunction(input: Input, ctx: RequestContext): Promise<unknown> {
     const scope = scopeOf(ctx);
     const ref = parseFunctionName(input.FunctionName, scope, input.Qualifier);
-    const fn = this.requireFunction(scope, ref.name);
-    const version = this.versionFor(scope, ref.name, ref.qualifier);
+    const fn = await this.requireFunction(scope, ref.name);
+    const version = await this.versionFor(scope, ref.name, ref.qualifier);
     return {
       Configuration: version.config,
       Code: { RepositoryType: 'S3', Location: this.codeLocation(ctx.endpoint, version.codeKey) },
@@ -129,11 +131,10 @@ export class FunctionApi {
     };
   }
 
-  listFunctions(input: Input, ctx: RequestContext): unknown {
+  async listFunctions(input: Input, ctx: RequestContext): Promise<unknown> {
     const scope = scopeOf(ctx);
-    const all = input.FunctionVersion === 'ALL'
-      ? this.#c.store.listFunctions(scope).flatMap((fn) => this.#c.store.listVersions(scope, fn.name).map((v) => v.config))
-      : this.#c.store.listFunctions(scope).map((fn) => this.#c.store.getVersion(scope, fn.name, '$LATEST')!.config);
+    const versions = input.FunctionVersion === 'ALL' ? await this.#c.store.listScopeVersions(scope) : await this.#c.store.listLatestVersions(scope);
+    const all = versions.map((v) => v.config);
     const { items, next } = page(all, input.Marker, input.MaxItems);
     return { Functions: items, ...(next ? { NextMarker: next } : {}) };
   }
@@ -141,7 +142,7 @@ export class FunctionApi {
   async updateFunctionCode(input: Input, ctx: RequestContext): Promise<FunctionConfiguration> {
     const scope = scopeOf(ctx);
     const name = parseFunctionName(input.FunctionName, scope).name;
-    const latest = this.requireVersion(scope, name, '$LATEST');
+    const latest = await this.requireVersion(scope, name, '$LATEST');
     checkRevision(latest.config, input.RevisionId);
     const code = await this.#readCode(input, ctx);
     const stored = await this.#c.code.put(code);
@@ -153,15 +154,15 @@ export class FunctionApi {
     });
   }
 
-  updateFunctionConfiguration(input: Input, ctx: RequestContext): FunctionConfiguration {
+  async updateFunctionConfiguration(input: Input, ctx: RequestContext): Promise<FunctionConfiguration> {
     const scope = scopeOf(ctx);
     const name = parseFunctionName(input.FunctionName, scope).name;
-    const latest = this.requireVersion(scope, name, '$LATEST');
+    const latest = await this.requireVersion(scope, name, '$LATEST');
     checkRevision(latest.config, input.RevisionId);
     if (input.Runtime !== undefined) checkRuntime(input.Runtime);
     checkLimits(input);
     const env = input.Environment ? checkEnvironment(input.Environment.Variables) : undefined;
-    const layers = input.Layers !== undefined ? this.#resolveLayers(scope, input.Layers) : undefined;
+    const layers = input.Layers !== undefined ? await this.#resolveLayers(scope, input.Layers) : undefined;
     return this.#update(scope, name, input, (v) => {
       const c = v.config;
       for (const key of ['Role', 'Handler', 'Description', 'Timeout', 'MemorySize', 'Runtime'] as const) {
@@ -189,48 +190,47 @@ export class FunctionApi {
   async deleteFunction(input: Input, ctx: RequestContext): Promise<Record<string, never>> {
     const scope = scopeOf(ctx);
     const ref = parseFunctionName(input.FunctionName, scope, input.Qualifier);
-    const fn = this.requireFunction(scope, ref.name);
-    if (ref.qualifier !== undefined) {
-      if (ref.qualifier === '$LATEST') throw LambdaErrors.invalidParameter('$LATEST version cannot be deleted without deleting the function.');
-      if (!/^\d+$/.test(ref.qualifier)) throw LambdaErrors.invalidParameter('Deletion of aliases is not supported by DeleteFunction; use DeleteAlias.');
-      this.requireVersion(scope, ref.name, ref.qualifier);
-      const users = this.#c.store.listAliases(scope, ref.name).filter((a) => a.FunctionVersion === ref.qualifier || a.RoutingConfig?.AdditionalVersionWeights?.[ref.qualifier!] !== undefined);
-      if (users.length) throw LambdaErrors.resourceConflict(`Unable to delete version because the following aliases reference it: [${users.map((a) => a.Name).join(', ')}]`);
-      this.#c.store.deleteVersion(scope, ref.name, ref.qualifier);
-      this.#c.runtime.retire(`${fn.arn}:${ref.qualifier}:`);
-      return {};
+    const qualifier = ref.qualifier;
+    if (qualifier !== undefined) {
+      if (qualifier === '$LATEST') throw LambdaErrors.invalidParameter('$LATEST version cannot be deleted without deleting the function.');
+      if (!/^\d+$/.test(qualifier)) throw LambdaErrors.invalidParameter('Deletion of aliases is not supported by DeleteFunction; use DeleteAlias.');
     }
-    const mappings = this.#c.store.listMappings(scope).filter((m) => m.functionName === ref.name);
-    this.#c.store.transaction(() => {
-      this.#c.store.deleteFunction(scope, ref.name);
-      for (const m of mappings) this.#c.store.deleteMapping(m.uuid);
+    const fn = await this.#c.store.transaction(async (t) => {
+      const fn = await this.requireFunction(scope, ref.name, t);
+      if (qualifier === undefined) {
+        await t.deleteFunction(scope, ref.name);
+        return fn;
+      }
+      await this.requireVersion(scope, ref.name, qualifier, t);
+      const users = (await t.listAliases(scope, ref.name)).filter((a) => a.FunctionVersion === qualifier || a.RoutingConfig?.AdditionalVersionWeights?.[qualifier] !== undefined);
+      if (users.length) throw LambdaErrors.resourceConflict(`Unable to delete version because the following aliases reference it: [${users.map((a) => a.Name).join(', ')}]`);
+      await t.deleteVersion(scope, ref.name, qualifier);
+      return fn;
     });
-    this.#c.invalidateReserved(scope);
-    this.#c.runtime.retire(`${fn.arn}:`);
+    this.#c.runtime.retire(qualifier === undefined ? `${fn.arn}:` : `${fn.arn}:${qualifier}:`);
     return {};
   }
 
-  publishVersion(input: Input, ctx: RequestContext): FunctionConfiguration {
+  async publishVersion(input: Input, ctx: RequestContext): Promise<FunctionConfiguration> {
     const scope = scopeOf(ctx);
     const name = parseFunctionName(input.FunctionName, scope).name;
-    let result!: VersionRecord;
-    this.#c.store.transaction(() => {
-      const fn = this.requireFunction(scope, name);
-      const latest = this.requireVersion(scope, name, '$LATEST');
+    const result = await this.#c.store.transaction(async (t) => {
+      const fn = await this.requireFunction(scope, name, t);
+      const latest = await this.requireVersion(scope, name, '$LATEST', t);
       if (input.CodeSha256 !== undefined && input.CodeSha256 !== latest.config.CodeSha256) {
         throw LambdaErrors.invalidParameter(`CodeSHA256 (${input.CodeSha256}) is different from current CodeSHA256 in $LATEST (${latest.config.CodeSha256}). Please try again with the CodeSHA256 in $LATEST.`);
       }
       checkRevision(latest.config, input.RevisionId);
-      result = this.#publish(scope, fn, latest, input.Description);
+      return this.#publish(t, scope, fn, latest, input.Description);
     });
     return result.config;
   }
 
-  listVersionsByFunction(input: Input, ctx: RequestContext): unknown {
+  async listVersionsByFunction(input: Input, ctx: RequestContext): Promise<unknown> {
     const scope = scopeOf(ctx);
     const name = parseFunctionName(input.FunctionName, scope).name;
-    this.requireFunction(scope, name);
-    const { items, next } = page(this.#c.store.listVersions(scope, name).map((v) => v.config), input.Marker, input.MaxItems);
+    await this.requireFunction(scope, name);
+    const { items, next } = page((await this.#c.store.listVersions(scope, name)).map((v) => v.config), input.Marker, input.MaxItems);
     return { Versions: items, ...(next ? { NextMarker: next } : {}) };
   }
 
@@ -243,57 +243,51 @@ export class FunctionApi {
     return `${endpoint}${CODE_ROUTE}${payload}.${signature}`;
   }
 
-  readonly codeRoute: HttpRoute = {
-    method: 'GET',
-    path: `${CODE_ROUTE}*`,
-    handle: (req, res) => {
-      const token = (req.url ?? '').slice(CODE_ROUTE.length).split('?')[0]!;
-      const [key, expires, signature] = token.split('.');
-      const expected = createHmac('sha256', this.#secret).update(`${key}.${expires}`).digest();
-      const given = Buffer.from(signature ?? '', 'hex');
-      if (!key || !/^[0-9a-f]{32}$/.test(key) || given.length !== expected.length || !timingSafeEqual(given, expected) || Number(expires) < Date.now()) {
-        res.writeHead(403, { 'content-type': 'application/xml' });
-        res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Request has expired or the signature does not match</Message></Error>');
-        return;
-      }
-      const stream = this.#c.code.blobs.read(key);
-      stream.on('error', () => {
-        if (!res.headersSent) res.writeHead(404).end();
-        else res.destroy();
-      });
-      stream.once('open', () => res.writeHead(200, { 'content-type': 'application/zip' }));
-      stream.pipe(res);
-    },
-  };
+  /** Serves a code download (GET `${CODE_ROUTE}<key>.<expires>.<signature>`). */
+  serveCode(req: IncomingMessage, res: ServerResponse): void {
+    const token = (req.url ?? '').slice(CODE_ROUTE.length).split('?')[0]!;
+    const [key, expires, signature] = token.split('.');
+    const expected = createHmac('sha256', this.#secret).update(`${key}.${expires}`).digest();
+    const given = Buffer.from(signature ?? '', 'hex');
+    if (!key || !/^[0-9a-f]{32}$/.test(key) || given.length !== expected.length || !timingSafeEqual(given, expected) || Number(expires) < Date.now()) {
+      res.writeHead(403, { 'content-type': 'application/xml' });
+      res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Request has expired or the signature does not match</Message></Error>');
+      return;
+    }
+    const stream = this.#c.code.blobs.read(key);
+    stream.on('error', () => {
+      if (!res.headersSent) res.writeHead(404).end();
+      else res.destroy();
+    });
+    stream.once('open', () => res.writeHead(200, { 'content-type': 'application/zip' }));
+    stream.pipe(res);
+  }
 
   // ---- Internals -------------------------------------------------------------------------------
 
-  #update(scope: Scope, name: string, input: Input, change: (v: VersionRecord) => void): FunctionConfiguration {
-    let updated!: VersionRecord;
-    let published: VersionRecord | undefined;
-    this.#c.store.transaction(() => {
-      const fn = this.requireFunction(scope, name);
-      updated = this.requireVersion(scope, name, '$LATEST');
+  async #update(scope: Scope, name: string, input: Input, change: (v: VersionRecord) => void): Promise<FunctionConfiguration> {
+    const { updated, published } = await this.#c.store.transaction(async (t) => {
+      const fn = await this.requireFunction(scope, name, t);
+      const updated = await this.requireVersion(scope, name, '$LATEST', t);
       checkRevision(updated.config, input.RevisionId);
       change(updated);
       updated.config.LastModified = lambdaTimestamp();
       updated.config.RevisionId = randomUUID();
-      this.#c.store.putVersion(scope, updated);
-      if (input.Publish) published = this.#publish(scope, fn, updated, undefined);
+      await t.putVersion(scope, updated);
+      return { updated, published: input.Publish ? await this.#publish(t, scope, fn, updated, undefined) : undefined };
     });
     this.#c.runtime.retire(`${functionArn(scope, name)}:$LATEST:`);
     const shown = published ? published.config : updated.config;
     return { ...shown, LastUpdateStatus: 'InProgress', LastUpdateStatusReason: 'The function is being created.', LastUpdateStatusReasonCode: 'Creating' };
   }
 
-  #publish(scope: Scope, fn: FunctionRecord, latest: VersionRecord, description: string | undefined): VersionRecord {
+  /** Publishes `latest` as the next version, unless the last version already has its configuration. */
+  async #publish(t: LambdaTransaction, scope: Scope, fn: FunctionRecord, latest: VersionRecord, description: string | undefined): Promise<VersionRecord> {
     if (fn.lastVersion > 0) {
-      const last = this.#c.store.getVersion(scope, fn.name, String(fn.lastVersion));
+      const last = await t.getVersion(scope, fn.name, String(fn.lastVersion));
       if (last && sameConfiguration(last, latest)) return last;
     }
-    fn.lastVersion += 1;
-    const version = String(fn.lastVersion);
-    const record: VersionRecord = {
+    return t.addVersion(scope, fn.name, (version) => ({
       ...structuredClone(latest),
       version,
       config: {
@@ -305,21 +299,18 @@ export class FunctionApi {
         State: 'Active',
         LastUpdateStatus: 'Successful',
       },
-    };
-    this.#c.store.putFunction(scope, fn);
-    this.#c.store.putVersion(scope, record);
-    return record;
+    }));
   }
 
-  #resolveLayers(scope: Scope, arns: string[] | undefined): { LayerVersionArn: string; CodeSize: number; codeKey: string }[] {
+  async #resolveLayers(scope: Scope, arns: string[] | undefined): Promise<{ LayerVersionArn: string; CodeSize: number; codeKey: string }[]> {
     if (!arns?.length) return [];
     if (arns.length > 5) throw LambdaErrors.invalidParameter('Cannot reference more than 5 layers.');
-    return arns.map((arn) => {
+    return Promise.all(arns.map(async (arn) => {
       const match = /^arn:aws[a-zA-Z-]*:lambda:([a-z0-9-]+):(\d{12}):layer:([a-zA-Z0-9-_]+):(\d+)$/.exec(arn);
-      const layer = match && match[1] === scope.region && match[2] === scope.account ? this.#c.store.getLayerVersion(scope, match[3]!, Number(match[4])) : undefined;
+      const layer = match && match[1] === scope.region && match[2] === scope.account ? await this.#c.store.getLayerVersion(scope, match[3]!, Number(match[4])) : undefined;
       if (!layer) throw LambdaErrors.invalidParameter(`Layer version ${arn} does not exist.`);
       return { LayerVersionArn: layer.LayerVersionArn, CodeSize: layer.CodeSize, codeKey: layer.codeKey };
-    });
+    }));
   }
 
   async #readCode(code: Input, ctx: RequestContext): Promise<Buffer> {

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '@atoll/core';
 import { MIN_UNRESERVED, type LambdaContext } from './lambda-context.js';
 import type { EventInvokeConfig, PolicyStatement } from './lambda-records.js';
+import type { LambdaReader } from './lambda-store.js';
 import { LambdaErrors } from './lambda-errors.js';
 import { functionArn, lambdaTimestamp, parseFunctionName, type Scope } from './function-names.js';
 import { scopeOf, type FunctionApi } from './function-api.js';
@@ -16,14 +17,13 @@ export class FunctionSettingsApi {
 
   // ---- Resource policies -------------------------------------------------------------------------
 
-  addPermission(input: Input, ctx: RequestContext): unknown {
+  async addPermission(input: Input, ctx: RequestContext): Promise<unknown> {
     const scope = scopeOf(ctx);
     const ref = parseFunctionName(input.FunctionName, scope, input.Qualifier);
     const qualifier = ref.qualifier ?? '$LATEST';
-    let statement!: PolicyStatement;
-    this.c.store.transaction(() => {
-      const fn = this.functions.requireFunction(scope, ref.name);
-      if (qualifier !== '$LATEST') this.#requireQualifier(scope, ref.name, qualifier);
+    const statement = await this.c.store.transaction(async (t) => {
+      const fn = await this.functions.requireFunction(scope, ref.name, t);
+      if (qualifier !== '$LATEST') await this.#requireQualifier(scope, ref.name, qualifier, t);
       const statements = fn.policies[qualifier] ?? [];
       if (input.RevisionId !== undefined && input.RevisionId !== fn.policyRevisions[qualifier]) {
         throw LambdaErrors.preconditionFailed('The Revision Id provided does not match the latest Revision Id. Call the GetPolicy API to retrieve the latest Revision Id');
@@ -38,7 +38,7 @@ export class FunctionSettingsApi {
       if (input.PrincipalOrgID) (condition.StringEquals ??= {})['aws:PrincipalOrgID'] = input.PrincipalOrgID;
       if (input.FunctionUrlAuthType) (condition.StringEquals ??= {})['lambda:FunctionUrlAuthType'] = input.FunctionUrlAuthType;
       if (input.EventSourceToken) (condition.StringEquals ??= {})['lambda:EventSourceToken'] = input.EventSourceToken;
-      statement = {
+      const statement: PolicyStatement = {
         Sid: input.StatementId,
         Effect: 'Allow',
         Principal: principal === '*' ? '*' : principal.includes('.amazonaws.com') ? { Service: principal } : { AWS: /^\d{12}$/.test(principal) ? `arn:aws:iam::${principal}:root` : principal },
@@ -48,17 +48,18 @@ export class FunctionSettingsApi {
       };
       fn.policies[qualifier] = [...statements, statement];
       fn.policyRevisions[qualifier] = randomUUID();
-      this.c.store.putFunction(scope, fn);
+      await t.putFunction(scope, fn);
+      return statement;
     });
     return { Statement: JSON.stringify(statement) };
   }
 
-  removePermission(input: Input, ctx: RequestContext): Record<string, never> {
+  async removePermission(input: Input, ctx: RequestContext): Promise<Record<string, never>> {
     const scope = scopeOf(ctx);
     const ref = parseFunctionName(input.FunctionName, scope, input.Qualifier);
     const qualifier = ref.qualifier ?? '$LATEST';
-    this.c.store.transaction(() => {
-      const fn = this.functions.requireFunction(scope, ref.name);
+    await this.c.store.transaction(async (t) => {
+      const fn = await this.functions.requireFunction(scope, ref.name, t);
       const statements = fn.policies[qualifier] ?? [];
       if (input.RevisionId !== undefined && input.RevisionId !== fn.policyRevisions[qualifier]) {
         throw LambdaErrors.preconditionFailed('The Revision Id provided does not match the latest Revision Id. Call the GetPolicy API to retrieve the latest Revision Id');
@@ -67,16 +68,16 @@ export class FunctionSettingsApi {
       fn.policies[qualifier] = statements.filter((s) => s.Sid !== input.StatementId);
       if (fn.policies[qualifier]!.length === 0) delete fn.policies[qualifier];
       fn.policyRevisions[qualifier] = randomUUID();
-      this.c.store.putFunction(scope, fn);
+      await t.putFunction(scope, fn);
     });
     return {};
   }
 
-  getPolicy(input: Input, ctx: RequestContext): unknown {
+  async getPolicy(input: Input, ctx: RequestContext): Promise<unknown> {
     const scope = scopeOf(ctx);
     const ref = parseFunctionName(input.FunctionName, scope, input.Qualifier);
     const qualifier = ref.qualifier ?? '$LATEST';
-    const fn = this.functions.requireFunction(scope, ref.name);
+    const fn = await this.functions.requireFunction(scope, ref.name);
     const statements = fn.policies[qualifier];
     if (!statements?.length) throw LambdaErrors.resourceNotFound('The resource you requested does not exist.');
     return {
@@ -87,81 +88,80 @@ export class FunctionSettingsApi {
 
   // ---- Tags --------------------------------------------------------------------------------------
 
-  tagResource(input: Input, ctx: RequestContext): Record<string, never> {
+  async tagResource(input: Input, ctx: RequestContext): Promise<Record<string, never>> {
     const { scope, name } = this.#taggable(input.Resource, ctx);
-    this.c.store.transaction(() => {
-      const fn = this.functions.requireFunction(scope, name);
+    await this.c.store.transaction(async (t) => {
+      const fn = await this.functions.requireFunction(scope, name, t);
       fn.tags = { ...fn.tags, ...(input.Tags ?? {}) };
       if (Object.keys(fn.tags).length > 50) throw LambdaErrors.invalidParameter('Number of tags exceeds resource tag limit.');
-      this.c.store.putFunction(scope, fn);
+      await t.putFunction(scope, fn);
     });
     return {};
   }
 
-  untagResource(input: Input, ctx: RequestContext): Record<string, never> {
+  async untagResource(input: Input, ctx: RequestContext): Promise<Record<string, never>> {
     const { scope, name } = this.#taggable(input.Resource, ctx);
-    this.c.store.transaction(() => {
-      const fn = this.functions.requireFunction(scope, name);
+    await this.c.store.transaction(async (t) => {
+      const fn = await this.functions.requireFunction(scope, name, t);
       for (const key of input.TagKeys ?? []) delete fn.tags[key];
-      this.c.store.putFunction(scope, fn);
+      await t.putFunction(scope, fn);
     });
     return {};
   }
 
-  listTags(input: Input, ctx: RequestContext): unknown {
+  async listTags(input: Input, ctx: RequestContext): Promise<unknown> {
     const { scope, name } = this.#taggable(input.Resource, ctx);
-    return { Tags: this.functions.requireFunction(scope, name).tags };
+    return { Tags: (await this.functions.requireFunction(scope, name)).tags };
   }
 
   // ---- Concurrency -------------------------------------------------------------------------------
 
-  putFunctionConcurrency(input: Input, ctx: RequestContext): unknown {
+  async putFunctionConcurrency(input: Input, ctx: RequestContext): Promise<unknown> {
     const scope = scopeOf(ctx);
     const name = parseFunctionName(input.FunctionName, scope).name;
     const wanted = Number(input.ReservedConcurrentExecutions);
-    this.c.store.transaction(() => {
-      const fn = this.functions.requireFunction(scope, name);
-      const others = this.c.reservedSum(scope) - (fn.reservedConcurrency ?? 0);
+    await this.c.store.transaction(async (t) => {
+      const fn = await this.functions.requireFunction(scope, name, t);
+      let others = 0;
+      for (const other of await t.listFunctions(scope)) if (other.name !== name) others += other.reservedConcurrency ?? 0;
       if (others + wanted > this.c.options.accountConcurrencyLimit - MIN_UNRESERVED) {
         throw LambdaErrors.invalidParameter(`Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [${MIN_UNRESERVED}].`);
       }
       fn.reservedConcurrency = wanted;
-      this.c.store.putFunction(scope, fn);
+      await t.putFunction(scope, fn);
     });
-    this.c.invalidateReserved(scope);
     return { ReservedConcurrentExecutions: wanted };
   }
 
-  getFunctionConcurrency(input: Input, ctx: RequestContext): unknown {
+  async getFunctionConcurrency(input: Input, ctx: RequestContext): Promise<unknown> {
     const scope = scopeOf(ctx);
-    const fn = this.functions.requireFunction(scope, parseFunctionName(input.FunctionName, scope).name);
+    const fn = await this.functions.requireFunction(scope, parseFunctionName(input.FunctionName, scope).name);
     return fn.reservedConcurrency !== undefined ? { ReservedConcurrentExecutions: fn.reservedConcurrency } : {};
   }
 
-  deleteFunctionConcurrency(input: Input, ctx: RequestContext): Record<string, never> {
+  async deleteFunctionConcurrency(input: Input, ctx: RequestContext): Promise<Record<string, never>> {
     const scope = scopeOf(ctx);
     const name = parseFunctionName(input.FunctionName, scope).name;
-    this.c.store.transaction(() => {
-      const fn = this.functions.requireFunction(scope, name);
+    await this.c.store.transaction(async (t) => {
+      const fn = await this.functions.requireFunction(scope, name, t);
       delete fn.reservedConcurrency;
-      this.c.store.putFunction(scope, fn);
+      await t.putFunction(scope, fn);
     });
-    this.c.invalidateReserved(scope);
     return {};
   }
 
-  getAccountSettings(_input: Input, ctx: RequestContext): unknown {
+  async getAccountSettings(_input: Input, ctx: RequestContext): Promise<unknown> {
     const scope = scopeOf(ctx);
-    const functions = this.c.store.listFunctions(scope);
+    const functions = await this.c.store.listFunctions(scope);
     let total = 0;
-    for (const fn of functions) for (const v of this.c.store.listVersions(scope, fn.name)) total += v.config.CodeSize;
+    for (const v of await this.c.store.listScopeVersions(scope)) total += v.config.CodeSize;
     return {
       AccountLimit: {
         TotalCodeSize: 80_530_636_800,
         CodeSizeUnzipped: 262_144_000,
         CodeSizeZipped: 52_428_800,
         ConcurrentExecutions: this.c.options.accountConcurrencyLimit,
-        UnreservedConcurrentExecutions: this.c.options.accountConcurrencyLimit - this.c.reservedSum(scope),
+        UnreservedConcurrentExecutions: this.c.options.accountConcurrencyLimit - (await this.c.store.reservedSum(scope)),
       },
       AccountUsage: { TotalCodeSize: total, FunctionCount: functions.length },
     };
@@ -169,14 +169,13 @@ export class FunctionSettingsApi {
 
   // ---- Asynchronous invocation settings --------------------------------------------------------
 
-  putFunctionEventInvokeConfig(input: Input, ctx: RequestContext, merge = false): unknown {
+  async putFunctionEventInvokeConfig(input: Input, ctx: RequestContext, merge = false): Promise<unknown> {
     const scope = scopeOf(ctx);
     const ref = parseFunctionName(input.FunctionName, scope, input.Qualifier);
     const qualifier = ref.qualifier ?? '$LATEST';
-    let config!: EventInvokeConfig;
-    this.c.store.transaction(() => {
-      const fn = this.functions.requireFunction(scope, ref.name);
-      if (qualifier !== '$LATEST') this.#requireQualifier(scope, ref.name, qualifier);
+    const config = await this.c.store.transaction(async (t) => {
+      const fn = await this.functions.requireFunction(scope, ref.name, t);
+      if (qualifier !== '$LATEST') await this.#requireQualifier(scope, ref.name, qualifier, t);
       const previous = fn.eventInvokeConfigs[qualifier];
       if (merge && !previous) throw LambdaErrors.resourceNotFound(`The function ${fn.arn} doesn't have an EventInvokeConfig`);
       for (const dest of [input.DestinationConfig?.OnSuccess?.Destination, input.DestinationConfig?.OnFailure?.Destination]) {
@@ -184,7 +183,7 @@ export class FunctionSettingsApi {
           throw LambdaErrors.invalidParameter(`The destination ARN ${dest} is invalid.`);
         }
       }
-      config = {
+      const config: EventInvokeConfig = {
         ...(merge ? previous : {}),
         ...(input.MaximumRetryAttempts !== undefined ? { MaximumRetryAttempts: input.MaximumRetryAttempts } : {}),
         ...(input.MaximumEventAgeInSeconds !== undefined ? { MaximumEventAgeInSeconds: input.MaximumEventAgeInSeconds } : {}),
@@ -192,43 +191,44 @@ export class FunctionSettingsApi {
         LastModified: new Date().toISOString(),
       };
       fn.eventInvokeConfigs[qualifier] = config;
-      this.c.store.putFunction(scope, fn);
+      await t.putFunction(scope, fn);
+      return config;
     });
     return eventInvokeView(functionArn(scope, ref.name), qualifier, config);
   }
 
-  getFunctionEventInvokeConfig(input: Input, ctx: RequestContext): unknown {
+  async getFunctionEventInvokeConfig(input: Input, ctx: RequestContext): Promise<unknown> {
     const scope = scopeOf(ctx);
     const ref = parseFunctionName(input.FunctionName, scope, input.Qualifier);
     const qualifier = ref.qualifier ?? '$LATEST';
-    const fn = this.functions.requireFunction(scope, ref.name);
+    const fn = await this.functions.requireFunction(scope, ref.name);
     const config = fn.eventInvokeConfigs[qualifier];
     if (!config) throw LambdaErrors.resourceNotFound(`The function ${qualifier === '$LATEST' ? fn.arn : `${fn.arn}:${qualifier}`} doesn't have an EventInvokeConfig`);
     return eventInvokeView(fn.arn, qualifier, config);
   }
 
-  deleteFunctionEventInvokeConfig(input: Input, ctx: RequestContext): Record<string, never> {
+  async deleteFunctionEventInvokeConfig(input: Input, ctx: RequestContext): Promise<Record<string, never>> {
     const scope = scopeOf(ctx);
     const ref = parseFunctionName(input.FunctionName, scope, input.Qualifier);
     const qualifier = ref.qualifier ?? '$LATEST';
-    this.c.store.transaction(() => {
-      const fn = this.functions.requireFunction(scope, ref.name);
+    await this.c.store.transaction(async (t) => {
+      const fn = await this.functions.requireFunction(scope, ref.name, t);
       if (!fn.eventInvokeConfigs[qualifier]) throw LambdaErrors.resourceNotFound(`The function ${fn.arn} doesn't have an EventInvokeConfig`);
       delete fn.eventInvokeConfigs[qualifier];
-      this.c.store.putFunction(scope, fn);
+      await t.putFunction(scope, fn);
     });
     return {};
   }
 
-  listFunctionEventInvokeConfigs(input: Input, ctx: RequestContext): unknown {
+  async listFunctionEventInvokeConfigs(input: Input, ctx: RequestContext): Promise<unknown> {
     const scope = scopeOf(ctx);
-    const fn = this.functions.requireFunction(scope, parseFunctionName(input.FunctionName, scope).name);
+    const fn = await this.functions.requireFunction(scope, parseFunctionName(input.FunctionName, scope).name);
     return { FunctionEventInvokeConfigs: Object.entries(fn.eventInvokeConfigs).map(([q, c]) => eventInvokeView(fn.arn, q, c)) };
   }
 
-  #requireQualifier(scope: Scope, name: string, qualifier: string): void {
-    if (/^\d+$/.test(qualifier)) this.functions.requireVersion(scope, name, qualifier);
-    else if (!this.c.store.getAlias(scope, name, qualifier)) throw LambdaErrors.resourceNotFound(`Function not found: ${functionArn(scope, name)}:${qualifier}`);
+  async #requireQualifier(scope: Scope, name: string, qualifier: string, r: LambdaReader): Promise<void> {
+    if (/^\d+$/.test(qualifier)) await this.functions.requireVersion(scope, name, qualifier, r);
+    else if (!(await r.getAlias(scope, name, qualifier))) throw LambdaErrors.resourceNotFound(`Function not found: ${functionArn(scope, name)}:${qualifier}`);
   }
 
   #taggable(resource: string, ctx: RequestContext): { scope: Scope; name: string } {

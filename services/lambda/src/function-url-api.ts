@@ -3,9 +3,11 @@
 // served on the edge listener at `/_atoll/lambda-url/<url-id>/<path>`.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { HttpRoute, RequestContext } from '@atoll/core';
+import type { RequestContext } from '@atoll/core';
+import { isUniqueViolation } from '@atoll/storage';
 import type { LambdaContext } from './lambda-context.js';
 import type { UrlConfigRecord } from './lambda-records.js';
+import type { LambdaReader } from './lambda-store.js';
 import { LambdaErrors } from './lambda-errors.js';
 import { functionArn, lambdaTimestamp, parseFunctionName } from './function-names.js';
 import { page, scopeOf, type FunctionApi } from './function-api.js';
@@ -20,13 +22,12 @@ type Input = Record<string, any>;
 export class FunctionUrlApi {
   constructor(private readonly c: LambdaContext, private readonly functions: FunctionApi, private readonly invoker: Invoker) {}
 
-  createFunctionUrlConfig(input: Input, ctx: RequestContext): unknown {
+  async createFunctionUrlConfig(input: Input, ctx: RequestContext): Promise<unknown> {
     const scope = scopeOf(ctx);
     const ref = parseFunctionName(input.FunctionName, scope, input.Qualifier);
-    const qualifier = this.#qualifier(scope, ref.name, ref.qualifier);
-    if (this.c.store.getUrl(scope, ref.name, qualifier)) {
-      throw LambdaErrors.resourceConflict(`Failed to create function url config for [functionArn = ${this.#arn(scope, ref.name, qualifier)}]. Error message:  FunctionUrlConfig exists for this Lambda function`);
-    }
+    const qualifier = await this.#qualifier(scope, ref.name, ref.qualifier);
+    const exists = () =>
+      LambdaErrors.resourceConflict(`Failed to create function url config for [functionArn = ${this.#arn(scope, ref.name, qualifier)}]. Error message:  FunctionUrlConfig exists for this Lambda function`);
     const now = lambdaTimestamp();
     const record: UrlConfigRecord = {
       urlId: randomBytes(16).toString('hex'),
@@ -41,52 +42,59 @@ export class FunctionUrlApi {
       CreationTime: now,
       LastModifiedTime: now,
     };
-    this.c.store.putUrl(record);
+    try {
+      await this.c.store.transaction(async (t) => {
+        await this.#qualifier(scope, ref.name, ref.qualifier, t);
+        if (await t.getUrl(scope, ref.name, qualifier)) throw exists();
+        await t.putUrl(record);
+      });
+    } catch (error) {
+      // Another node created the function's URL at the same moment.
+      throw isUniqueViolation(error) ? exists() : error;
+    }
     const { LastModifiedTime: _l, ...rest } = this.#view(record, ctx.endpoint) as Record<string, unknown>;
     void _l;
     return rest;
   }
 
-  getFunctionUrlConfig(input: Input, ctx: RequestContext): unknown {
-    return this.#view(this.#require(input, ctx), ctx.endpoint);
+  async getFunctionUrlConfig(input: Input, ctx: RequestContext): Promise<unknown> {
+    return this.#view(await this.#require(input, ctx), ctx.endpoint);
   }
 
-  updateFunctionUrlConfig(input: Input, ctx: RequestContext): unknown {
-    const record = this.#require(input, ctx);
-    if (input.AuthType) record.AuthType = input.AuthType;
-    if (input.Cors !== undefined) record.Cors = input.Cors;
-    if (input.InvokeMode) record.InvokeMode = input.InvokeMode;
-    record.LastModifiedTime = lambdaTimestamp();
-    this.c.store.putUrl(record);
+  async updateFunctionUrlConfig(input: Input, ctx: RequestContext): Promise<unknown> {
+    const record = await this.c.store.transaction(async (t) => {
+      const record = await this.#require(input, ctx, t);
+      if (input.AuthType) record.AuthType = input.AuthType;
+      if (input.Cors !== undefined) record.Cors = input.Cors;
+      if (input.InvokeMode) record.InvokeMode = input.InvokeMode;
+      record.LastModifiedTime = lambdaTimestamp();
+      await t.putUrl(record);
+      return record;
+    });
     return this.#view(record, ctx.endpoint);
   }
 
-  deleteFunctionUrlConfig(input: Input, ctx: RequestContext): Record<string, never> {
-    this.c.store.deleteUrl(this.#require(input, ctx).urlId);
+  async deleteFunctionUrlConfig(input: Input, ctx: RequestContext): Promise<Record<string, never>> {
+    await this.c.store.transaction(async (t) => t.deleteUrl((await this.#require(input, ctx, t)).urlId));
     return {};
   }
 
-  listFunctionUrlConfigs(input: Input, ctx: RequestContext): unknown {
+  async listFunctionUrlConfigs(input: Input, ctx: RequestContext): Promise<unknown> {
     const scope = scopeOf(ctx);
     const name = parseFunctionName(input.FunctionName, scope).name;
-    this.functions.requireFunction(scope, name);
-    const { items, next } = page(this.c.store.listUrls(scope, name).map((u) => this.#view(u, ctx.endpoint)), input.Marker, input.MaxItems);
+    await this.functions.requireFunction(scope, name);
+    const { items, next } = page((await this.c.store.listUrls(scope, name)).map((u) => this.#view(u, ctx.endpoint)), input.Marker, input.MaxItems);
     return { FunctionUrlConfigs: items, ...(next ? { NextMarker: next } : {}) };
   }
 
-  readonly route: HttpRoute = {
-    method: '*',
-    path: `${URL_ROUTE}*`,
-    handle: (req, res) => this.#serve(req, res),
-  };
-
-  async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** Serves a request to a function URL (`${URL_ROUTE}<url-id>/<path>`). */
+  async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const rest = url.pathname.slice(URL_ROUTE.length);
     const slash = rest.indexOf('/');
     const urlId = slash < 0 ? rest : rest.slice(0, slash);
     const rawPath = slash < 0 ? '/' : rest.slice(slash);
-    const record = /^[0-9a-f]{32}$/.test(urlId) ? this.c.store.getUrlById(urlId) : undefined;
+    const record = /^[0-9a-f]{32}$/.test(urlId) ? await this.c.store.getUrlById(urlId) : undefined;
     if (!record) return sendJson(res, 404, { Message: 'Not Found' });
     const cors = corsHeaders(record, req);
     if (req.method === 'OPTIONS' && record.Cors && req.headers['access-control-request-method']) {
@@ -103,7 +111,7 @@ export class FunctionUrlApi {
     const scope = { account: record.account, region: record.region };
     const event = toEvent(req, url, rawPath, body, record);
     try {
-      const target = this.invoker.resolve(scope, record.functionName, record.qualifier === '$LATEST' ? undefined : record.qualifier);
+      const target = await this.invoker.resolve(scope, record.functionName, record.qualifier === '$LATEST' ? undefined : record.qualifier);
       const result = await this.invoker.run(scope, target, { payload: Buffer.from(JSON.stringify(event)) });
       if (result.functionError) return sendJson(res, 502, { Message: 'Internal Server Error' }, cors);
       writeResult(res, result.payload, cors);
@@ -115,11 +123,11 @@ export class FunctionUrlApi {
     }
   }
 
-  #qualifier(scope: { account: string; region: string }, name: string, qualifier: string | undefined): string {
-    this.functions.requireFunction(scope, name);
+  async #qualifier(scope: { account: string; region: string }, name: string, qualifier: string | undefined, r: LambdaReader = this.c.store): Promise<string> {
+    await this.functions.requireFunction(scope, name, r);
     if (qualifier === undefined || qualifier === '$LATEST') return '$LATEST';
     if (/^\d+$/.test(qualifier)) throw LambdaErrors.invalidParameter('Function URLs can be created on $LATEST or an alias, not on a version.');
-    if (!this.c.store.getAlias(scope, name, qualifier)) throw LambdaErrors.functionNotFound(`${functionArn(scope, name)}:${qualifier}`);
+    if (!(await r.getAlias(scope, name, qualifier))) throw LambdaErrors.functionNotFound(`${functionArn(scope, name)}:${qualifier}`);
     return qualifier;
   }
 
@@ -127,11 +135,11 @@ export class FunctionUrlApi {
     return qualifier === '$LATEST' ? functionArn(scope, name) : `${functionArn(scope, name)}:${qualifier}`;
   }
 
-  #require(input: Input, ctx: RequestContext): UrlConfigRecord {
+  async #require(input: Input, ctx: RequestContext, r: LambdaReader = this.c.store): Promise<UrlConfigRecord> {
     const scope = scopeOf(ctx);
     const ref = parseFunctionName(input.FunctionName, scope, input.Qualifier);
-    this.functions.requireFunction(scope, ref.name);
-    const record = this.c.store.getUrl(scope, ref.name, ref.qualifier ?? '$LATEST');
+    await this.functions.requireFunction(scope, ref.name, r);
+    const record = await r.getUrl(scope, ref.name, ref.qualifier ?? '$LATEST');
     if (!record) throw LambdaErrors.resourceNotFound('The resource you requested does not exist.');
     return record;
   }

@@ -27,7 +27,7 @@ export class InvokeApi {
     if (type === 'Event' && payload.length > ASYNC_PAYLOAD_LIMIT) throw LambdaErrors.requestTooLarge(ASYNC_PAYLOAD_LIMIT, 'InvokeAsync');
     if (payload.length > SYNC_PAYLOAD_LIMIT) throw LambdaErrors.requestTooLarge(SYNC_PAYLOAD_LIMIT);
     checkJson(payload);
-    const target = this.invoker.resolve(scope, ref.name, ref.qualifier);
+    const target = await this.invoker.resolve(scope, ref.name, ref.qualifier);
     if (type === 'DryRun') return { StatusCode: 204 };
     if (type === 'Event') {
       await this.queue.enqueue(scope, target, payload, ctx.requestId || randomUUID(), traceHeader(ctx));
@@ -65,7 +65,7 @@ export class InvokeApi {
     const payload = await readAll(input.InvokeArgs);
     if (payload.length > ASYNC_PAYLOAD_LIMIT) throw LambdaErrors.requestTooLarge(ASYNC_PAYLOAD_LIMIT, 'InvokeAsync');
     checkJson(payload);
-    const target = this.invoker.resolve(scope, ref.name, ref.qualifier);
+    const target = await this.invoker.resolve(scope, ref.name, ref.qualifier);
     await this.queue.enqueue(scope, target, payload, ctx.requestId || randomUUID(), traceHeader(ctx));
     return { Status: 202 };
   }

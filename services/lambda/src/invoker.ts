@@ -43,18 +43,19 @@ export class Invoker {
     this.#c = context;
   }
 
-  resolve(scope: Scope, name: string, qualifier: string | undefined): ResolvedTarget {
-    const fn = this.#c.store.getFunction(scope, name);
+  /** The function and version an invocation runs (cached reads: no database round trip when warm). */
+  async resolve(scope: Scope, name: string, qualifier: string | undefined): Promise<ResolvedTarget> {
+    const fn = await this.#c.store.getFunction(scope, name);
     const arn = functionArn(scope, name);
     if (!fn) throw LambdaErrors.functionNotFound(qualifier ? `${arn}:${qualifier}` : arn);
     const q = qualifier ?? '$LATEST';
     let versionName = q;
     if (q !== '$LATEST' && !/^\d+$/.test(q)) {
-      const alias = this.#c.store.getAlias(scope, name, q);
+      const alias = await this.#c.store.getAlias(scope, name, q);
       if (!alias) throw LambdaErrors.functionNotFound(`${arn}:${q}`);
       versionName = pickAliasVersion(alias);
     }
-    const version = this.#c.store.getVersion(scope, name, versionName);
+    const version = await this.#c.store.getVersion(scope, name, versionName);
     if (!version) throw LambdaErrors.functionNotFound(`${arn}:${q}`);
     if (version.config.State !== 'Active') {
       throw LambdaErrors.resourceConflict(`The operation cannot be performed at this time. The function is currently in the following state: ${version.config.State}`);
@@ -108,7 +109,7 @@ export class Invoker {
       environment,
       ...(reserved !== undefined
         ? { concurrencyLimit: reserved, concurrencyScope: 'reserved' as const }
-        : { concurrencyLimit: this.#c.options.accountConcurrencyLimit - this.#c.reservedSum(scope), concurrencyScope: 'unreserved' as const }),
+        : { concurrencyLimit: this.#c.options.accountConcurrencyLimit - (await this.#c.store.reservedSum(scope)), concurrencyScope: 'unreserved' as const }),
     };
   }
 
@@ -142,8 +143,8 @@ export class Invoker {
 
   async #iamUserKey(scope: Scope, name: string, ctx: CallContext): Promise<Credentials> {
     const metaKey = `function-key:${scope.account}:${scope.region}:${name}`;
-    const saved = this.#c.store.db.prepare('SELECT value FROM meta WHERE key = ?').get(metaKey) as { value: string } | undefined;
-    if (saved) return { ...(JSON.parse(saved.value) as Credentials), expires: Date.now() + 3_600_000 };
+    const saved = await this.#c.store.getMeta(metaKey);
+    if (saved) return { ...(JSON.parse(saved) as Credentials), expires: Date.now() + 3_600_000 };
     const userName = `lambda-${name.slice(0, 40)}-${scope.region}`.slice(0, 64);
     const call = <O>(op: string, input: unknown) => this.#c.platform.call<O>('iam', op, input, ctx);
     try {
@@ -158,7 +159,7 @@ export class Invoker {
     });
     const out = await call<{ AccessKey: { AccessKeyId: string; SecretAccessKey: string } }>('CreateAccessKey', { UserName: userName });
     const credentials = { accessKeyId: out.AccessKey.AccessKeyId, secretAccessKey: out.AccessKey.SecretAccessKey, expires: 0 };
-    this.#c.store.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(metaKey, JSON.stringify(credentials));
+    await this.#c.store.putMeta(metaKey, JSON.stringify(credentials));
     return { ...credentials, expires: Date.now() + 3_600_000 };
   }
 }

@@ -1,10 +1,9 @@
 // What the Lambda API's parts share: the store, the code store, the function data plane and the
-// platform, plus the small caches derived from the store (reserved concurrency sums).
+// platform.
 import type { PlatformContext } from '@atoll/core';
 import type { FunctionRuntime } from '@atoll/function-runtime';
 import type { LambdaStore } from './lambda-store.js';
 import type { CodeStore } from './code-store.js';
-import type { Scope } from './function-names.js';
 
 export interface LambdaOptions {
   /** The account's concurrent executions limit (default 1000, as Lambda's default quota). */
@@ -23,9 +22,8 @@ export interface LambdaContext {
   code: CodeStore;
   runtime: FunctionRuntime;
   options: Required<LambdaOptions>;
-  /** Sum of reserved concurrency per `account/region`. */
-  reservedSum(scope: Scope): number;
-  invalidateReserved(scope: Scope): void;
+  /** The key that signs code download URLs (the same on every node). */
+  codeUrlSecret: Buffer;
 }
 
 /** Lambda keeps at least this much concurrency unreserved. */

@@ -22,9 +22,22 @@
 //   applied. Without an `iam` service the function gets a random key only a permissive platform
 //   accepts. The role ARN itself is not checked; DeleteFunction leaves the IAM user in place.
 //   Resource policies are stored but not enforced on Invoke.
-// - Concurrency: the account limit (1000 by default) is counted per platform node, not per account;
-//   provisioned concurrency, code signing, SnapStart, VPC, EFS, recursion detection and
-//   runtime management configs are not implemented (501).
+// - Several nodes (PostgreSQL): execution environments are per node: an invocation runs on the node
+//   that takes it (the caller's node for Invoke and function URLs, the leader of
+//   `lambda:async-invocations` for Event invocations and destinations, the leader of
+//   `lambda:event-sources` for event source mappings); placing environments across nodes is later
+//   work. Environments of a deleted or replaced function on other nodes are not stopped at once:
+//   they are no longer used and stop when idle. Asynchronous invocations are queued in the database
+//   by any node and run by the `lambda:async-invocations` leader: one that was running when its
+//   leader died runs again on the next leader (at least once, as in Lambda). Event source pollers
+//   run on the `lambda:event-sources` leader, which hears of mapping changes by signal and reads
+//   every mapping again every 5 s. Blobs (code, layers) live under the shared blob directory; each
+//   node extracts code into its own data directory. Unfinished uploads left by a crash are swept
+//   only on the embedded engine (a shared blob directory may hold another node's upload).
+// - Concurrency: the account limit (1000 by default) and reserved concurrency are enforced per
+//   platform node (each node counts its own running invocations), not across nodes; the reserved
+//   amounts themselves are checked across nodes. Provisioned concurrency, code signing, SnapStart,
+//   VPC, EFS, recursion detection and runtime management configs are not implemented (501).
 // - Function URLs are served at `<endpoint>/_atoll/lambda-url/<url-id>/`; AWS_IAM URLs answer 403
 //   (SigV4 on URLs is not verified yet). InvokeMode RESPONSE_STREAM buffers the response.
 // - If the platform is killed (SIGKILL), its environments lose their Runtime API: the nodejs
@@ -36,184 +49,232 @@
 //   answer InvalidParameterValueException); FilterCriteria supports Lambda's documented operators
 //   but not `$or` or wildcards; ParallelizationFactor and tumbling windows are ignored; SQS pollers
 //   run MaximumConcurrency (default 5) long-poll loops and do not scale with the queue depth.
-// - Logs are kept in their own SQLite database (logs.db, written every 200 ms, synchronous=NORMAL) and published on the platform bus
+// - Logs are kept in their own store (logs.db or schema lambda_logs, written every 200 ms without waiting for an fsync) and published on the platform bus
 //   as `lambda.LogEvents` for a CloudWatch Logs service to take over; no retention is applied.
 import { join, dirname } from 'node:path';
 import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
-import type { PlatformContext, ServiceProvider, OperationHandler } from '@atoll/core';
+import type { HttpRoute, PlatformContext, ServiceProvider, OperationHandler } from '@atoll/core';
 import { lambdaAuthorization } from './authorization.js';
 import { FunctionRuntime } from '@atoll/function-runtime';
 import { LambdaStore } from './lambda-store.js';
 import { LogStore } from './log-store.js';
 import { CodeStore } from './code-store.js';
 import type { LambdaContext, LambdaOptions } from './lambda-context.js';
-import type { Scope } from './function-names.js';
-import { FunctionApi, scopeOf } from './function-api.js';
+import { parseFunctionName, type Scope } from './function-names.js';
+import { CODE_ROUTE, FunctionApi } from './function-api.js';
 import { AliasApi } from './alias-api.js';
 import { FunctionSettingsApi } from './function-settings-api.js';
 import { Invoker } from './invoker.js';
 import { AsyncQueue } from './async-queue.js';
 import { InvokeApi } from './invoke-api.js';
 import { LayerApi } from './layer-api.js';
-import { FunctionUrlApi } from './function-url-api.js';
+import { FunctionUrlApi, URL_ROUTE } from './function-url-api.js';
 import { EventSourceMappingApi } from './event-source-mapping-api.js';
 import { EventSourcePollers } from './event-source-pollers.js';
 import { createDestinationSender } from './destinations.js';
-import { parseFunctionName } from './function-names.js';
+
+/** The service's parts, made once its stores are open. */
+interface LambdaParts {
+  store: LambdaStore;
+  logStore: LogStore;
+  queue: AsyncQueue;
+  pollers: EventSourcePollers;
+  functions: FunctionApi;
+  aliases: AliasApi;
+  settings: FunctionSettingsApi;
+  invoke: InvokeApi;
+  layers: LayerApi;
+  urls: FunctionUrlApi;
+  mappings: EventSourceMappingApi;
+}
 
 export class LambdaProvider implements ServiceProvider {
   readonly service = 'lambda';
   readonly operations: Partial<Record<string, OperationHandler>>;
   readonly authorization = lambdaAuthorization;
-  readonly routes;
-  readonly store: LambdaStore;
-  readonly logStore: LogStore;
+  readonly routes: HttpRoute[];
   readonly runtime: FunctionRuntime;
-  readonly queue: AsyncQueue;
-  readonly #pollers: EventSourcePollers;
   readonly #platform: PlatformContext;
-  readonly #reserved = new Map<string, number>();
+  readonly #options: Required<LambdaOptions>;
+  /** Opens the stores; every operation waits for it (the provider is usable as soon as it is made). */
+  readonly #ready: Promise<LambdaParts>;
+  #logStore: LogStore | undefined;
+  readonly #leases: (() => void)[] = [];
+  #closed = false;
 
   constructor(platform: PlatformContext, options: LambdaOptions = {}) {
     this.#platform = platform;
-    const root = join(platform.config.dataDir, 'lambda');
-    this.store = new LambdaStore(root);
-    this.logStore = new LogStore(root);
-    const code = new CodeStore(root);
+    const nodeDir = join(platform.config.dataDir, 'lambda');
     const logger = platform.logger.child({ service: 'lambda' });
-    const resolved: Required<LambdaOptions> = {
+    this.#options = {
       accountConcurrencyLimit: options.accountConcurrencyLimit ?? 1000,
       idleTimeoutMs: options.idleTimeoutMs ?? 300_000,
       asyncRetryDelaysMs: options.asyncRetryDelaysMs ?? [1000, 2000],
       pollWaitSeconds: options.pollWaitSeconds ?? 2,
     };
     this.runtime = new FunctionRuntime({
-      workDir: join(root, 'run'),
-      accountConcurrencyLimit: resolved.accountConcurrencyLimit,
-      idleTimeoutMs: resolved.idleTimeoutMs,
+      workDir: join(nodeDir, 'run'),
+      accountConcurrencyLimit: this.#options.accountConcurrencyLimit,
+      idleTimeoutMs: this.#options.idleTimeoutMs,
       runtimeNodeModules: sdkNodeModules(),
       logSink: (batch) => {
         const arn = batch.functionArn.split(':');
         const scope = { account: arn[4]!, region: arn[3]! };
         try {
-          this.logStore.append(scope, batch.logGroupName, batch.logStreamName, batch.events);
+          this.#logStore?.append(scope, batch.logGroupName, batch.logStreamName, batch.events);
         } catch (error) {
           logger.error({ err: error }, 'lambda: storing logs failed');
         }
         platform.bus.emit({ type: 'lambda.LogEvents', accountId: scope.account, region: scope.region, detail: { logGroupName: batch.logGroupName, logStreamName: batch.logStreamName, events: batch.events } });
       },
     });
-    const context: LambdaContext = {
-      platform,
-      store: this.store,
-      code,
-      runtime: this.runtime,
-      options: resolved,
-      reservedSum: (scope) => this.#reservedSum(scope),
-      invalidateReserved: (scope) => this.#reserved.delete(`${scope.account}/${scope.region}`),
-    };
-    const functions = new FunctionApi(context);
-    const aliases = new AliasApi(context, functions);
-    const settings = new FunctionSettingsApi(context, functions);
-    const invoker = new Invoker(context);
-    const destinations = createDestinationSender(platform, logger, async (arn, payload, scope) => {
-      const ref = parseFunctionName(arn, scope);
-      await this.queue.enqueue(scope, invoker.resolve(scope, ref.name, ref.qualifier), payload, randomUUID());
-    });
-    this.queue = new AsyncQueue(context, invoker, destinations, logger);
-    const invoke = new InvokeApi(invoker, this.queue);
-    const layers = new LayerApi(context, functions);
-    const urls = new FunctionUrlApi(context, functions, invoker);
-    this.#pollers = new EventSourcePollers(context, invoker, destinations, logger, platform);
-    const mappings = new EventSourceMappingApi(context, functions, this.#pollers);
-    this.routes = [functions.codeRoute, urls.route];
+    this.#ready = this.#open(nodeDir);
+    // A failure is reported to each operation that waits for it; this keeps it from being unhandled meanwhile.
+    this.#ready.catch(() => {});
 
+    type Part = keyof LambdaParts;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const op = <K extends Part>(part: K, call: (p: LambdaParts[K], i: any, c: any) => unknown): OperationHandler =>
+      async (i, c) => call((await this.#ready)[part], i, c);
     this.operations = {
-      CreateFunction: (i, c) => functions.createFunction(i, c),
-      GetFunction: (i, c) => functions.getFunction(i, c),
-      GetFunctionConfiguration: (i, c) => functions.getFunctionConfiguration(i, c),
-      ListFunctions: (i, c) => functions.listFunctions(i, c),
-      UpdateFunctionCode: (i, c) => functions.updateFunctionCode(i, c),
-      UpdateFunctionConfiguration: (i, c) => functions.updateFunctionConfiguration(i, c),
-      DeleteFunction: (i, c) => functions.deleteFunction(i, c),
-      PublishVersion: (i, c) => functions.publishVersion(i, c),
-      ListVersionsByFunction: (i, c) => functions.listVersionsByFunction(i, c),
+      CreateFunction: op('functions', (f, i, c) => f.createFunction(i, c)),
+      GetFunction: op('functions', (f, i, c) => f.getFunction(i, c)),
+      GetFunctionConfiguration: op('functions', (f, i, c) => f.getFunctionConfiguration(i, c)),
+      ListFunctions: op('functions', (f, i, c) => f.listFunctions(i, c)),
+      UpdateFunctionCode: op('functions', (f, i, c) => f.updateFunctionCode(i, c)),
+      UpdateFunctionConfiguration: op('functions', (f, i, c) => f.updateFunctionConfiguration(i, c)),
+      DeleteFunction: op('functions', (f, i, c) => f.deleteFunction(i, c)),
+      PublishVersion: op('functions', (f, i, c) => f.publishVersion(i, c)),
+      ListVersionsByFunction: op('functions', (f, i, c) => f.listVersionsByFunction(i, c)),
 
-      CreateAlias: (i, c) => aliases.createAlias(i, c),
-      GetAlias: (i, c) => aliases.getAlias(i, c),
-      UpdateAlias: (i, c) => aliases.updateAlias(i, c),
-      DeleteAlias: (i, c) => aliases.deleteAlias(i, c),
-      ListAliases: (i, c) => aliases.listAliases(i, c),
+      CreateAlias: op('aliases', (a, i, c) => a.createAlias(i, c)),
+      GetAlias: op('aliases', (a, i, c) => a.getAlias(i, c)),
+      UpdateAlias: op('aliases', (a, i, c) => a.updateAlias(i, c)),
+      DeleteAlias: op('aliases', (a, i, c) => a.deleteAlias(i, c)),
+      ListAliases: op('aliases', (a, i, c) => a.listAliases(i, c)),
 
-      AddPermission: (i, c) => settings.addPermission(i, c),
-      RemovePermission: (i, c) => settings.removePermission(i, c),
-      GetPolicy: (i, c) => settings.getPolicy(i, c),
-      TagResource: (i, c) => settings.tagResource(i, c),
-      UntagResource: (i, c) => settings.untagResource(i, c),
-      ListTags: (i, c) => settings.listTags(i, c),
-      PutFunctionConcurrency: (i, c) => settings.putFunctionConcurrency(i, c),
-      GetFunctionConcurrency: (i, c) => settings.getFunctionConcurrency(i, c),
-      DeleteFunctionConcurrency: (i, c) => settings.deleteFunctionConcurrency(i, c),
-      GetAccountSettings: (i, c) => settings.getAccountSettings(i, c),
-      PutFunctionEventInvokeConfig: (i, c) => settings.putFunctionEventInvokeConfig(i, c),
-      UpdateFunctionEventInvokeConfig: (i, c) => settings.putFunctionEventInvokeConfig(i, c, true),
-      GetFunctionEventInvokeConfig: (i, c) => settings.getFunctionEventInvokeConfig(i, c),
-      DeleteFunctionEventInvokeConfig: (i, c) => settings.deleteFunctionEventInvokeConfig(i, c),
-      ListFunctionEventInvokeConfigs: (i, c) => settings.listFunctionEventInvokeConfigs(i, c),
+      AddPermission: op('settings', (s, i, c) => s.addPermission(i, c)),
+      RemovePermission: op('settings', (s, i, c) => s.removePermission(i, c)),
+      GetPolicy: op('settings', (s, i, c) => s.getPolicy(i, c)),
+      TagResource: op('settings', (s, i, c) => s.tagResource(i, c)),
+      UntagResource: op('settings', (s, i, c) => s.untagResource(i, c)),
+      ListTags: op('settings', (s, i, c) => s.listTags(i, c)),
+      PutFunctionConcurrency: op('settings', (s, i, c) => s.putFunctionConcurrency(i, c)),
+      GetFunctionConcurrency: op('settings', (s, i, c) => s.getFunctionConcurrency(i, c)),
+      DeleteFunctionConcurrency: op('settings', (s, i, c) => s.deleteFunctionConcurrency(i, c)),
+      GetAccountSettings: op('settings', (s, i, c) => s.getAccountSettings(i, c)),
+      PutFunctionEventInvokeConfig: op('settings', (s, i, c) => s.putFunctionEventInvokeConfig(i, c)),
+      UpdateFunctionEventInvokeConfig: op('settings', (s, i, c) => s.putFunctionEventInvokeConfig(i, c, true)),
+      GetFunctionEventInvokeConfig: op('settings', (s, i, c) => s.getFunctionEventInvokeConfig(i, c)),
+      DeleteFunctionEventInvokeConfig: op('settings', (s, i, c) => s.deleteFunctionEventInvokeConfig(i, c)),
+      ListFunctionEventInvokeConfigs: op('settings', (s, i, c) => s.listFunctionEventInvokeConfigs(i, c)),
 
-      Invoke: (i, c) => invoke.invoke(i, c),
-      InvokeAsync: (i, c) => invoke.invokeAsync(i, c),
+      Invoke: op('invoke', (v, i, c) => v.invoke(i, c)),
+      InvokeAsync: op('invoke', (v, i, c) => v.invokeAsync(i, c)),
 
-      PublishLayerVersion: (i, c) => layers.publishLayerVersion(i, c),
-      GetLayerVersion: (i, c) => layers.getLayerVersion(i, c),
-      GetLayerVersionByArn: (i, c) => layers.getLayerVersionByArn(i, c),
-      ListLayerVersions: (i, c) => layers.listLayerVersions(i, c),
-      ListLayers: (i, c) => layers.listLayers(i, c),
-      DeleteLayerVersion: (i, c) => layers.deleteLayerVersion(i, c),
+      PublishLayerVersion: op('layers', (l, i, c) => l.publishLayerVersion(i, c)),
+      GetLayerVersion: op('layers', (l, i, c) => l.getLayerVersion(i, c)),
+      GetLayerVersionByArn: op('layers', (l, i, c) => l.getLayerVersionByArn(i, c)),
+      ListLayerVersions: op('layers', (l, i, c) => l.listLayerVersions(i, c)),
+      ListLayers: op('layers', (l, i, c) => l.listLayers(i, c)),
+      DeleteLayerVersion: op('layers', (l, i, c) => l.deleteLayerVersion(i, c)),
 
-      CreateFunctionUrlConfig: (i, c) => urls.createFunctionUrlConfig(i, c),
-      GetFunctionUrlConfig: (i, c) => urls.getFunctionUrlConfig(i, c),
-      UpdateFunctionUrlConfig: (i, c) => urls.updateFunctionUrlConfig(i, c),
-      DeleteFunctionUrlConfig: (i, c) => urls.deleteFunctionUrlConfig(i, c),
-      ListFunctionUrlConfigs: (i, c) => urls.listFunctionUrlConfigs(i, c),
+      CreateFunctionUrlConfig: op('urls', (u, i, c) => u.createFunctionUrlConfig(i, c)),
+      GetFunctionUrlConfig: op('urls', (u, i, c) => u.getFunctionUrlConfig(i, c)),
+      UpdateFunctionUrlConfig: op('urls', (u, i, c) => u.updateFunctionUrlConfig(i, c)),
+      DeleteFunctionUrlConfig: op('urls', (u, i, c) => u.deleteFunctionUrlConfig(i, c)),
+      ListFunctionUrlConfigs: op('urls', (u, i, c) => u.listFunctionUrlConfigs(i, c)),
 
-      CreateEventSourceMapping: (i, c) => mappings.createEventSourceMapping(i, c),
-      GetEventSourceMapping: (i, c) => mappings.getEventSourceMapping(i, c),
-      UpdateEventSourceMapping: (i, c) => mappings.updateEventSourceMapping(i, c),
-      DeleteEventSourceMapping: (i, c) => mappings.deleteEventSourceMapping(i, c),
-      ListEventSourceMappings: (i, c) => mappings.listEventSourceMappings(i, c),
+      CreateEventSourceMapping: op('mappings', (m, i, c) => m.createEventSourceMapping(i, c)),
+      GetEventSourceMapping: op('mappings', (m, i, c) => m.getEventSourceMapping(i, c)),
+      UpdateEventSourceMapping: op('mappings', (m, i, c) => m.updateEventSourceMapping(i, c)),
+      DeleteEventSourceMapping: op('mappings', (m, i, c) => m.deleteEventSourceMapping(i, c)),
+      ListEventSourceMappings: op('mappings', (m, i, c) => m.listEventSourceMappings(i, c)),
     };
-    void scopeOf;
+    this.routes = [
+      { method: 'GET', path: `${CODE_ROUTE}*`, handle: async (req, res) => (await this.#ready).functions.serveCode(req, res) },
+      { method: '*', path: `${URL_ROUTE}*`, handle: async (req, res) => (await this.#ready).urls.serve(req, res) },
+    ];
   }
 
-  start(): void {
-    this.queue.start();
-    this.#pollers.start();
+  async #open(nodeDir: string): Promise<LambdaParts> {
+    const platform = this.#platform;
+    const storage = platform.storage;
+    const logger = platform.logger.child({ service: 'lambda' });
+    const store = await LambdaStore.open(storage);
+    let logStore: LogStore;
+    try {
+      logStore = await LogStore.open(storage);
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    this.#logStore = logStore;
+    // Blobs go where every node sees them; each node extracts code into its own directory. Only
+    // the embedded engine owns its blob directory alone, and may sweep unfinished uploads.
+    const code = new CodeStore(join(storage.blobDir, 'lambda'), { codeRoot: nodeDir, sweep: storage.engine === 'sqlite' });
+    const context: LambdaContext = {
+      platform,
+      store,
+      code,
+      runtime: this.runtime,
+      options: this.#options,
+      codeUrlSecret: Buffer.from(await store.meta('code-url-secret', () => randomUUID() + randomUUID())),
+    };
+    const functions = new FunctionApi(context);
+    const invoker = new Invoker(context);
+    let queue!: AsyncQueue;
+    const destinations = createDestinationSender(platform, logger, async (arn, payload, scope) => {
+      const ref = parseFunctionName(arn, scope);
+      await queue.enqueue(scope, await invoker.resolve(scope, ref.name, ref.qualifier), payload, randomUUID());
+    });
+    queue = new AsyncQueue(context, invoker, destinations, logger);
+    return {
+      store,
+      logStore,
+      queue,
+      pollers: new EventSourcePollers(context, invoker, destinations, logger, platform),
+      functions,
+      aliases: new AliasApi(context, functions),
+      settings: new FunctionSettingsApi(context, functions),
+      invoke: new InvokeApi(invoker, queue),
+      layers: new LayerApi(context, functions),
+      urls: new FunctionUrlApi(context, functions, invoker),
+      mappings: new EventSourceMappingApi(context, functions),
+    };
+  }
+
+  /** Runs the asynchronous invocation queue and the event source pollers while this node leads them. */
+  async start(): Promise<void> {
+    const parts = await this.#ready;
+    if (this.#closed) return;
+    const leadership = this.#platform.storage.leadership;
+    this.#leases.push(leadership.lead('lambda:async-invocations', (signal) => parts.queue.lead(signal)));
+    this.#leases.push(leadership.lead('lambda:event-sources', (signal) => parts.pollers.lead(signal)));
   }
 
   async close(): Promise<void> {
-    this.queue.close();
-    await this.#pollers.close();
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const stop of this.#leases.splice(0)) stop();
+    const parts = await this.#ready.catch(() => undefined);
+    await parts?.pollers.close();
     await this.runtime.close();
-    this.store.close();
-    this.logStore.close();
+    await parts?.queue.close();
+    await parts?.store.close();
+    await parts?.logStore.close();
   }
 
   /** The log lines of a function (for tests and the future CloudWatch Logs hand-over). */
-  logs(scope: Scope, logGroupName: string): string[] {
-    return this.logStore.read(scope, logGroupName).map((e) => e.message);
+  async logs(scope: Scope, logGroupName: string): Promise<string[]> {
+    const { logStore } = await this.#ready;
+    return (await logStore.read(scope, logGroupName)).map((e) => e.message);
   }
 
-  #reservedSum(scope: Scope): number {
-    const key = `${scope.account}/${scope.region}`;
-    let sum = this.#reserved.get(key);
-    if (sum === undefined) {
-      sum = 0;
-      for (const fn of this.store.listFunctions(scope)) sum += fn.reservedConcurrency ?? 0;
-      this.#reserved.set(key, sum);
-    }
-    return sum;
+  /** Asynchronous invocations queued or running (for tests and benchmarks). */
+  async pendingInvocations(): Promise<number> {
+    return (await this.#ready).store.countAsync();
   }
 }
 

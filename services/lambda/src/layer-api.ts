@@ -23,46 +23,43 @@ export class LayerApi {
     else throw LambdaErrors.invalidParameter('Please provide a source for layer content.');
     const stored = await this.c.code.put(zip);
     const layerArn = `arn:aws:lambda:${scope.region}:${scope.account}:layer:${name}`;
-    let record!: LayerVersionRecord;
-    this.c.store.transaction(() => {
-      const version = this.c.store.nextLayerVersion(scope, name);
-      record = {
+    const createdDate = lambdaTimestamp();
+    const record = await this.c.store.transaction((t) =>
+      t.addLayerVersion(scope, name, (version) => ({
         layerName: name,
         version,
         codeKey: stored.codeKey,
         LayerArn: layerArn,
         LayerVersionArn: `${layerArn}:${version}`,
         Description: input.Description ?? '',
-        CreatedDate: lambdaTimestamp(),
+        CreatedDate: createdDate,
         Version: version,
         ...(input.CompatibleRuntimes ? { CompatibleRuntimes: input.CompatibleRuntimes } : {}),
         ...(input.CompatibleArchitectures ? { CompatibleArchitectures: input.CompatibleArchitectures } : {}),
         ...(input.LicenseInfo ? { LicenseInfo: input.LicenseInfo } : {}),
         CodeSha256: stored.sha256,
         CodeSize: stored.size,
-      };
-      this.c.store.putLayerVersion(scope, record);
-    });
+      })),
+    );
     return this.#view(record, ctx.endpoint);
   }
 
-  getLayerVersion(input: Input, ctx: RequestContext): unknown {
+  async getLayerVersion(input: Input, ctx: RequestContext): Promise<unknown> {
     const scope = scopeOf(ctx);
-    return this.#view(this.#require(scope, layerName(input.LayerName, scope), Number(input.VersionNumber)), ctx.endpoint);
+    return this.#view(await this.#require(scope, layerName(input.LayerName, scope), Number(input.VersionNumber)), ctx.endpoint);
   }
 
-  getLayerVersionByArn(input: Input, ctx: RequestContext): unknown {
+  async getLayerVersionByArn(input: Input, ctx: RequestContext): Promise<unknown> {
     const scope = scopeOf(ctx);
     const match = /^arn:aws[a-zA-Z-]*:lambda:([a-z0-9-]+):(\d{12}):layer:([a-zA-Z0-9-_]+):(\d+)$/.exec(String(input.Arn));
     if (!match) throw LambdaErrors.invalidParameter(`Invalid layer version ARN: ${input.Arn}`);
     if (match[1] !== scope.region || match[2] !== scope.account) throw LambdaErrors.resourceNotFound('The resource you requested does not exist.');
-    return this.#view(this.#require(scope, match[3]!, Number(match[4])), ctx.endpoint);
+    return this.#view(await this.#require(scope, match[3]!, Number(match[4])), ctx.endpoint);
   }
 
-  listLayerVersions(input: Input, ctx: RequestContext): unknown {
+  async listLayerVersions(input: Input, ctx: RequestContext): Promise<unknown> {
     const scope = scopeOf(ctx);
-    const all = this.c.store
-      .listLayerVersions(scope, layerName(input.LayerName, scope))
+    const all = (await this.c.store.listLayerVersions(scope, layerName(input.LayerName, scope)))
       .filter((l) => !input.CompatibleRuntime || l.CompatibleRuntimes?.includes(input.CompatibleRuntime))
       .filter((l) => !input.CompatibleArchitecture || l.CompatibleArchitectures?.includes(input.CompatibleArchitecture))
       .map(listItem);
@@ -70,10 +67,10 @@ export class LayerApi {
     return { LayerVersions: items, ...(next ? { NextMarker: next } : {}) };
   }
 
-  listLayers(input: Input, ctx: RequestContext): unknown {
+  async listLayers(input: Input, ctx: RequestContext): Promise<unknown> {
     const scope = scopeOf(ctx);
     const latest = new Map<string, LayerVersionRecord>();
-    for (const l of this.c.store.listLayerVersions(scope)) {
+    for (const l of await this.c.store.listLayerVersions(scope)) {
       if (input.CompatibleRuntime && !l.CompatibleRuntimes?.includes(input.CompatibleRuntime)) continue;
       if (input.CompatibleArchitecture && !l.CompatibleArchitectures?.includes(input.CompatibleArchitecture)) continue;
       if (!latest.has(l.layerName)) latest.set(l.layerName, l);
@@ -83,15 +80,16 @@ export class LayerApi {
     return { Layers: items, ...(next ? { NextMarker: next } : {}) };
   }
 
-  deleteLayerVersion(input: Input, ctx: RequestContext): Record<string, never> {
+  async deleteLayerVersion(input: Input, ctx: RequestContext): Promise<Record<string, never>> {
     const scope = scopeOf(ctx);
     // Functions keep using the extracted layer; the blob stays while a version references it.
-    this.c.store.deleteLayerVersion(scope, layerName(input.LayerName, scope), Number(input.VersionNumber));
+    const name = layerName(input.LayerName, scope);
+    await this.c.store.transaction((t) => t.deleteLayerVersion(scope, name, Number(input.VersionNumber)));
     return {};
   }
 
-  #require(scope: Scope, name: string, version: number): LayerVersionRecord {
-    const layer = this.c.store.getLayerVersion(scope, name, version);
+  async #require(scope: Scope, name: string, version: number): Promise<LayerVersionRecord> {
+    const layer = await this.c.store.getLayerVersion(scope, name, version);
     if (!layer) throw LambdaErrors.resourceNotFound('The resource you requested does not exist.');
     return layer;
   }

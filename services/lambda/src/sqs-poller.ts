@@ -22,8 +22,9 @@ export interface PollerHost {
   logger: Logger;
   pollWaitSeconds: number;
   /** The current mapping, or undefined when it was deleted. */
-  mapping(uuid: string): EventSourceMappingRecord | undefined;
-  recordResult(uuid: string, result: string): void;
+  mapping(uuid: string): Promise<EventSourceMappingRecord | undefined>;
+  /** Records LastProcessingResult (never rejects). */
+  recordResult(uuid: string, result: string): Promise<void>;
 }
 
 const DEFAULT_CONCURRENCY = 5;
@@ -34,9 +35,7 @@ export class SqsPoller {
 
   constructor(private readonly host: PollerHost, private readonly uuid: string) {}
 
-  start(): void {
-    const m = this.host.mapping(this.uuid);
-    if (!m) return;
+  start(m: EventSourceMappingRecord): void {
     const concurrency = Math.max(1, Math.min(m.doc.ScalingConfig?.MaximumConcurrency ?? DEFAULT_CONCURRENCY, 1000));
     for (let i = 0; i < concurrency; i++) this.#loops.push(this.#loop());
   }
@@ -49,7 +48,12 @@ export class SqsPoller {
   async #loop(): Promise<void> {
     let queueUrl: string | undefined;
     while (!this.#stopped) {
-      const m = this.host.mapping(this.uuid);
+      const m = await this.host.mapping(this.uuid).catch(() => null);
+      if (m === null) {
+        // The store is unreachable for now: try again shortly.
+        await sleep(1000);
+        continue;
+      }
       if (!m || m.doc.State !== 'Enabled') return;
       const ctx: CallContext = { accountId: m.account, region: m.region };
       try {
@@ -64,7 +68,7 @@ export class SqsPoller {
         await this.#deliver(m, queueUrl, batch, ctx);
       } catch (error) {
         queueUrl = undefined;
-        this.host.recordResult(this.uuid, `PROBLEM: ${(error as Error).message}`);
+        await this.host.recordResult(this.uuid, `PROBLEM: ${(error as Error).message}`);
         this.host.logger.debug({ err: error, mapping: this.uuid }, 'lambda: SQS poll failed');
         await sleep(1000);
       }
@@ -119,29 +123,29 @@ export class SqsPoller {
     const qualifier = m.doc.FunctionArn.split(':')[7];
     let result;
     try {
-      const target = this.host.invoker.resolve(scope, fnName, qualifier);
+      const target = await this.host.invoker.resolve(scope, fnName, qualifier);
       result = await this.host.invoker.run(scope, target, { payload: Buffer.from(JSON.stringify(event)) });
     } catch (error) {
       // Throttled or gone: the messages return to the queue after their visibility timeout.
-      this.host.recordResult(this.uuid, `PROBLEM: Function call failed: ${(error as { code?: string }).code ?? (error as Error).message}`);
+      await this.host.recordResult(this.uuid, `PROBLEM: Function call failed: ${(error as { code?: string }).code ?? (error as Error).message}`);
       await sleep(500);
       return;
     }
     if (result.functionError) {
-      this.host.recordResult(this.uuid, 'PROBLEM: Function call failed');
+      await this.host.recordResult(this.uuid, 'PROBLEM: Function call failed');
       return;
     }
     let succeeded = batch;
     if (m.doc.FunctionResponseTypes?.includes('ReportBatchItemFailures')) {
       const failed = batchItemFailures(result.payload, new Set(batch.map((b) => b.MessageId)));
       if (failed === 'all') {
-        this.host.recordResult(this.uuid, 'PROBLEM: Function response invalid');
+        await this.host.recordResult(this.uuid, 'PROBLEM: Function response invalid');
         return;
       }
       succeeded = batch.filter((b) => !failed.has(b.MessageId));
     }
     await this.#delete(queueUrl, succeeded, ctx);
-    this.host.recordResult(this.uuid, 'OK');
+    await this.host.recordResult(this.uuid, 'OK');
   }
 
   async #delete(queueUrl: string, messages: SqsMessage[], ctx: CallContext): Promise<void> {

@@ -26,7 +26,8 @@ interface Shard {
 
 export interface StreamPollerHost extends PollerHost {
   destinations: DestinationSender;
-  checkpoint(uuid: string, shardId: string, sequenceNumber: string): void;
+  /** Records the last sequence number processed in a shard (never rejects). */
+  checkpoint(uuid: string, shardId: string, sequenceNumber: string): Promise<void>;
 }
 
 export class StreamPoller {
@@ -37,7 +38,7 @@ export class StreamPoller {
 
   constructor(private readonly host: StreamPollerHost, private readonly uuid: string) {}
 
-  start(): void {
+  start(_m: EventSourceMappingRecord): void {
     this.#main = this.#discover();
   }
 
@@ -49,7 +50,11 @@ export class StreamPoller {
 
   async #discover(): Promise<void> {
     while (!this.#stopped) {
-      const m = this.host.mapping(this.uuid);
+      const m = await this.host.mapping(this.uuid).catch(() => null);
+      if (m === null) {
+        await sleep(1000);
+        continue;
+      }
       if (!m || m.doc.State !== 'Enabled') return;
       const ctx: CallContext = { accountId: m.account, region: m.region };
       try {
@@ -64,7 +69,7 @@ export class StreamPoller {
           this.#running.set(shard.ShardId, run);
         }
       } catch (error) {
-        this.host.recordResult(this.uuid, `PROBLEM: ${(error as Error).message}`);
+        await this.host.recordResult(this.uuid, `PROBLEM: ${(error as Error).message}`);
       }
       await sleep(1000);
     }
@@ -73,7 +78,11 @@ export class StreamPoller {
   async #readShard(shardId: string): Promise<void> {
     let iterator: string | undefined;
     while (!this.#stopped) {
-      const m = this.host.mapping(this.uuid);
+      const m = await this.host.mapping(this.uuid).catch(() => null);
+      if (m === null) {
+        await sleep(1000);
+        continue;
+      }
       if (!m || m.doc.State !== 'Enabled') return;
       const ctx: CallContext = { accountId: m.account, region: m.region };
       try {
@@ -96,7 +105,7 @@ export class StreamPoller {
         const filter = new EventFilter(m.doc.FilterCriteria?.Filters);
         const records = filter.empty ? all : all.filter((r) => filter.matches(JSON.parse(JSON.stringify(toLambdaRecord(r, m.doc.EventSourceArn), binaryAsBase64))));
         if (records.length > 0) await this.#process(m, shardId, records);
-        else if (all.length > 0) this.host.checkpoint(this.uuid, shardId, sequenceOf(all[all.length - 1]!));
+        else if (all.length > 0) await this.host.checkpoint(this.uuid, shardId, sequenceOf(all[all.length - 1]!));
         iterator = out.NextShardIterator;
         if (!iterator) {
           this.#finished.add(shardId);
@@ -105,7 +114,7 @@ export class StreamPoller {
         if (records.length === 0) await sleep(Math.max(250, m.doc.MaximumBatchingWindowInSeconds * 1000));
       } catch (error) {
         iterator = undefined;
-        this.host.recordResult(this.uuid, `PROBLEM: ${(error as Error).message}`);
+        await this.host.recordResult(this.uuid, `PROBLEM: ${(error as Error).message}`);
         await sleep(1000);
       }
     }
@@ -128,7 +137,7 @@ export class StreamPoller {
       const batch = queue.shift()!;
       const outcome = await this.#invokeWithRetries(m, shardId, batch);
       if (outcome === 'ok') {
-        this.host.checkpoint(this.uuid, shardId, sequenceOf(batch[batch.length - 1]!));
+        await this.host.checkpoint(this.uuid, shardId, sequenceOf(batch[batch.length - 1]!));
         continue;
       }
       if (outcome === 'stopped') return;
@@ -139,7 +148,7 @@ export class StreamPoller {
         continue;
       }
       await this.#onFailure(m, shardId, failed, 'RetryAttemptsExhausted', outcome.attempts);
-      this.host.checkpoint(this.uuid, shardId, sequenceOf(batch[batch.length - 1]!));
+      await this.host.checkpoint(this.uuid, shardId, sequenceOf(batch[batch.length - 1]!));
     }
   }
 
@@ -154,12 +163,12 @@ export class StreamPoller {
       const payload = Buffer.from(JSON.stringify({ Records: pending.map((r) => toLambdaRecord(r, m.doc.EventSourceArn)) }, binaryAsBase64));
       let failedFrom: number | undefined;
       try {
-        const target = this.host.invoker.resolve(scope, m.functionName, m.doc.FunctionArn.split(':')[7]);
+        const target = await this.host.invoker.resolve(scope, m.functionName, m.doc.FunctionArn.split(':')[7]);
         const result = await this.host.invoker.run(scope, target, { payload });
         if (!result.functionError) {
           failedFrom = firstReportedFailure(m, result.payload, pending);
           if (failedFrom === undefined) {
-            this.host.recordResult(this.uuid, 'OK');
+            await this.host.recordResult(this.uuid, 'OK');
             return 'ok';
           }
         }
@@ -169,14 +178,14 @@ export class StreamPoller {
           await sleep(200);
           continue;
         }
-        this.host.recordResult(this.uuid, `PROBLEM: ${(error as Error).message}`);
+        await this.host.recordResult(this.uuid, `PROBLEM: ${(error as Error).message}`);
       }
       if (failedFrom !== undefined && failedFrom > 0) {
         // Records before the first reported failure are done.
-        this.host.checkpoint(this.uuid, shardId, sequenceOf(pending[failedFrom - 1]!));
+        await this.host.checkpoint(this.uuid, shardId, sequenceOf(pending[failedFrom - 1]!));
         pending = pending.slice(failedFrom);
       }
-      this.host.recordResult(this.uuid, 'PROBLEM: Function call failed');
+      await this.host.recordResult(this.uuid, 'PROBLEM: Function call failed');
       if (m.doc.BisectBatchOnFunctionError && pending.length > 1) return { attempts, remaining: pending };
       if (maxRetries >= 0 && attempts > maxRetries) return { attempts, remaining: pending };
       await sleep(Math.min(100 * 2 ** Math.min(attempts, 6), 5000));

@@ -9,9 +9,9 @@ import { zip, ROLE } from './helpers.js';
 
 const ctx = requestContext();
 
-async function until(check: () => boolean, ms = 10_000): Promise<void> {
+async function until(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > end) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 25));
   }
@@ -34,7 +34,7 @@ describe('SQS event source mappings', () => {
       assert.equal(mapping.State, 'Creating');
       assert.equal(mapping.BatchSize, 10);
       await until(() => sqs.bodies('jobs').length === 0);
-      await until(() => provider.logs({ account: '000000000000', region: 'us-east-1' }, '/aws/lambda/consumer').some((l) => l.includes('batch')));
+      await until(async () => (await provider.logs({ account: '000000000000', region: 'us-east-1' }, '/aws/lambda/consumer')).some((l) => l.includes('batch')));
       const got = (await provider.operations.GetEventSourceMapping!({ UUID: mapping.UUID }, ctx)) as { State: string; LastProcessingResult: string };
       assert.equal(got.State, 'Enabled');
     } finally {
@@ -76,9 +76,9 @@ describe('SQS event source mappings', () => {
         FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ body: { kind: ['keep'] } }) }] },
       }, ctx);
       await until(() => sqs.bodies('mixed').length === 0);
-      const got = () => provider.logs({ account: '000000000000', region: 'us-east-1' }, '/aws/lambda/filtered').filter((l) => l.includes('\tgot ')).map((l) => l.split('\tgot ')[1]);
-      await until(() => got().length === 2);
-      assert.deepEqual(got().sort(), ['{"kind":"keep","n":1}', '{"kind":"keep","n":2}']);
+      const got = async () => (await provider.logs({ account: '000000000000', region: 'us-east-1' }, '/aws/lambda/filtered')).filter((l) => l.includes('\tgot ')).map((l) => l.split('\tgot ')[1]);
+      await until(async () => (await got()).length === 2);
+      assert.deepEqual((await got()).sort(), ['{"kind":"keep","n":1}', '{"kind":"keep","n":2}']);
     } finally {
       await provider.close();
       rmSync(dataDir, { recursive: true, force: true });
@@ -121,11 +121,11 @@ describe('DynamoDB stream event source mappings', () => {
       streams.put('shard-1', 'b');
       const arn = 'arn:aws:dynamodb:us-east-1:000000000000:table/T/stream/2024-01-01T00:00:00.000';
       await provider.operations.CreateEventSourceMapping!({ FunctionName: 'streamer', EventSourceArn: arn, StartingPosition: 'TRIM_HORIZON', BatchSize: 1 }, ctx);
-      const keys = () => provider.logs({ account: '000000000000', region: 'us-east-1' }, '/aws/lambda/streamer').filter((l) => l.includes('\tkey ')).map((l) => l.split('\tkey ')[1]);
-      await until(() => keys().length === 2);
+      const keys = async () => (await provider.logs({ account: '000000000000', region: 'us-east-1' }, '/aws/lambda/streamer')).filter((l) => l.includes('\tkey ')).map((l) => l.split('\tkey ')[1]);
+      await until(async () => (await keys()).length === 2);
       streams.put('shard-1', 'c');
-      await until(() => keys().length === 3);
-      assert.deepEqual(keys(), ['a aws:dynamodb number', 'b aws:dynamodb number', 'c aws:dynamodb number']);
+      await until(async () => (await keys()).length === 3);
+      assert.deepEqual(await keys(), ['a aws:dynamodb number', 'b aws:dynamodb number', 'c aws:dynamodb number']);
     } finally {
       await provider.close();
       rmSync(dataDir, { recursive: true, force: true });
@@ -153,9 +153,9 @@ describe('DynamoDB stream event source mappings', () => {
       const failure = JSON.parse(sqs.bodies('failures')[0]!);
       assert.equal(failure.requestContext.condition, 'RetryAttemptsExhausted');
       assert.equal(failure.DDBStreamBatchInfo.batchSize, 1);
-      const oks = () => provider.logs({ account: '000000000000', region: 'us-east-1' }, '/aws/lambda/picky-stream').filter((l) => l.includes('\tok '));
-      await until(() => oks().some((l) => l.endsWith('b,c')));
-      assert.ok(oks().some((l) => l.endsWith('ok a')));
+      const oks = async () => (await provider.logs({ account: '000000000000', region: 'us-east-1' }, '/aws/lambda/picky-stream')).filter((l) => l.includes('\tok '));
+      await until(async () => (await oks()).some((l) => l.endsWith('b,c')));
+      assert.ok((await oks()).some((l) => l.endsWith('ok a')));
     } finally {
       await provider.close();
       rmSync(dataDir, { recursive: true, force: true });
