@@ -55,6 +55,7 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,
     blobDir: config.blobDir,
+    blobUrl: config.blobUrl,
     onError: (error, what) => logger.warn({ err: error }, `storage: ${what}`),
   });
   const audit = new AuditLog(storage);
@@ -131,7 +132,7 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
       if (rawPath === '/_atoll/ready') {
         // Ready: listening, and the database answers. The body names the database and blob store this node
         // uses, and the once-only loops it leads.
-        const state = { database: storage.database, blobDir: storage.blobDir, leading: storage.leadership.leading() };
+        const state = { database: storage.database, blobDir: storage.blobDir, blobUrl: storage.blobUrl, leading: storage.leadership.leading() };
         if (!ready) return sendJson(res, 503, { ready, ...state });
         storage.check().then(
           () => sendJson(res, 200, { ready: true, ...state }),

@@ -21,6 +21,8 @@ export interface AtollConfig {
   databaseUrl?: string;
   /** Where blobs live (S3 objects, function code): a directory shared by every node. The data directory by default. */
   blobDir?: string;
+  /** `s3://bucket/prefix`: blobs in an S3-compatible bucket (endpoint from ATOLL_BLOB_ENDPOINT or the AWS SDK's settings). */
+  blobUrl?: string;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -42,6 +44,7 @@ const OPTIONS: readonly Option[] = [
   { key: 'services', flag: '--services', env: 'ATOLL_SERVICES' },
   { key: 'databaseUrl', flag: '--database-url', env: 'ATOLL_DATABASE_URL' },
   { key: 'blobDir', flag: '--blob-dir', env: 'ATOLL_BLOB_DIR' },
+  { key: 'blobUrl', flag: '--blob-url', env: 'ATOLL_BLOB_URL' },
 ];
 
 export const DEFAULT_CONFIG: AtollConfig = {
@@ -122,6 +125,12 @@ export function loadConfig(
     config.databaseUrl = raw.databaseUrl;
   }
   if (raw.blobDir !== undefined) config.blobDir = raw.blobDir;
+  if (raw.blobUrl !== undefined) {
+    if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(raw.blobUrl)) {
+      throw new AtollError('CONFIG_INVALID_BLOB_URL', `the blob URL must look like s3://bucket/prefix, got "${raw.blobUrl}"`);
+    }
+    config.blobUrl = raw.blobUrl;
+  }
   Object.assign(config, overrides);
   config.dataDir = resolve(config.dataDir);
   if (config.blobDir !== undefined) config.blobDir = resolve(config.blobDir);

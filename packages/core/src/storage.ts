@@ -116,6 +116,12 @@ export interface StorageBackend {
   readonly database: string;
   /** The root under which services keep their blobs (`<blobDir>/<service>/…`). */
   readonly blobDir: string;
+  /**
+   * `s3://bucket/prefix` when blobs live in an S3-compatible bucket (ATOLL_BLOB_URL); `blobDir` is
+   * then this node's local cache of them. Services get their blob store from @atoll/storage's
+   * `blobStoreFor(storage, name)`, which honours both.
+   */
+  readonly blobUrl?: string;
   readonly leadership: Leadership;
   /** Opens a service's store: its SQLite file, or its PostgreSQL schema `name`; applies migrations. */
   open(name: string, migrations: readonly StoreMigration[], options?: OpenStoreOptions): Promise<StoreDatabase>;

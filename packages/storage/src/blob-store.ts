@@ -308,6 +308,12 @@ export class BlobStore {
     return { key, size: sink.size, digests };
   }
 
+  /**
+   * Makes sure this node holds the blob's bytes before `path()` or `read()` (a no-op here; a store
+   * backed by a bucket fetches a blob another node wrote).
+   */
+  async ensureLocal(_key: string): Promise<void> {}
+
   /** The file that holds a blob. */
   path(key: string): string {
     if (!/^[0-9a-f]{32}$/.test(key)) throw new AtollError('BLOB_BAD_KEY', `not a blob key: ${key}`);

@@ -10,3 +10,5 @@ export { isUniqueViolation, redactUrl } from './sql/store-database.js';
 export { LocalLeadership, PostgresLeadership } from './leadership.js';
 export { embeddedStorage, openStorage } from './storage-backend.js';
 export type { StorageOptions } from './storage-backend.js';
+export { BucketBlobStore, blobStoreFor, parseBlobUrl } from './bucket-blob-store.js';
+export type { BucketLocation } from './bucket-blob-store.js';

@@ -16,6 +16,8 @@ export interface StorageOptions {
   databaseUrl?: string;
   /** Where blobs (S3 objects, function code) live; `dataDir` by default. A shared directory for several nodes. */
   blobDir?: string;
+  /** `s3://bucket/prefix`: blobs in an S3-compatible bucket, with `blobDir` (or `<dataDir>/blob-cache`) as the local cache. */
+  blobUrl?: string;
   /** PostgreSQL pool size per node. */
   poolSize?: number;
   /** How often leader locks are tried (PostgreSQL). */
@@ -23,16 +25,24 @@ export interface StorageOptions {
   onError?: (error: unknown, what: string) => void;
 }
 
+/** Blobs live under `blobDir`; with a bucket, that directory (or `<dataDir>/blob-cache`) is the local cache. */
+function blobRoot(options: StorageOptions): string {
+  if (options.blobDir) return options.blobDir;
+  return options.blobUrl ? join(options.dataDir, 'blob-cache') : options.dataDir;
+}
+
 class SqliteBackend implements StorageBackend {
   readonly engine = 'sqlite' as const;
   readonly database: string;
   readonly blobDir: string;
+  readonly blobUrl: string | undefined;
   readonly leadership: Leadership;
   readonly #signals = new LocalSignals();
 
   constructor(readonly options: StorageOptions) {
     this.database = `sqlite:${options.dataDir}`;
-    this.blobDir = options.blobDir ?? options.dataDir;
+    this.blobUrl = options.blobUrl;
+    this.blobDir = blobRoot(options);
     this.leadership = new LocalLeadership(options.onError);
   }
 
@@ -56,6 +66,7 @@ class PostgresBackend implements StorageBackend {
   readonly engine = 'postgres' as const;
   readonly database: string;
   readonly blobDir: string;
+  readonly blobUrl: string | undefined;
   readonly leadership: Leadership;
 
   constructor(
@@ -63,7 +74,8 @@ class PostgresBackend implements StorageBackend {
     options: StorageOptions,
   ) {
     this.database = redactUrl(cluster.url);
-    this.blobDir = options.blobDir ?? options.dataDir;
+    this.blobUrl = options.blobUrl;
+    this.blobDir = blobRoot(options);
     this.leadership = new PostgresLeadership(cluster, { intervalMs: options.leaderIntervalMs, onError: options.onError });
   }
 
