@@ -21,17 +21,17 @@ export function bucketOperations(core: S3Core): Record<string, OperationHandler>
 
   /** get/put/delete of one stored configuration document. */
   const config = (kind: string, action: string) => ({
-    get: (input: Input, ctx: RequestContext) => {
-      core.bucket(input.Bucket, ctx, `s3:Get${action}`);
-      return store.getConfig<Record<string, unknown>>(input.Bucket, kind);
+    get: async (input: Input, ctx: RequestContext) => {
+      const bucket = await core.bucket(input.Bucket, ctx, `s3:Get${action}`);
+      return bucket.config<Record<string, unknown>>(kind);
     },
     put: async (input: Input, ctx: RequestContext, value: unknown) => {
-      core.bucket(input.Bucket, ctx, `s3:Put${action}`);
+      await core.bucket(input.Bucket, ctx, `s3:Put${action}`);
       await store.putConfig(input.Bucket, kind, value);
       return {};
     },
     delete: async (input: Input, ctx: RequestContext) => {
-      core.bucket(input.Bucket, ctx, `s3:Put${action}`);
+      await core.bucket(input.Bucket, ctx, `s3:Put${action}`);
       await store.deleteConfig(input.Bucket, kind);
       return {};
     },
@@ -64,20 +64,20 @@ export function bucketOperations(core: S3Core): Record<string, OperationHandler>
       return { Location: `/${name}` };
     },
 
-    HeadBucket(input: Input, ctx) {
-      const bucket = core.bucket(input.Bucket, ctx, 's3:ListBucket');
+    async HeadBucket(input: Input, ctx) {
+      const bucket = await core.bucket(input.Bucket, ctx, 's3:ListBucket');
       return { BucketRegion: bucket.region, AccessPointAlias: false };
     },
 
     async DeleteBucket(input: Input, ctx) {
-      core.bucket(input.Bucket, ctx, 's3:DeleteBucket');
+      await core.bucket(input.Bucket, ctx, 's3:DeleteBucket');
       const { deleted, obsoleteBlobs } = await store.deleteBucket(input.Bucket);
       if (!deleted) throw S3Errors.bucketNotEmpty(input.Bucket);
       core.dropBlobs(obsoleteBlobs);
       return {};
     },
 
-    ListBuckets(input: Input, ctx) {
+    async ListBuckets(input: Input, ctx) {
       const max = input.MaxBuckets !== undefined ? Number(input.MaxBuckets) : 10000;
       if (!Number.isInteger(max) || max < 1 || max > 10000) {
         throw S3Errors.invalidArgument('Argument max-buckets must be an integer between 1 and 10000.', 'max-buckets', String(input.MaxBuckets));
@@ -86,9 +86,7 @@ export function bucketOperations(core: S3Core): Record<string, OperationHandler>
       if (input.ContinuationToken) {
         after = Buffer.from(String(input.ContinuationToken), 'base64url').toString('utf8');
       }
-      const rows = store
-        .listBuckets(ctx.accountId, { after, prefix: input.Prefix, limit: max + 1 })
-        .filter((b) => !input.BucketRegion || b.region === input.BucketRegion);
+      const rows = (await store.listBuckets(ctx.accountId, { after, prefix: input.Prefix, limit: max + 1 })).filter((b) => !input.BucketRegion || b.region === input.BucketRegion);
       const page = rows.slice(0, max);
       const out: Record<string, unknown> = {
         Buckets: page.map((b) => ({ Name: b.name, CreationDate: new Date(b.createdAt), BucketRegion: b.region })),
@@ -99,26 +97,26 @@ export function bucketOperations(core: S3Core): Record<string, OperationHandler>
       return out;
     },
 
-    GetBucketLocation(input: Input, ctx) {
-      const bucket = core.bucket(input.Bucket, ctx, 's3:GetBucketLocation');
+    async GetBucketLocation(input: Input, ctx) {
+      const bucket = await core.bucket(input.Bucket, ctx, 's3:GetBucketLocation');
       return bucket.region === 'us-east-1' ? {} : { LocationConstraint: bucket.region };
     },
 
     async PutBucketVersioning(input: Input, ctx) {
-      const bucket = core.bucket(input.Bucket, ctx, 's3:PutBucketVersioning');
+      const bucket = await core.bucket(input.Bucket, ctx, 's3:PutBucketVersioning');
       const status = input.VersioningConfiguration?.Status as string | undefined;
       if (status !== 'Enabled' && status !== 'Suspended') throw S3Errors.malformedXml();
       await store.setVersioning(bucket.name, status as Versioning);
       return {};
     },
 
-    GetBucketVersioning(input: Input, ctx) {
-      const bucket = core.bucket(input.Bucket, ctx, 's3:GetBucketVersioning');
+    async GetBucketVersioning(input: Input, ctx) {
+      const bucket = await core.bucket(input.Bucket, ctx, 's3:GetBucketVersioning');
       return bucket.versioning === '' ? {} : { Status: bucket.versioning };
     },
 
-    GetBucketTagging(input: Input, ctx) {
-      const value = tagging.get(input, ctx);
+    async GetBucketTagging(input: Input, ctx) {
+      const value = await tagging.get(input, ctx);
       if (!value) throw S3Errors.noSuchTagSet(input.Bucket);
       return value;
     },
@@ -136,8 +134,8 @@ export function bucketOperations(core: S3Core): Record<string, OperationHandler>
     },
     DeleteBucketTagging: (input: Input, ctx) => tagging.delete(input, ctx),
 
-    GetBucketCors(input: Input, ctx) {
-      const value = cors.get(input, ctx);
+    async GetBucketCors(input: Input, ctx) {
+      const value = await cors.get(input, ctx);
       if (!value) throw S3Errors.noSuchConfiguration('NoSuchCORSConfiguration', 'The CORS configuration does not exist', input.Bucket);
       return value;
     },
@@ -156,8 +154,8 @@ export function bucketOperations(core: S3Core): Record<string, OperationHandler>
     },
     DeleteBucketCors: (input: Input, ctx) => cors.delete(input, ctx),
 
-    GetBucketPolicy(input: Input, ctx) {
-      const value = policy.get(input, ctx) as unknown as string | undefined;
+    async GetBucketPolicy(input: Input, ctx) {
+      const value = (await policy.get(input, ctx)) as unknown as string | undefined;
       if (value === undefined) throw S3Errors.noSuchConfiguration('NoSuchBucketPolicy', 'The bucket policy does not exist', input.Bucket);
       return { Policy: value };
     },
@@ -168,15 +166,15 @@ export function bucketOperations(core: S3Core): Record<string, OperationHandler>
       return policy.put(input, ctx, text);
     },
     DeleteBucketPolicy: (input: Input, ctx) => policy.delete(input, ctx),
-    GetBucketPolicyStatus(input: Input, ctx) {
-      const value = policy.get(input, ctx) as unknown as string | undefined;
+    async GetBucketPolicyStatus(input: Input, ctx) {
+      const value = (await policy.get(input, ctx)) as unknown as string | undefined;
       if (value === undefined) throw S3Errors.noSuchConfiguration('NoSuchBucketPolicy', 'The bucket policy does not exist', input.Bucket);
       const isPublic = /"Principal"\s*:\s*("\*"|\{\s*"AWS"\s*:\s*"\*")/.test(value) && /"Effect"\s*:\s*"Allow"/.test(value);
       return { PolicyStatus: { IsPublic: isPublic } };
     },
 
-    GetBucketLifecycleConfiguration(input: Input, ctx) {
-      const value = lifecycle.get(input, ctx);
+    async GetBucketLifecycleConfiguration(input: Input, ctx) {
+      const value = await lifecycle.get(input, ctx);
       if (!value) throw S3Errors.noSuchConfiguration('NoSuchLifecycleConfiguration', 'The lifecycle configuration does not exist', input.Bucket);
       return value;
     },
@@ -198,8 +196,8 @@ export function bucketOperations(core: S3Core): Record<string, OperationHandler>
     },
     DeleteBucketLifecycle: (input: Input, ctx) => lifecycle.delete(input, ctx),
 
-    GetBucketEncryption(input: Input, ctx) {
-      return { ServerSideEncryptionConfiguration: encryption.get(input, ctx) ?? DEFAULT_ENCRYPTION };
+    async GetBucketEncryption(input: Input, ctx) {
+      return { ServerSideEncryptionConfiguration: (await encryption.get(input, ctx)) ?? DEFAULT_ENCRYPTION };
     },
     PutBucketEncryption(input: Input, ctx) {
       const value = input.ServerSideEncryptionConfiguration as { Rules?: unknown[] } | undefined;
@@ -208,11 +206,11 @@ export function bucketOperations(core: S3Core): Record<string, OperationHandler>
     },
     DeleteBucketEncryption: (input: Input, ctx) => encryption.delete(input, ctx),
 
-    GetBucketNotificationConfiguration(input: Input, ctx) {
-      return notification.get(input, ctx) ?? {};
+    async GetBucketNotificationConfiguration(input: Input, ctx) {
+      return (await notification.get(input, ctx)) ?? {};
     },
     async PutBucketNotificationConfiguration(input: Input, ctx) {
-      core.bucket(input.Bucket, ctx, 's3:PutBucketNotification');
+      await core.bucket(input.Bucket, ctx, 's3:PutBucketNotification');
       const value = (input.NotificationConfiguration ?? {}) as NotificationConfiguration;
       const destinations = destinationsOf(value);
       for (const [config] of destinations) {
@@ -247,12 +245,12 @@ export function bucketOperations(core: S3Core): Record<string, OperationHandler>
       return notification.put(input, ctx, value);
     },
 
-    GetBucketAcl(input: Input, ctx) {
-      const bucket = core.bucket(input.Bucket, ctx, 's3:GetBucketAcl');
+    async GetBucketAcl(input: Input, ctx) {
+      const bucket = await core.bucket(input.Bucket, ctx, 's3:GetBucketAcl');
       return ownerFullControl(bucket.account);
     },
-    PutBucketAcl(input: Input, ctx) {
-      core.bucket(input.Bucket, ctx, 's3:PutBucketAcl');
+    async PutBucketAcl(input: Input, ctx) {
+      await core.bucket(input.Bucket, ctx, 's3:PutBucketAcl');
       return {};
     },
   };

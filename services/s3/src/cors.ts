@@ -74,7 +74,7 @@ export function corsPreflightRoute(store: S3Store): HttpRoute {
   return {
     method: 'OPTIONS',
     path: /^\/(?!_atoll\/)/,
-    handle(req, res, ctx) {
+    async handle(req, res, ctx) {
       const fail = (status: number, code: string, message: string): void => {
         const body =
           `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${xmlEscape(message)}</Message>` +
@@ -90,12 +90,12 @@ export function corsPreflightRoute(store: S3Store): HttpRoute {
         return;
       }
       const { bucket } = addressedObject(req.headers, req.url ?? '/');
-      const record = bucket ? store.getBucket(bucket) : undefined;
+      const record = bucket ? await store.getBucket(bucket) : undefined;
       if (!bucket || !record) {
         fail(403, 'AccessForbidden', 'CORSResponse: Bucket not found');
         return;
       }
-      const rules = store.getConfig<{ CORSRules?: CorsRule[] }>(bucket, 'cors')?.CORSRules;
+      const rules = record.config<{ CORSRules?: CorsRule[] }>('cors')?.CORSRules;
       if (!rules) {
         fail(403, 'AccessForbidden', 'CORSResponse: CORS is not enabled for this bucket.');
         return;

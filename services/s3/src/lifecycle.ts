@@ -1,9 +1,11 @@
 // Lifecycle rules applied by a background sweep: expiration of current versions (by age or date),
 // of noncurrent versions, of expired delete markers, and aborting incomplete multipart uploads.
-// Transitions are accepted and stored but change nothing (there is only one storage tier).
+// Transitions are accepted and stored but change nothing (there is only one storage tier). The
+// sweep runs on one node at a time (the provider runs it under leadership); each change is
+// conditional on the version it looked at still being there, so that a write made meanwhile (on
+// any node) is never expired by a decision about an older version.
 import type { S3Core } from './s3-core.js';
-import { newVersionId } from './s3-core.js';
-import type { BucketRecord, ObjectRecord } from './s3-store.js';
+import { BucketGoneError, ConditionFailedError, type BucketState, type ObjectRecord } from './s3-store.js';
 
 interface Tag {
   Key: string;
@@ -53,8 +55,8 @@ export interface SweepResult {
  */
 export async function sweepLifecycle(core: S3Core, now = Date.now(), dayMs = 86_400_000): Promise<SweepResult> {
   const result: SweepResult = { expired: 0, noncurrentExpired: 0, markersRemoved: 0, uploadsAborted: 0 };
-  for (const bucket of core.store.allBuckets()) {
-    const config = core.store.getConfig<{ Rules?: LifecycleRule[] }>(bucket.name, 'lifecycle');
+  for (const bucket of await core.store.allBuckets()) {
+    const config = bucket.config<{ Rules?: LifecycleRule[] }>('lifecycle');
     const rules = (config?.Rules ?? []).filter((r) => r.Status === 'Enabled');
     if (rules.length === 0) continue;
     await sweepBucket(core, bucket, rules, now, dayMs, result);
@@ -62,11 +64,11 @@ export async function sweepLifecycle(core: S3Core, now = Date.now(), dayMs = 86_
   return result;
 }
 
-async function sweepBucket(core: S3Core, bucket: BucketRecord, rules: LifecycleRule[], now: number, dayMs: number, result: SweepResult): Promise<void> {
+async function sweepBucket(core: S3Core, bucket: BucketState, rules: LifecycleRule[], now: number, dayMs: number, result: SweepResult): Promise<void> {
   const { store } = core;
   // Group versions per key (newest last, as the store yields them in insertion order).
   const byKey = new Map<string, ObjectRecord[]>();
-  for (const record of store.allObjects(bucket.name)) {
+  for await (const record of store.allObjects(bucket.name)) {
     const k = record.key.toString('hex');
     let list = byKey.get(k);
     if (!list) byKey.set(k, (list = []));
@@ -85,22 +87,13 @@ async function sweepBucket(core: S3Core, bucket: BucketRecord, rules: LifecycleR
             ? new Date(rule.Expiration.Date).getTime() <= now
             : current.lastModified + rule.Expiration.Days! * dayMs <= now;
         if (due) {
-          if (bucket.versioning === '') {
-            const { obsoleteBlobs } = await store.write(() => store.deleteVersionSync(bucket.name, keyBytes, 'null'));
-            core.dropBlobs(obsoleteBlobs);
-            notify(core, bucket, 'LifecycleExpiration:Delete', key);
-          } else {
-            const written = await store.putObject(
-              bucket.name,
-              keyBytes,
-              { blob: null, size: 0, etag: '', lastModified: now, storageClass: 'STANDARD', meta: {}, tags: {}, deleteMarker: true },
-              bucket.versioning,
-              newVersionId(),
-            );
-            core.dropBlobs(written.obsoleteBlobs);
-            notify(core, bucket, 'LifecycleExpiration:DeleteMarkerCreated', key);
+          // Without versioning the version goes; with it a delete marker becomes current.
+          const deleted = await unlessChanged(() => store.deleteObject(bucket.name, keyBytes, now, { currentSeq: current.seq }));
+          if (deleted) {
+            core.dropBlobs(deleted.obsoleteBlobs);
+            notify(core, bucket, deleted.marker ? 'LifecycleExpiration:DeleteMarkerCreated' : 'LifecycleExpiration:Delete', key);
+            result.expired++;
           }
-          result.expired++;
           break;
         }
       }
@@ -117,30 +110,29 @@ async function sweepBucket(core: S3Core, bucket: BucketRecord, rules: LifecycleR
           newerNoncurrent++;
           if (newerNoncurrent <= keep) continue;
           if (since + days * dayMs <= now) {
-            const { obsoleteBlobs } = await store.write(() => store.deleteVersionSync(bucket.name, keyBytes, v.versionId));
+            const { removed, obsoleteBlobs } = await store.deleteVersion(bucket.name, keyBytes, v.versionId, v.seq);
             core.dropBlobs(obsoleteBlobs);
-            result.noncurrentExpired++;
+            if (removed) result.noncurrentExpired++;
           }
         }
       }
       // A delete marker that is the only remaining version.
       if (rule.Expiration?.ExpiredObjectDeleteMarker && ruleApplies(rule, key, 0, {})) {
-        const remaining = store.listVersions(bucket.name, { key: keyBytes, inclusive: true }, 2).filter((v) => v.key.equals(keyBytes));
+        const remaining = (await store.listVersions(bucket.name, { key: keyBytes, inclusive: true }, 2)).filter((v) => v.key.equals(keyBytes));
         if (remaining.length === 1 && remaining[0]!.deleteMarker) {
-          await store.write(() => store.deleteVersionSync(bucket.name, keyBytes, remaining[0]!.versionId));
-          result.markersRemoved++;
+          const { removed } = await store.deleteVersion(bucket.name, keyBytes, remaining[0]!.versionId, remaining[0]!.seq);
+          if (removed) result.markersRemoved++;
         }
       }
     }
   }
-  for (const upload of store.listUploads(bucket.name)) {
+  for (const upload of await store.listUploads(bucket.name)) {
     const key = upload.key.toString('utf8');
     for (const rule of rules) {
       const days = rule.AbortIncompleteMultipartUpload?.DaysAfterInitiation;
       if (days === undefined || !ruleApplies(rule, key, 0, {})) continue;
       if (upload.initiated + days * dayMs <= now) {
-        const blobs = await store.write(() => store.deleteUploadSync(upload.uploadId));
-        core.dropBlobs(blobs);
+        core.dropBlobs(await store.deleteUpload(upload.uploadId));
         result.uploadsAborted++;
         break;
       }
@@ -148,8 +140,18 @@ async function sweepBucket(core: S3Core, bucket: BucketRecord, rules: LifecycleR
   }
 }
 
-function notify(core: S3Core, bucket: BucketRecord, eventName: string, key: string): void {
-  core.notifier.publish(core.store.getConfig(bucket.name, 'notification'), {
+/** The result of a write, or undefined when the version it was conditional on changed (or the bucket went). */
+async function unlessChanged<T>(write: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await write();
+  } catch (error) {
+    if (error instanceof ConditionFailedError || error instanceof BucketGoneError) return undefined;
+    throw error;
+  }
+}
+
+function notify(core: S3Core, bucket: BucketState, eventName: string, key: string): void {
+  core.notifier.publish(bucket.config('notification'), {
     eventName,
     bucket: bucket.name,
     bucketOwner: bucket.account,

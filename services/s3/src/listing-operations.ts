@@ -25,7 +25,7 @@ function encodingOf(input: Input): ((s: string) => string) {
 export function listingOperations(core: S3Core): Record<string, OperationHandler> {
   const { store } = core;
 
-  const listLatest = (bucket: string, input: Input, after: Buffer | undefined, maxKeys: number): ListResult<ObjectRecord> =>
+  const listLatest = (bucket: string, input: Input, after: Buffer | undefined, maxKeys: number): Promise<ListResult<ObjectRecord>> =>
     listKeys(
       {
         prefix: Buffer.from(input.Prefix ?? '', 'utf8'),
@@ -54,8 +54,8 @@ export function listingOperations(core: S3Core): Record<string, OperationHandler
     });
 
   return {
-    ListObjectsV2(input: Input, ctx) {
-      const bucket = core.bucket(input.Bucket, ctx, 's3:ListBucket');
+    async ListObjectsV2(input: Input, ctx) {
+      const bucket = await core.bucket(input.Bucket, ctx, 's3:ListBucket');
       const maxKeys = maxKeysOf(input.MaxKeys);
       const encode = encodingOf(input);
       let after: Buffer | undefined;
@@ -68,7 +68,7 @@ export function listingOperations(core: S3Core): Record<string, OperationHandler
       } else if (input.StartAfter) {
         after = Buffer.from(input.StartAfter, 'utf8');
       }
-      const result = listLatest(bucket.name, input, after, maxKeys);
+      const result = await listLatest(bucket.name, input, after, maxKeys);
       const out: Record<string, unknown> = {
         Name: bucket.name,
         Prefix: encode(input.Prefix ?? ''),
@@ -88,12 +88,12 @@ export function listingOperations(core: S3Core): Record<string, OperationHandler
       return out;
     },
 
-    ListObjects(input: Input, ctx) {
-      const bucket = core.bucket(input.Bucket, ctx, 's3:ListBucket');
+    async ListObjects(input: Input, ctx) {
+      const bucket = await core.bucket(input.Bucket, ctx, 's3:ListBucket');
       const maxKeys = maxKeysOf(input.MaxKeys);
       const encode = encodingOf(input);
       const after = input.Marker ? Buffer.from(input.Marker, 'utf8') : undefined;
-      const result = listLatest(bucket.name, input, after, maxKeys);
+      const result = await listLatest(bucket.name, input, after, maxKeys);
       const out: Record<string, unknown> = {
         Name: bucket.name,
         Prefix: encode(input.Prefix ?? ''),
@@ -109,8 +109,8 @@ export function listingOperations(core: S3Core): Record<string, OperationHandler
       return out;
     },
 
-    ListObjectVersions(input: Input, ctx) {
-      const bucket = core.bucket(input.Bucket, ctx, 's3:ListBucketVersions');
+    async ListObjectVersions(input: Input, ctx) {
+      const bucket = await core.bucket(input.Bucket, ctx, 's3:ListBucketVersions');
       const maxKeys = maxKeysOf(input.MaxKeys);
       const encode = encodingOf(input);
       let after: Buffer | undefined;
@@ -121,12 +121,12 @@ export function listingOperations(core: S3Core): Record<string, OperationHandler
       if (input.KeyMarker) {
         after = Buffer.from(input.KeyMarker, 'utf8');
         if (input.VersionIdMarker) {
-          const marker = store.getVersion(bucket.name, after, input.VersionIdMarker);
+          const marker = await store.getVersion(bucket.name, after, input.VersionIdMarker);
           if (!marker) throw S3Errors.invalidArgument('Invalid version id specified', 'version-id-marker', input.VersionIdMarker);
           afterSeq = marker.seq;
         }
       }
-      const result = listKeys(
+      const result = await listKeys(
         {
           prefix: Buffer.from(input.Prefix ?? '', 'utf8'),
           delimiter: input.Delimiter ? Buffer.from(input.Delimiter, 'utf8') : undefined,
@@ -174,11 +174,11 @@ export function listingOperations(core: S3Core): Record<string, OperationHandler
       return out;
     },
 
-    ListMultipartUploads(input: Input, ctx) {
-      const bucket = core.bucket(input.Bucket, ctx, 's3:ListBucketMultipartUploads');
+    async ListMultipartUploads(input: Input, ctx) {
+      const bucket = await core.bucket(input.Bucket, ctx, 's3:ListBucketMultipartUploads');
       const max = maxKeysOf(input.MaxUploads, 'max-uploads');
       const encode = encodingOf(input);
-      const uploads = store.listUploads(bucket.name).sort((a, b) => Buffer.compare(a.key, b.key) || a.initiated - b.initiated);
+      const uploads = (await store.listUploads(bucket.name)).sort((a, b) => Buffer.compare(a.key, b.key) || a.initiated - b.initiated);
       const entries = uploads.map((u, i) => ({ key: u.key, seq: -i, upload: u }));
       const keyMarker = input.KeyMarker ? Buffer.from(input.KeyMarker, 'utf8') : undefined;
       let startIndex = 0;
@@ -192,7 +192,7 @@ export function listingOperations(core: S3Core): Record<string, OperationHandler
         if (startIndex < 0) startIndex = entries.length;
       }
       const remaining = entries.slice(startIndex);
-      const result = listKeys(
+      const result = await listKeys(
         {
           prefix: Buffer.from(input.Prefix ?? '', 'utf8'),
           delimiter: input.Delimiter ? Buffer.from(input.Delimiter, 'utf8') : undefined,

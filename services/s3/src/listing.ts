@@ -41,10 +41,10 @@ export function prefixSuccessor(prefix: Buffer): Buffer | undefined {
  * Lists entries from `fetch`, which returns up to `limit` entries at or after a cursor in order.
  * A common prefix is emitted once, then the listing jumps past every key under it.
  */
-export function listKeys<T extends ListEntry>(
+export async function listKeys<T extends ListEntry>(
   options: ListOptions,
-  fetch: (cursor: KeyCursor, limit: number) => T[],
-): ListResult<T> {
+  fetch: (cursor: KeyCursor, limit: number) => T[] | Promise<T[]>,
+): Promise<ListResult<T>> {
   const result: ListResult<T> = { contents: [], commonPrefixes: [], truncated: false };
   if (options.maxKeys <= 0) return result;
   const { prefix, delimiter, after } = options;
@@ -56,7 +56,7 @@ export function listKeys<T extends ListEntry>(
   let count = 0;
   const batch = Math.min(options.maxKeys + 1, 1000);
   for (;;) {
-    const rows = fetch(cursor, batch);
+    const rows = await fetch(cursor, batch);
     if (rows.length === 0) return result;
     let jumped = false;
     for (const row of rows) {

@@ -7,7 +7,7 @@ import { checksumMember, createHasher, parseChecksumAlgorithm, type ChecksumAlgo
 import { checkConditions } from './http-conditions.js';
 import { commitObject, findObject, parseCopySource, shownVersion, storageClassOf } from './object-operations.js';
 import { S3Errors } from './s3-errors.js';
-import { metaFromInput, newVersionId, ownerOf, parseTaggingHeader, type S3Core } from './s3-core.js';
+import { metaFromInput, ownerOf, parseTaggingHeader, type S3Core } from './s3-core.js';
 import type { BucketRecord, PartRecord, UploadRecord } from './s3-store.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -21,8 +21,8 @@ const stripQuotes = (etag: string): string => etag.trim().replace(/^"|"$/g, '');
 export function multipartOperations(core: S3Core): Record<string, OperationHandler> {
   const { store } = core;
 
-  const uploadOf = (bucket: BucketRecord, key: Buffer, uploadId: string | undefined): UploadRecord => {
-    const upload = uploadId ? store.getUpload(uploadId) : undefined;
+  const uploadOf = async (bucket: BucketRecord, key: Buffer, uploadId: string | undefined): Promise<UploadRecord> => {
+    const upload = uploadId ? await store.getUpload(uploadId) : undefined;
     if (!upload || upload.bucket !== bucket.name || !upload.key.equals(key)) throw S3Errors.noSuchUpload(uploadId ?? '');
     return upload;
   };
@@ -55,7 +55,7 @@ export function multipartOperations(core: S3Core): Record<string, OperationHandl
 
   return {
     async CreateMultipartUpload(input: Input, ctx) {
-      const bucket = core.bucket(input.Bucket, ctx, 's3:PutObject', input.Key);
+      const bucket = await core.bucket(input.Bucket, ctx, 's3:PutObject', input.Key);
       const key = core.keyBytes(input.Key);
       const algorithm = parseChecksumAlgorithm(input.ChecksumAlgorithm);
       if (input.ChecksumAlgorithm !== undefined && !algorithm) {
@@ -90,10 +90,10 @@ export function multipartOperations(core: S3Core): Record<string, OperationHandl
     },
 
     async UploadPart(input: Input, ctx) {
-      const bucket = core.bucket(input.Bucket, ctx, 's3:PutObject', input.Key);
+      const bucket = await core.bucket(input.Bucket, ctx, 's3:PutObject', input.Key);
       const key = core.keyBytes(input.Key);
       const partNumber = partNumberOf(input.PartNumber);
-      const upload = uploadOf(bucket, key, input.UploadId);
+      const upload = await uploadOf(bucket, key, input.UploadId);
       const body = await core.storeBody(input, ctx, { defaultAlgorithm: (upload.checksumAlgorithm as ChecksumAlgorithm | null) ?? undefined, inline: false });
       if (upload.checksumAlgorithm && body.checksumAlgorithm !== upload.checksumAlgorithm) {
         if (body.blob) core.dropBlobs([body.blob]);
@@ -108,13 +108,13 @@ export function multipartOperations(core: S3Core): Record<string, OperationHandl
     },
 
     async UploadPartCopy(input: Input, ctx) {
-      const bucket = core.bucket(input.Bucket, ctx, 's3:PutObject', input.Key);
+      const bucket = await core.bucket(input.Bucket, ctx, 's3:PutObject', input.Key);
       const key = core.keyBytes(input.Key);
       const partNumber = partNumberOf(input.PartNumber);
-      const upload = uploadOf(bucket, key, input.UploadId);
+      const upload = await uploadOf(bucket, key, input.UploadId);
       const src = parseCopySource(input.CopySource);
-      const srcBucket = core.bucket(src.bucket, ctx, 's3:GetObject', src.key, 'x-amz-source-expected-bucket-owner');
-      const source = findObject(core, srcBucket, core.keyBytes(src.key), src.key, src.versionId, 'GET');
+      const srcBucket = await core.bucket(src.bucket, ctx, 's3:GetObject', src.key, 'x-amz-source-expected-bucket-owner');
+      const source = await findObject(core, srcBucket, core.keyBytes(src.key), src.key, src.versionId, 'GET');
       checkConditions(
         {
           ifMatch: input.CopySourceIfMatch,
@@ -148,12 +148,12 @@ export function multipartOperations(core: S3Core): Record<string, OperationHandl
     },
 
     async CompleteMultipartUpload(input: Input, ctx) {
-      const bucket = core.bucket(input.Bucket, ctx, 's3:PutObject', input.Key);
+      const bucket = await core.bucket(input.Bucket, ctx, 's3:PutObject', input.Key);
       const key = core.keyBytes(input.Key);
-      const upload = uploadOf(bucket, key, input.UploadId);
+      const upload = await uploadOf(bucket, key, input.UploadId);
       const requested = (input.MultipartUpload?.Parts ?? []) as Record<string, unknown>[];
       if (requested.length === 0) throw S3Errors.malformedXml();
-      const stored = new Map(store.allParts(upload.uploadId).map((p) => [p.partNumber, p]));
+      const stored = new Map((await store.allParts(upload.uploadId)).map((p) => [p.partNumber, p]));
       const parts: PartRecord[] = [];
       let previous = 0;
       for (const r of requested) {
@@ -172,7 +172,7 @@ export function multipartOperations(core: S3Core): Record<string, OperationHandl
         if (i < parts.length - 1 && p.size < MIN_PART_SIZE) throw S3Errors.entityTooSmall(p.size, MIN_PART_SIZE);
       });
       if (input.IfNoneMatch !== undefined) {
-        const current = store.getLatest(bucket.name, key);
+        const current = await store.getLatest(bucket.name, key);
         if (current && !current.deleteMarker) throw S3Errors.preconditionFailed('If-None-Match');
       }
 
@@ -200,37 +200,34 @@ export function multipartOperations(core: S3Core): Record<string, OperationHandl
           if (expectedFull !== undefined && expectedFull !== checksum) throw S3Errors.badDigest(algorithm);
         },
       });
-      const versionId = newVersionId();
-      let partBlobs: string[] = [];
-      const result = await commitObject(core, blob.key, () =>
-        store.write(() => {
-          if (!store.uploadExistsSync(upload.uploadId)) throw S3Errors.noSuchUpload(upload.uploadId);
-          const written = store.putObjectSync(
-            bucket.name,
-            key,
-            {
-              blob: blob.key,
-              size: blob.size,
-              etag,
-              lastModified: Date.now(),
-              storageClass: upload.storageClass,
-              meta: upload.meta,
-              tags: upload.tags,
-              checksumAlgorithm: algorithm ?? null,
-              checksum: checksum ?? null,
-              checksumType: algorithm ? (fullObject ? 'FULL_OBJECT' : 'COMPOSITE') : null,
-              parts: parts.map((p) => ({ PartNumber: p.partNumber, Size: p.size, ...(p.checksum ? { Checksum: p.checksum } : {}) })),
-            },
-            bucket.versioning,
-            versionId,
-            input.IfNoneMatch !== undefined ? { ifNoneMatch: input.IfNoneMatch } : undefined,
-          );
-          partBlobs = store.deleteUploadSync(upload.uploadId);
-          return written;
-        }),
-      );
-      core.dropBlobs(partBlobs);
-      const record = result.record;
+      // The object, the removal of the upload and the check that it still exists (and that no part
+      // used was replaced meanwhile) are one transaction.
+      const completed = await commitObject(core, blob.key, input.Key, async () => {
+        const done = await store.completeUpload(
+          upload.uploadId,
+          bucket.name,
+          key,
+          {
+            blob: blob.key,
+            size: blob.size,
+            etag,
+            lastModified: Date.now(),
+            storageClass: upload.storageClass,
+            meta: upload.meta,
+            tags: upload.tags,
+            checksumAlgorithm: algorithm ?? null,
+            checksum: checksum ?? null,
+            checksumType: algorithm ? (fullObject ? 'FULL_OBJECT' : 'COMPOSITE') : null,
+            parts: parts.map((p) => ({ PartNumber: p.partNumber, Size: p.size, ...(p.checksum ? { Checksum: p.checksum } : {}) })),
+          },
+          parts.map((p) => p.blob),
+          input.IfNoneMatch !== undefined ? { ifNoneMatch: input.IfNoneMatch } : undefined,
+        );
+        if (done === 'no-such-upload') throw S3Errors.noSuchUpload(upload.uploadId);
+        if (done === 'parts-changed') throw S3Errors.invalidPart();
+        return done;
+      });
+      const record = completed.record;
       core.notify(bucket, ctx, {
         eventName: 'ObjectCreated:CompleteMultipartUpload',
         key: input.Key,
@@ -255,21 +252,20 @@ export function multipartOperations(core: S3Core): Record<string, OperationHandl
     },
 
     async AbortMultipartUpload(input: Input, ctx) {
-      const bucket = core.bucket(input.Bucket, ctx, 's3:AbortMultipartUpload', input.Key);
+      const bucket = await core.bucket(input.Bucket, ctx, 's3:AbortMultipartUpload', input.Key);
       const key = core.keyBytes(input.Key);
-      const upload = uploadOf(bucket, key, input.UploadId);
-      const blobs = await store.write(() => store.deleteUploadSync(upload.uploadId));
-      core.dropBlobs(blobs);
+      const upload = await uploadOf(bucket, key, input.UploadId);
+      core.dropBlobs(await store.deleteUpload(upload.uploadId));
       return {};
     },
 
-    ListParts(input: Input, ctx) {
-      const bucket = core.bucket(input.Bucket, ctx, 's3:ListMultipartUploadParts', input.Key);
+    async ListParts(input: Input, ctx) {
+      const bucket = await core.bucket(input.Bucket, ctx, 's3:ListMultipartUploadParts', input.Key);
       const key = core.keyBytes(input.Key);
-      const upload = uploadOf(bucket, key, input.UploadId);
+      const upload = await uploadOf(bucket, key, input.UploadId);
       const marker = Number(input.PartNumberMarker ?? 0);
       const max = Math.min(Number(input.MaxParts ?? 1000), 1000);
-      const page = store.listParts(upload.uploadId, marker, max + 1);
+      const page = await store.listParts(upload.uploadId, marker, max + 1);
       const truncated = page.length > max;
       const parts = page.slice(0, max);
       const owner = ownerOf(bucket.account);

@@ -10,14 +10,12 @@ import {
   MAX_OBJECT_SIZE,
   metaFromInput,
   metaToOutput,
-  newVersionId,
   ownerOf,
   parseTaggingHeader,
   validateTags,
-  versionIdFor,
   type S3Core,
 } from './s3-core.js';
-import { ConditionFailedError, type BucketRecord, type ObjectRecord, type WriteResult } from './s3-store.js';
+import { BucketGoneError, ConditionFailedError, type BucketRecord, type ObjectRecord, type WriteResult } from './s3-store.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Input = Record<string, any>;
@@ -39,10 +37,17 @@ export const shownVersion = (bucket: BucketRecord, versionId: string): string | 
   bucket.versioning === '' && versionId === 'null' ? undefined : versionId;
 
 /** Looks up the version a request names (or the current one) and applies S3's delete-marker rules. */
-export function findObject(core: S3Core, bucket: BucketRecord, key: Buffer, keyText: string, versionId: string | undefined, method: string): ObjectRecord {
+export async function findObject(
+  core: S3Core,
+  bucket: BucketRecord,
+  key: Buffer,
+  keyText: string,
+  versionId: string | undefined,
+  method: string,
+): Promise<ObjectRecord> {
   if (versionId !== undefined) {
     if (versionId === '') throw S3Errors.invalidArgument('Version id cannot be the empty string', 'versionId', '');
-    const record = core.store.getVersion(bucket.name, key, versionId);
+    const record = await core.store.getVersion(bucket.name, key, versionId);
     if (!record) {
       if (versionId !== 'null' && !/^[A-Za-z0-9._\-+/=]{1,1024}$/.test(versionId)) {
         throw S3Errors.invalidArgument('Invalid version id specified', 'versionId', versionId);
@@ -58,7 +63,7 @@ export function findObject(core: S3Core, bucket: BucketRecord, key: Buffer, keyT
     }
     return record;
   }
-  const record = core.store.getLatest(bucket.name, key);
+  const record = await core.store.getLatest(bucket.name, key);
   if (!record) throw S3Errors.noSuchKey(keyText);
   if (record.deleteMarker) {
     throw withHeaders(S3Errors.noSuchKey(keyText), { 'x-amz-delete-marker': 'true', 'x-amz-version-id': record.versionId });
@@ -66,22 +71,34 @@ export function findObject(core: S3Core, bucket: BucketRecord, key: Buffer, keyT
   return record;
 }
 
-/** Commits a new current version; maps a failed write condition to PreconditionFailed and cleans up. */
-export async function commitObject(core: S3Core, blob: string | null, write: () => Promise<WriteResult>): Promise<WriteResult> {
-  let result: WriteResult;
+/**
+ * Commits a write; maps a failed write condition to PreconditionFailed (NoSuchKey for If-Match on a
+ * missing key) and a bucket deleted meanwhile to NoSuchBucket, deleting the new blob then; deletes
+ * the blobs the write made obsolete.
+ */
+export async function commitObject<R extends { obsoleteBlobs: string[] }>(
+  core: S3Core,
+  blob: string | null,
+  keyText: string,
+  write: () => Promise<R>,
+): Promise<R> {
+  let result: R;
   try {
     result = await write();
   } catch (error) {
     if (blob) core.dropBlobs([blob]);
     if (error instanceof ConditionFailedError) {
-      if (error.missing) throw S3Errors.noSuchKey('');
+      if (error.missing) throw S3Errors.noSuchKey(keyText);
       throw S3Errors.preconditionFailed(error.condition);
     }
+    if (error instanceof BucketGoneError) throw S3Errors.noSuchBucket(error.bucket);
     throw error;
   }
   core.dropBlobs(result.obsoleteBlobs);
   return result;
 }
+
+const isMissingFile = (error: unknown): boolean => (error as { code?: unknown } | null)?.code === 'ENOENT';
 
 /** GetObject's `response-*` parameters and the headers they override. */
 const RESPONSE_OVERRIDES = [
@@ -145,10 +162,21 @@ function conditionsOf(input: Input) {
 export function objectOperations(core: S3Core): Record<string, OperationHandler> {
   const { store } = core;
 
-  const read = (input: Input, ctx: RequestContext, method: string, withBody: boolean) => {
-    const bucket = core.bucket(input.Bucket, ctx, 's3:GetObject', input.Key);
+  const read = async (input: Input, ctx: RequestContext, method: string, withBody: boolean) => {
+    const bucket = await core.bucket(input.Bucket, ctx, 's3:GetObject', input.Key);
     const key = core.keyBytes(input.Key);
-    const record = findObject(core, bucket, key, input.Key, input.VersionId, method);
+    for (let attempt = 1; ; attempt++) {
+      const record = await findObject(core, bucket, key, input.Key, input.VersionId, method);
+      try {
+        return await output(bucket, record, input, withBody);
+      } catch (error) {
+        // Another node replaced the version and deleted its blob between the lookup and the open.
+        if (!isMissingFile(error) || attempt >= 3) throw error;
+      }
+    }
+  };
+
+  const output = async (bucket: BucketRecord, record: ObjectRecord, input: Input, withBody: boolean) => {
     checkConditions(conditionsOf(input), record.etag, record.lastModified);
     const range = selectRange(record, input);
     const out = objectOutput(bucket, record, input);
@@ -158,35 +186,32 @@ export function objectOperations(core: S3Core): Record<string, OperationHandler>
       delete out.ChecksumCRC32, delete out.ChecksumCRC32C, delete out.ChecksumCRC64NVME, delete out.ChecksumSHA1, delete out.ChecksumSHA256;
       delete out.ChecksumType;
     }
-    if (withBody) out.Body = record.inline ? core.inlineBytes(record, range) : core.openBlob(record, range);
+    if (withBody) out.Body = record.inline ? await core.inlineBytes(record, range) : core.openBlob(record, range);
     return out;
   };
 
-  const deleteOne = async (bucket: BucketRecord, key: Buffer, versionId: string | undefined) => {
+  /** Deletes a version, or the current one (a delete marker with versioning); `ifMatch` is checked in the same transaction. */
+  const deleteOne = async (bucket: BucketRecord, key: Buffer, keyText: string, versionId: string | undefined, ifMatch?: string) => {
     if (versionId !== undefined) {
-      const { removed, obsoleteBlobs } = await store.write(() => store.deleteVersionSync(bucket.name, key, versionId));
-      core.dropBlobs(obsoleteBlobs);
+      if (ifMatch !== undefined) {
+        // The condition names the current version, the deletion another one: checked just before.
+        const current = await store.getLatest(bucket.name, key);
+        if (!current || current.deleteMarker) throw S3Errors.noSuchKey(keyText);
+        checkConditions({ ifMatch }, current.etag, current.lastModified);
+      }
+      const { removed } = await commitObject(core, null, keyText, () => store.deleteVersion(bucket.name, key, versionId));
       return { removed, deleteMarker: removed?.deleteMarker ?? false, versionId };
     }
-    if (bucket.versioning === '') {
-      const { removed, obsoleteBlobs } = await store.write(() => store.deleteVersionSync(bucket.name, key, 'null'));
-      core.dropBlobs(obsoleteBlobs);
-      return { removed, deleteMarker: false, versionId: undefined };
-    }
-    const result = await store.putObject(
-      bucket.name,
-      key,
-      { blob: null, size: 0, etag: '', lastModified: Date.now(), storageClass: 'STANDARD', meta: {}, tags: {}, deleteMarker: true },
-      bucket.versioning,
-      newVersionId(),
+    const result = await commitObject(core, null, keyText, () =>
+      store.deleteObject(bucket.name, key, Date.now(), ifMatch !== undefined ? { ifMatch } : undefined),
     );
-    core.dropBlobs(result.obsoleteBlobs);
-    return { removed: undefined, createdMarker: result.record, deleteMarker: true, versionId: result.record.versionId };
+    if (result.marker) return { removed: undefined, createdMarker: result.marker, deleteMarker: true, versionId: result.marker.versionId };
+    return { removed: result.removed, deleteMarker: false, versionId: undefined };
   };
 
   return {
     async PutObject(input: Input, ctx) {
-      const bucket = core.bucket(input.Bucket, ctx, 's3:PutObject', input.Key);
+      const bucket = await core.bucket(input.Bucket, ctx, 's3:PutObject', input.Key);
       const key = core.keyBytes(input.Key);
       const storageClass = storageClassOf(input);
       const tags = parseTaggingHeader(input.Tagging);
@@ -198,14 +223,14 @@ export function objectOperations(core: S3Core): Record<string, OperationHandler>
       if (conditional) {
         // Fail early (before reading the body) when a write condition already does not hold; the
         // commit checks it again.
-        const current = store.getLatest(bucket.name, key);
+        const current = await store.getLatest(bucket.name, key);
         const live = current && !current.deleteMarker ? current : undefined;
         if (condition.ifNoneMatch !== undefined && live) throw S3Errors.preconditionFailed('If-None-Match');
         if (condition.ifMatch !== undefined && !live) throw S3Errors.noSuchKey(input.Key);
       }
 
       const body = await core.storeBody(input, ctx);
-      const result = await commitObject(core, body.blob, () =>
+      const result = await commitObject(core, body.blob, input.Key, () =>
         store.putObject(
           bucket.name,
           key,
@@ -222,8 +247,6 @@ export function objectOperations(core: S3Core): Record<string, OperationHandler>
             checksum: body.checksum ?? null,
             checksumType: body.checksumAlgorithm ? 'FULL_OBJECT' : null,
           },
-          bucket.versioning,
-          versionIdFor(bucket),
           conditional ? condition : undefined,
         ),
       );
@@ -239,15 +262,10 @@ export function objectOperations(core: S3Core): Record<string, OperationHandler>
     HeadObject: (input: Input, ctx) => read(input, ctx, 'HEAD', false),
 
     async DeleteObject(input: Input, ctx) {
-      const bucket = core.bucket(input.Bucket, ctx, 's3:DeleteObject', input.Key);
+      const bucket = await core.bucket(input.Bucket, ctx, 's3:DeleteObject', input.Key);
       const key = core.keyBytes(input.Key);
       if (input.VersionId === '') throw S3Errors.invalidArgument('Version id cannot be the empty string', 'versionId', '');
-      if (input.IfMatch !== undefined) {
-        const current = store.getLatest(bucket.name, key);
-        if (!current || current.deleteMarker) throw S3Errors.noSuchKey(input.Key);
-        checkConditions({ ifMatch: input.IfMatch }, current.etag, current.lastModified);
-      }
-      const result = await deleteOne(bucket, key, input.VersionId);
+      const result = await deleteOne(bucket, key, input.Key, input.VersionId, input.IfMatch as string | undefined);
       if (result.removed || result.deleteMarker) {
         core.notify(bucket, ctx, {
           eventName: result.createdMarker ? 'ObjectRemoved:DeleteMarkerCreated' : 'ObjectRemoved:Delete',
@@ -262,7 +280,7 @@ export function objectOperations(core: S3Core): Record<string, OperationHandler>
     },
 
     async DeleteObjects(input: Input, ctx) {
-      const bucket = core.bucket(input.Bucket, ctx, 's3:DeleteObject');
+      const bucket = await core.bucket(input.Bucket, ctx, 's3:DeleteObject');
       const objects = (input.Delete?.Objects ?? []) as { Key: string; VersionId?: string }[];
       if (objects.length === 0 || objects.length > 1000) throw S3Errors.malformedXml();
       const quiet = input.Delete?.Quiet === true;
@@ -270,9 +288,9 @@ export function objectOperations(core: S3Core): Record<string, OperationHandler>
       const Errors: Record<string, unknown>[] = [];
       for (const o of objects) {
         try {
-          core.bucket(input.Bucket, ctx, 's3:DeleteObject', o.Key);
+          core.authorize(bucket, ctx, 's3:DeleteObject', o.Key);
           const key = core.keyBytes(o.Key);
-          const result = await deleteOne(bucket, key, o.VersionId);
+          const result = await deleteOne(bucket, key, o.Key, o.VersionId);
           if (result.removed || result.deleteMarker) {
             core.notify(bucket, ctx, {
               eventName: result.createdMarker ? 'ObjectRemoved:DeleteMarkerCreated' : 'ObjectRemoved:Delete',
@@ -300,12 +318,12 @@ export function objectOperations(core: S3Core): Record<string, OperationHandler>
     },
 
     async CopyObject(input: Input, ctx) {
-      const bucket = core.bucket(input.Bucket, ctx, 's3:PutObject', input.Key);
+      const bucket = await core.bucket(input.Bucket, ctx, 's3:PutObject', input.Key);
       const key = core.keyBytes(input.Key);
       const src = parseCopySource(input.CopySource);
-      const srcBucket = core.bucket(src.bucket, ctx, 's3:GetObject', src.key, 'x-amz-source-expected-bucket-owner');
+      const srcBucket = await core.bucket(src.bucket, ctx, 's3:GetObject', src.key, 'x-amz-source-expected-bucket-owner');
       const srcKey = core.keyBytes(src.key);
-      const source = findObject(core, srcBucket, srcKey, src.key, src.versionId, 'GET');
+      const source = await findObject(core, srcBucket, srcKey, src.key, src.versionId, 'GET');
       checkConditions(
         {
           ifMatch: input.CopySourceIfMatch,
@@ -341,7 +359,7 @@ export function objectOperations(core: S3Core): Record<string, OperationHandler>
       const algorithm =
         parseChecksumAlgorithm(input.ChecksumAlgorithm) ?? ((source.checksumAlgorithm as ChecksumAlgorithm | null) ?? undefined);
       const body = await core.copyBlob(source, undefined, algorithm);
-      const result = await commitObject(core, body.blob, () =>
+      const result = await commitObject(core, body.blob, input.Key, () =>
         store.putObject(
           bucket.name,
           key,
@@ -358,8 +376,6 @@ export function objectOperations(core: S3Core): Record<string, OperationHandler>
             checksum: body.checksum ?? null,
             checksumType: body.checksumAlgorithm ? 'FULL_OBJECT' : null,
           },
-          bucket.versioning,
-          versionIdFor(bucket),
           input.IfNoneMatch !== undefined ? { ifNoneMatch: input.IfNoneMatch } : undefined,
         ),
       );
@@ -375,9 +391,9 @@ export function objectOperations(core: S3Core): Record<string, OperationHandler>
       return out;
     },
 
-    GetObjectTagging(input: Input, ctx) {
-      const bucket = core.bucket(input.Bucket, ctx, 's3:GetObjectTagging', input.Key);
-      const record = findObject(core, bucket, core.keyBytes(input.Key), input.Key, input.VersionId, 'GET');
+    async GetObjectTagging(input: Input, ctx) {
+      const bucket = await core.bucket(input.Bucket, ctx, 's3:GetObjectTagging', input.Key);
+      const record = await findObject(core, bucket, core.keyBytes(input.Key), input.Key, input.VersionId, 'GET');
       const out: Record<string, unknown> = { TagSet: Object.entries(record.tags).map(([Key, Value]) => ({ Key, Value })) };
       const version = shownVersion(bucket, record.versionId);
       if (version !== undefined) out.VersionId = version;
@@ -385,8 +401,8 @@ export function objectOperations(core: S3Core): Record<string, OperationHandler>
     },
 
     async PutObjectTagging(input: Input, ctx) {
-      const bucket = core.bucket(input.Bucket, ctx, 's3:PutObjectTagging', input.Key);
-      const record = findObject(core, bucket, core.keyBytes(input.Key), input.Key, input.VersionId, 'PUT');
+      const bucket = await core.bucket(input.Bucket, ctx, 's3:PutObjectTagging', input.Key);
+      const record = await findObject(core, bucket, core.keyBytes(input.Key), input.Key, input.VersionId, 'PUT');
       const tags: Record<string, string> = {};
       for (const t of (input.Tagging?.TagSet ?? []) as { Key: string; Value: string }[]) {
         if (t.Key in tags) throw S3Errors.invalidTag('Cannot provide multiple Tags with the same key');
@@ -401,8 +417,8 @@ export function objectOperations(core: S3Core): Record<string, OperationHandler>
     },
 
     async DeleteObjectTagging(input: Input, ctx) {
-      const bucket = core.bucket(input.Bucket, ctx, 's3:DeleteObjectTagging', input.Key);
-      const record = findObject(core, bucket, core.keyBytes(input.Key), input.Key, input.VersionId, 'DELETE');
+      const bucket = await core.bucket(input.Bucket, ctx, 's3:DeleteObjectTagging', input.Key);
+      const record = await findObject(core, bucket, core.keyBytes(input.Key), input.Key, input.VersionId, 'DELETE');
       await store.setTags(record.seq, {});
       const out: Record<string, unknown> = {};
       const version = shownVersion(bucket, record.versionId);
@@ -410,9 +426,9 @@ export function objectOperations(core: S3Core): Record<string, OperationHandler>
       return out;
     },
 
-    GetObjectAttributes(input: Input, ctx) {
-      const bucket = core.bucket(input.Bucket, ctx, 's3:GetObjectAttributes', input.Key);
-      const record = findObject(core, bucket, core.keyBytes(input.Key), input.Key, input.VersionId, 'GET');
+    async GetObjectAttributes(input: Input, ctx) {
+      const bucket = await core.bucket(input.Bucket, ctx, 's3:GetObjectAttributes', input.Key);
+      const record = await findObject(core, bucket, core.keyBytes(input.Key), input.Key, input.VersionId, 'GET');
       const wanted = new Set(((input.ObjectAttributes ?? []) as string[]).flatMap((a) => a.split(',')).map((a) => a.trim()));
       if (wanted.size === 0) throw S3Errors.invalidArgument('Invalid attribute name specified.', 'x-amz-object-attributes', '');
       const out: Record<string, unknown> = { LastModified: new Date(record.lastModified) };
@@ -445,15 +461,15 @@ export function objectOperations(core: S3Core): Record<string, OperationHandler>
       return out;
     },
 
-    GetObjectAcl(input: Input, ctx) {
-      const bucket = core.bucket(input.Bucket, ctx, 's3:GetObjectAcl', input.Key);
-      findObject(core, bucket, core.keyBytes(input.Key), input.Key, input.VersionId, 'GET');
+    async GetObjectAcl(input: Input, ctx) {
+      const bucket = await core.bucket(input.Bucket, ctx, 's3:GetObjectAcl', input.Key);
+      await findObject(core, bucket, core.keyBytes(input.Key), input.Key, input.VersionId, 'GET');
       return ownerFullControl(bucket.account);
     },
 
-    PutObjectAcl(input: Input, ctx) {
-      const bucket = core.bucket(input.Bucket, ctx, 's3:PutObjectAcl', input.Key);
-      findObject(core, bucket, core.keyBytes(input.Key), input.Key, input.VersionId, 'PUT');
+    async PutObjectAcl(input: Input, ctx) {
+      const bucket = await core.bucket(input.Bucket, ctx, 's3:PutObjectAcl', input.Key);
+      await findObject(core, bucket, core.keyBytes(input.Key), input.Key, input.VersionId, 'PUT');
       return {};
     },
   };

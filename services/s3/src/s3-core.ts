@@ -1,7 +1,7 @@
 // The state every S3 operation shares: the metadata store, the blob store, the notifier, and the
 // helpers that operations repeat (bucket lookup with access checks, streaming a request body into a
 // verified blob, opening a blob for reading, the canonical owner). Operations live in *-operations.ts.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream, openSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { BlobStore, BlobTooLargeError } from '@atoll/storage';
@@ -17,7 +17,9 @@ import {
 } from './checksums.js';
 import { Notifier, type NotificationConfiguration, type ObjectEvent } from './notifications.js';
 import { S3Errors } from './s3-errors.js';
-import type { BucketRecord, ObjectMeta, ObjectRecord, S3Store } from './s3-store.js';
+import type { BucketState, ObjectMeta, ObjectRecord, S3Store } from './s3-store.js';
+
+export { newVersionId } from './s3-records.js';
 
 export const MAX_OBJECT_SIZE = 5 * 1024 ** 3;
 export const MAX_KEY_BYTES = 1024;
@@ -53,15 +55,12 @@ export function canonicalId(accountId: string): string {
 }
 export const ownerOf = (accountId: string): { ID: string; DisplayName: string } => ({ ID: canonicalId(accountId), DisplayName: accountId });
 
-export const newVersionId = (): string => randomBytes(24).toString('base64url');
-
-/** The id of a new version written to `bucket`: a fresh one when versioning is Enabled, else `null`. */
-export const versionIdFor = (bucket: BucketRecord): string => (bucket.versioning === 'Enabled' ? newVersionId() : 'null');
-
 export class S3Core {
   readonly log: Logger;
   readonly notifier: Notifier;
   readonly #deleting = new Set<Promise<void>>();
+  /** The bucket state each request with an `Origin` read, by its headers object (see `corsState`). */
+  readonly #readByRequest = new WeakMap<object, BucketState>();
 
   constructor(
     readonly store: S3Store,
@@ -77,14 +76,22 @@ export class S3Core {
    * (anonymous or another account) need an Allow from the bucket policy for `action`. A request
    * naming the expected owner (`ownerHeader`) of a bucket owned by another account is refused.
    */
-  bucket(name: string, ctx: RequestContext, action: string, key?: string, ownerHeader = 'x-amz-expected-bucket-owner'): BucketRecord {
-    const bucket = this.store.getBucket(name);
+  async bucket(name: string, ctx: RequestContext, action: string, key?: string, ownerHeader = 'x-amz-expected-bucket-owner'): Promise<BucketState> {
+    const bucket = await this.store.getBucket(name);
     if (!bucket) throw S3Errors.noSuchBucket(name);
+    const headers = ctx.headers;
+    if (headers?.origin !== undefined) this.#readByRequest.set(headers, bucket);
+    return this.authorize(bucket, ctx, action, key, ownerHeader);
+  }
+
+  /** The access checks of `bucket()` on a bucket already read (DeleteObjects checks each key). */
+  authorize(bucket: BucketState, ctx: RequestContext, action: string, key?: string, ownerHeader = 'x-amz-expected-bucket-owner'): BucketState {
+    const name = bucket.name;
     const expectedOwner = ctx.headers?.[ownerHeader];
     if (typeof expectedOwner === 'string' && expectedOwner !== bucket.account) throw S3Errors.accessDenied();
     const identity = ctx.identity;
     const resource = `arn:aws:s3:::${name}${key !== undefined ? `/${key}` : ''}`;
-    const policy = this.store.getConfig<string>(name, 'policy');
+    const policy = bucket.config<string>('policy');
     const outsider = identity?.type === 'Anonymous' || (identity && identity.type !== 'AWSService' && identity.accountId !== bucket.account);
     if (outsider) {
       if (!policy || evaluatePolicy(policy, identity, action, resource) !== 'Allow') throw S3Errors.accessDenied();
@@ -92,6 +99,17 @@ export class S3Core {
       if (evaluatePolicy(policy, identity, action, resource) === 'Deny') throw S3Errors.accessDenied();
     }
     return bucket;
+  }
+
+  /**
+   * The bucket state to take CORS rules from for a response, without waiting: the node's cached
+   * state (SQLite), else what the request itself read (`headers` is the request's headers object).
+   */
+  corsState(name: string, headers: object): BucketState | undefined {
+    const state = this.store.peekBucket(name);
+    if (state) return state;
+    const read = this.#readByRequest.get(headers);
+    return read?.name === name ? read : undefined;
   }
 
   keyBytes(key: string): Buffer {
@@ -112,7 +130,13 @@ export class S3Core {
     }
   }
 
-  /** Resolves once the blob deletions started so far have finished. */
+  /** Counts `work` (the startup sweep) among what idle() waits for. */
+  track(work: Promise<void>): void {
+    const pending: Promise<void> = work.finally(() => this.#deleting.delete(pending));
+    this.#deleting.add(pending);
+  }
+
+  /** Resolves once the blob deletions (and the startup sweep) started so far have finished. */
   async idle(): Promise<void> {
     while (this.#deleting.size > 0) await Promise.all([...this.#deleting]);
   }
@@ -200,7 +224,8 @@ export class S3Core {
     inline = true,
   ): Promise<StoredBody> {
     const size = range ? range.end - range.start + 1 : source.size;
-    return this.#save(this.openBlob(source, range), algorithm, { inlineSize: inline && size <= INLINE_MAX ? size : undefined });
+    const bytes = source.inline ? await this.inlineBytes(source, range) : this.openBlob(source, range);
+    return this.#save(bytes, algorithm, { inlineSize: inline && size <= INLINE_MAX ? size : undefined });
   }
 
   /**
@@ -237,27 +262,29 @@ export class S3Core {
   }
 
   /**
-   * Opens an object's bytes synchronously (so that a concurrent overwrite, which deletes the old
-   * blob only after its commit, cannot remove the file between lookup and open) and streams them.
-   * Reads of 1 MiB do a quarter of the per-chunk work of 256 KiB ones (a 256 MiB GET measured as
-   * fast or faster); the response's backpressure keeps about one chunk in flight per request.
+   * Opens the blob of a (not inline) object synchronously and streams it. Opened in the same turn
+   * as the lookup's answer, so that on one node a concurrent overwrite, which deletes the old blob
+   * only after its commit, cannot remove the file between lookup and open; another node's can
+   * (ENOENT: the caller looks the object up again). Reads of 1 MiB do a quarter of the per-chunk
+   * work of 256 KiB ones (a 256 MiB GET measured as fast or faster); the response's backpressure
+   * keeps about one chunk in flight per request.
    */
   openBlob(object: ObjectRecord, range?: { start: number; end: number }): Readable {
-    if (object.inline) return Readable.from([this.inlineBytes(object, range)]);
+    if (object.inline) throw new Error('an inline object has no blob (see inlineBytes)');
     if (!object.blob || object.size === 0 || (range && range.end < range.start)) return Readable.from([]);
     const fd = openSync(this.blobs.path(object.blob), 'r');
     return createReadStream('', { fd, start: range?.start ?? 0, end: range?.end ?? object.size - 1, highWaterMark: 1024 * 1024 });
   }
 
   /** The bytes (or a range of them) of an object kept inline in its row. */
-  inlineBytes(object: ObjectRecord, range?: { start: number; end: number }): Buffer {
-    const data = this.store.inlineData(object.seq);
+  async inlineBytes(object: ObjectRecord, range?: { start: number; end: number }): Promise<Buffer> {
+    const data = await this.store.inlineData(object);
     return range ? data.subarray(range.start, range.end + 1) : data;
   }
 
   /** Publishes an object event to the bucket's configured destinations (asynchronously). */
-  notify(bucket: BucketRecord, ctx: RequestContext, event: Omit<ObjectEvent, 'bucket' | 'bucketOwner' | 'region' | 'requestId' | 'sourceIp' | 'principalId'>): void {
-    const config = this.store.getConfig<NotificationConfiguration>(bucket.name, 'notification');
+  notify(bucket: BucketState, ctx: RequestContext, event: Omit<ObjectEvent, 'bucket' | 'bucketOwner' | 'region' | 'requestId' | 'sourceIp' | 'principalId'>): void {
+    const config = bucket.config<NotificationConfiguration>('notification');
     if (!config && !this.platform.bus.hasHandlers(Notifier.busType(event.eventName))) return;
     this.notifier.publish(config, {
       ...event,

@@ -1,5 +1,6 @@
 // The S3 provider: wires the store, the blob store and the operation groups into one
-// ServiceProvider, answers CORS preflights, sweeps orphans at startup and runs lifecycle rules.
+// ServiceProvider, answers CORS preflights, sweeps orphans at startup and runs lifecycle rules
+// (on one node at a time: under the leadership `s3:lifecycle`).
 //
 // Known limitations:
 // - Object ACLs and bucket ACLs are accepted and answered as owner FULL_CONTROL; grants are not
@@ -17,14 +18,25 @@
 //   commit and the delivery loses the event. Lambda and EventBridge destinations are stored only.
 // - Lifecycle: expiration, noncurrent-version expiration, expired delete markers and aborting
 //   incomplete uploads run in a background sweep (every ATOLL_S3_LIFECYCLE_INTERVAL_MS, default
-//   60 s); days count from the write (not rounded to midnight UTC); transitions are stored only.
+//   60 s, on the node that leads `s3:lifecycle`); days count from the write (not rounded to
+//   midnight UTC); transitions are stored only.
 // - Checksums: a multipart object with a COMPOSITE checksum answers the checksum of the part
 //   checksums (`…-N`), which SDKs skip when validating. No default CRC64NVME is computed for
 //   uploads that send no checksum. `x-amz-checksum-type` is not in the model, so not echoed.
-// - Objects up to 64 KiB are stored inline in SQLite (one group commit, no file); larger ones are
-//   blob files. A part replaced while its upload is being completed is not guarded against.
+// - Objects up to 64 KiB are stored inline in the database (one group commit on SQLite, no file);
+//   larger ones are blob files under <blobDir>/s3/blobs. Completing an upload whose part was
+//   replaced meanwhile answers InvalidPart.
+// - Several nodes (PostgreSQL): the blob directory must be shared. Bucket states and recent object
+//   versions are cached only on SQLite (one node); on PostgreSQL every request reads them, so that
+//   a write acknowledged by one node is seen by the next read on any node. The startup sweep
+//   removes only temporary files and unreferenced blobs older than ATOLL_S3_ORPHAN_GRACE_MS
+//   (default 15 min on PostgreSQL, 0 on SQLite), so that it never takes a blob another node is
+//   writing; an upload whose client stalls longer than that fails. A GET that is streaming a blob
+//   while another node deletes it may fail mid-stream on a shared file system without POSIX
+//   unlink semantics (NFS).
 // - Bucket names are global across accounts, as in AWS; ListBuckets lists the caller's account.
 // - ListMultipartUploads and lifecycle sweeps read one bucket's uploads / versions into memory.
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { BlobStore } from '@atoll/storage';
@@ -44,6 +56,11 @@ export interface S3ProviderOptions {
   lifecycleIntervalMs?: number;
   /** Length of a lifecycle "day" in ms. */
   lifecycleDayMs?: number;
+  /**
+   * How old a temporary file or an unreferenced blob must be for the startup sweep to remove it
+   * (0 on SQLite, whose node owns its blob directory; 15 minutes on PostgreSQL, whose nodes share it).
+   */
+  orphanGraceMs?: number;
 }
 
 export class S3Provider implements ServiceProvider {
@@ -53,17 +70,22 @@ export class S3Provider implements ServiceProvider {
   readonly routes: readonly HttpRoute[];
   readonly core: S3Core;
   readonly #options: Required<S3ProviderOptions>;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #platform: PlatformContext;
+  #stopLifecycle: (() => void) | undefined;
   #sweeping: Promise<SweepResult> | undefined;
+  #starting: Promise<void> | undefined;
 
   constructor(platform: PlatformContext, options: S3ProviderOptions = {}) {
-    const dir = join(platform.config.dataDir, 's3');
-    const store = new S3Store(join(dir, 's3.db'));
-    const blobs = new BlobStore(join(dir, 'blobs'));
+    this.#platform = platform;
+    const store = S3Store.open(platform.storage);
+    // `<dataDir>/s3/blobs` by default, as before the blob directory could be shared.
+    const blobs = new BlobStore(join(platform.storage.blobDir, 's3', 'blobs'));
     this.core = new S3Core(store, blobs, platform);
+    const defaultGrace = platform.storage.engine === 'sqlite' ? 0 : 15 * 60_000;
     this.#options = {
       lifecycleIntervalMs: options.lifecycleIntervalMs ?? Number(process.env.ATOLL_S3_LIFECYCLE_INTERVAL_MS ?? 60_000),
       lifecycleDayMs: options.lifecycleDayMs ?? Number(process.env.ATOLL_S3_LIFECYCLE_DAY_MS ?? 86_400_000),
+      orphanGraceMs: options.orphanGraceMs ?? Number(process.env.ATOLL_S3_ORPHAN_GRACE_MS ?? defaultGrace),
     };
     this.operations = {
       ...bucketOperations(this.core),
@@ -74,26 +96,57 @@ export class S3Provider implements ServiceProvider {
     this.routes = [corsPreflightRoute(store)];
   }
 
-  /** Removes temporary files of interrupted uploads and blobs that no row references. */
-  sweepOrphans(): { temporary: number; orphans: number } {
+  /**
+   * Removes temporary files of interrupted uploads and blobs that no row references, among those
+   * older than the grace period. The files are listed when this is called (at startup, before this
+   * node writes a blob), and the rows read afterwards, so that a blob committed meanwhile is kept.
+   */
+  async sweepOrphans(graceMs = this.#options.orphanGraceMs): Promise<{ temporary: number; orphans: number }> {
     const { blobs, store } = this.core;
-    const temporary = blobs.sweepTemporaryFiles();
-    const referenced = store.referencedBlobs();
+    const cutoff = Date.now() - graceMs;
+    const old = (path: string): boolean => {
+      if (graceMs <= 0) return true;
+      try {
+        return statSync(path).mtimeMs < cutoff;
+      } catch {
+        return false;
+      }
+    };
+    let temporary = 0;
+    const tmp = join(blobs.root, 'tmp');
+    for (const name of readdirSync(tmp)) {
+      const path = join(tmp, name);
+      if (!old(path)) continue;
+      rmSync(path, { force: true });
+      temporary++;
+    }
+    const candidates = [...blobs.keys()].filter((key) => old(blobs.path(key)));
+    if (candidates.length === 0) return { temporary, orphans: 0 };
+    const referenced = await store.referencedBlobs();
     // Deleted through the core, so that idle() waits for them too.
-    const orphans = [...blobs.keys()].filter((key) => !referenced.has(key));
+    const orphans = candidates.filter((key) => !referenced.has(key));
     this.core.dropBlobs(orphans);
     return { temporary, orphans: orphans.length };
   }
 
-  start(): void {
-    const swept = this.sweepOrphans();
-    if (swept.temporary + swept.orphans > 0) this.core.log.info(swept, 'removed leftovers of interrupted S3 writes');
-    if (this.#options.lifecycleIntervalMs > 0) {
-      this.#timer = setInterval(() => {
-        void this.runLifecycle().catch((error: unknown) => this.core.log.error({ err: error }, 'S3 lifecycle sweep failed'));
-      }, this.#options.lifecycleIntervalMs);
-      this.#timer.unref();
+  start(): Promise<void> {
+    // The sweep lists the files now, before any request of this node writes one.
+    const sweep = this.sweepOrphans();
+    this.#starting = Promise.all([this.core.store.ready, sweep]).then(([, swept]) => {
+      if (swept.temporary + swept.orphans > 0) this.core.log.info(swept, 'removed leftovers of interrupted S3 writes');
+    });
+    this.core.track(this.#starting.catch(() => undefined));
+    const interval = this.#options.lifecycleIntervalMs;
+    if (interval > 0) {
+      this.#stopLifecycle = this.#platform.storage.leadership.lead('s3:lifecycle', (signal) => {
+        const timer = setInterval(() => {
+          void this.runLifecycle().catch((error: unknown) => this.core.log.error({ err: error }, 'S3 lifecycle sweep failed'));
+        }, interval);
+        timer.unref();
+        signal.addEventListener('abort', () => clearInterval(timer), { once: true });
+      });
     }
+    return this.#starting;
   }
 
   /** Runs one lifecycle sweep now (one at a time). */
@@ -111,21 +164,27 @@ export class S3Provider implements ServiceProvider {
   responseHeaders(_operation: string, input: Record<string, unknown>, request: { method: string; headers: IncomingHttpHeaders }): Record<string, string> | undefined {
     const origin = request.headers.origin;
     if (typeof origin !== 'string' || typeof input.Bucket !== 'string') return undefined;
-    return this.corsHeaders(input.Bucket, origin, request.method);
+    return this.corsHeaders(input.Bucket, origin, request.method, request.headers);
   }
 
-  corsHeaders(bucket: string, origin: string, method: string): Record<string, string> | undefined {
-    const rules = this.core.store.getConfig<{ CORSRules?: CorsRule[] }>(bucket, 'cors')?.CORSRules;
+  /** From the bucket state cached on this node, else the one the request (`headers`) read; see S3Core.corsState. */
+  corsHeaders(bucket: string, origin: string, method: string, headers: object = {}): Record<string, string> | undefined {
+    const rules = this.core.corsState(bucket, headers)?.config<{ CORSRules?: CorsRule[] }>('cors')?.CORSRules;
     if (!rules) return undefined;
     const rule = findCorsRule(rules, origin, method);
     return rule ? corsResponseHeaders(rule, origin) : undefined;
   }
 
   async close(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
+    this.#stopLifecycle?.();
+    await this.#starting?.catch(() => undefined);
     await this.#sweeping?.catch(() => undefined);
-    this.core.store.close();
+    await this.core.store.close();
   }
 }
 
-export const createS3Service: ServiceFactory = (platform) => new S3Provider(platform);
+export const createS3Service: ServiceFactory = async (platform) => {
+  const provider = new S3Provider(platform);
+  await provider.core.store.ready;
+  return provider;
+};

@@ -1,5 +1,6 @@
 // The records the S3 store reads and writes (buckets, object versions, uploads, parts) and their
-// mapping from SQLite rows. The store (s3-store.ts) owns the SQL.
+// mapping from database rows (SQLite or PostgreSQL). The store (s3-store.ts) owns the SQL.
+import { randomBytes } from 'node:crypto';
 
 export type Versioning = '' | 'Enabled' | 'Suspended';
 
@@ -9,6 +10,57 @@ export interface BucketRecord {
   region: string;
   createdAt: number;
   versioning: Versioning;
+}
+
+/** A new version id: 32 URL-safe characters, as AWS's. */
+export const newVersionId = (): string => randomBytes(24).toString('base64url');
+
+/**
+ * A bucket as one read saw it: its row and its stored configurations (CORS, policy, lifecycle,
+ * notification …), whose JSON is parsed on first use. Shared by the readers of a cached read: the
+ * configurations it returns must not be changed.
+ */
+export class BucketState implements BucketRecord {
+  readonly name: string;
+  readonly account: string;
+  readonly region: string;
+  readonly createdAt: number;
+  readonly versioning: Versioning;
+  readonly #raw: ReadonlyMap<string, string>;
+  readonly #parsed = new Map<string, unknown>();
+
+  constructor(record: BucketRecord, configs: ReadonlyMap<string, string>) {
+    this.name = record.name;
+    this.account = record.account;
+    this.region = record.region;
+    this.createdAt = record.createdAt;
+    this.versioning = record.versioning;
+    this.#raw = configs;
+  }
+
+  /** A configuration document as stored, or undefined. */
+  config<T = unknown>(kind: string): T | undefined {
+    if (this.#parsed.has(kind)) return this.#parsed.get(kind) as T;
+    const raw = this.#raw.get(kind);
+    const value = raw === undefined ? undefined : (JSON.parse(raw, reviveDates) as T);
+    this.#parsed.set(kind, value);
+    return value;
+  }
+}
+
+/** A configuration document as stored JSON (Dates kept as `{ $date }`). */
+export const configJson = (value: unknown): string => JSON.stringify(value, replaceDates);
+
+function replaceDates(this: Record<string, unknown>, key: string, value: unknown): unknown {
+  const raw = this[key];
+  return raw instanceof Date ? { $date: raw.toISOString() } : value;
+}
+
+function reviveDates(_key: string, value: unknown): unknown {
+  if (value && typeof value === 'object' && '$date' in value && Object.keys(value).length === 1) {
+    return new Date((value as { $date: string }).$date);
+  }
+  return value;
 }
 
 /** Content and user metadata stored with an object (the members of PutObject that come back on GET). */
@@ -52,6 +104,8 @@ export interface ObjectRecord {
   parts: PartInfo[] | null;
   /** The bytes are stored in the row (small objects), not in a blob. */
   inline: boolean;
+  /** The bytes of an inline version, when the read that made this record fetched them too. */
+  data?: Buffer;
 }
 
 export interface NewObject {
@@ -105,6 +159,8 @@ export interface KeyCursor {
 export interface WriteCondition {
   ifNoneMatch?: string;
   ifMatch?: string;
+  /** The current version must still be this one (by seq; null: there is none). For lifecycle sweeps. */
+  currentSeq?: number | null;
 }
 
 export interface WriteResult {
@@ -132,6 +188,8 @@ export interface ObjectRow {
   checksum_type: string | null;
   parts: string | null;
   inline: number;
+  /** Present when the query joined object_data (null for versions that are not inline). */
+  data?: Buffer | null;
 }
 
 export const toObject = (r: ObjectRow): ObjectRecord => ({
@@ -153,6 +211,7 @@ export const toObject = (r: ObjectRow): ObjectRecord => ({
   checksumType: r.checksum_type,
   parts: r.parts ? (JSON.parse(r.parts) as PartInfo[]) : null,
   inline: r.inline === 1,
+  data: r.data ?? undefined,
 });
 
 export interface UploadRow {

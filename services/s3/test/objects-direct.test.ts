@@ -365,9 +365,9 @@ describe('storage of object bytes', () => {
     assert.equal((await blobFiles(h.dataDir)).length, before + 1);
     await h.op('DeleteObject', { Bucket: 'storage-kinds', Key: 'large' });
     assert.equal((await blobFiles(h.dataDir)).length, before);
-    const rows = h.provider.core.store.db.prepare('SELECT COUNT(*) AS n FROM object_data').get() as { n: number };
+    const rows = (await h.provider.core.store.db.get('SELECT COUNT(*) AS n FROM object_data')) as { n: number };
     await h.op('DeleteObject', { Bucket: 'storage-kinds', Key: 'small' });
-    const after = h.provider.core.store.db.prepare('SELECT COUNT(*) AS n FROM object_data').get() as { n: number };
+    const after = (await h.provider.core.store.db.get('SELECT COUNT(*) AS n FROM object_data')) as { n: number };
     assert.equal(after.n, rows.n - 1);
   });
 });
