@@ -5,7 +5,7 @@
 // written bytes back from the page cache, so that hashing (MD5 runs at ~800 MB/s on one core) does
 // not hold up receiving on the main thread.
 import { randomUUID } from 'node:crypto';
-import { createReadStream, mkdirSync, readdirSync, rmSync, type ReadStream } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readdirSync, rmSync, type ReadStream } from 'node:fs';
 import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -313,6 +313,11 @@ export class BlobStore {
    * backed by a bucket fetches a blob another node wrote).
    */
   async ensureLocal(_key: string): Promise<void> {}
+
+  /** Whether this node holds the blob's file now (a bucket-backed store may have to fetch it first). */
+  hasLocal(key: string): boolean {
+    return existsSync(this.path(key));
+  }
 
   /** The file that holds a blob. */
   path(key: string): string {

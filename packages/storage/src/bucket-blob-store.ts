@@ -30,16 +30,25 @@ function unavailable(location: BucketLocation, cause: unknown): AtollError {
   return new AtollError('STORAGE_UNAVAILABLE', `the blob bucket s3://${location.bucket}/${location.prefix} cannot be reached`, { cause });
 }
 
-export class BucketBlobStore extends BlobStore {
-  readonly #client: S3Client;
-  readonly #location: BucketLocation;
-  readonly #s3: typeof import('@aws-sdk/client-s3');
+type S3Module = typeof import('@aws-sdk/client-s3');
 
-  constructor(cacheRoot: string, location: BucketLocation, client: S3Client, s3: typeof import('@aws-sdk/client-s3')) {
+/** The bucket's client, made on first use (the SDK loads only when a bucket is used). */
+export type BucketClient = () => Promise<{ client: S3Client; s3: S3Module }>;
+
+export class BucketBlobStore extends BlobStore {
+  readonly #connect: BucketClient;
+  readonly #location: BucketLocation;
+
+  constructor(cacheRoot: string, location: BucketLocation, client: BucketClient) {
     super(cacheRoot);
-    this.#client = client;
+    this.#connect = client;
     this.#location = location;
-    this.#s3 = s3;
+  }
+
+  /** Sends one command built from the SDK module; any failure is the bucket being unreachable, except a missing key. */
+  async #send<T>(build: (s3: S3Module) => object): Promise<T> {
+    const { client, s3 } = await this.#connect();
+    return (await client.send(build(s3) as never)) as T;
   }
 
   #key(key: string): string {
@@ -49,8 +58,8 @@ export class BucketBlobStore extends BlobStore {
   override async put(source: Readable | Buffer | string, options: PutBlobOptions = {}): Promise<StoredBlob> {
     const blob = await super.put(source, options);
     try {
-      await this.#client.send(
-        new this.#s3.PutObjectCommand({
+      await this.#send((s3) =>
+        new s3.PutObjectCommand({
           Bucket: this.#location.bucket,
           Key: this.#key(blob.key),
           Body: createReadStream(this.path(blob.key)),
@@ -69,10 +78,11 @@ export class BucketBlobStore extends BlobStore {
     if (existsSync(path)) return;
     let body: Readable;
     try {
-      const out = await this.#client.send(new this.#s3.GetObjectCommand({ Bucket: this.#location.bucket, Key: this.#key(key) }));
+      const out = await this.#send<{ Body: unknown }>((s3) => new s3.GetObjectCommand({ Bucket: this.#location.bucket, Key: this.#key(key) }));
       body = out.Body as Readable;
     } catch (error) {
-      if ((error as { name?: string }).name === 'NoSuchKey') throw new AtollError('BLOB_MISSING', `blob ${key} is not in the bucket`, { cause: error });
+      // Gone (deleted by another node's overwrite): as a missing file would be, so callers look again.
+      if ((error as { name?: string }).name === 'NoSuchKey') throw Object.assign(new Error(`blob ${key} is not in the bucket`), { code: 'ENOENT' });
       throw unavailable(this.#location, error);
     }
     // Written aside and renamed, so that a reader never sees a partial cache file.
@@ -90,7 +100,7 @@ export class BucketBlobStore extends BlobStore {
   override async size(key: string): Promise<number> {
     if (existsSync(this.path(key))) return super.size(key);
     try {
-      const head = await this.#client.send(new this.#s3.HeadObjectCommand({ Bucket: this.#location.bucket, Key: this.#key(key) }));
+      const head = await this.#send<{ ContentLength?: number }>((s3) => new s3.HeadObjectCommand({ Bucket: this.#location.bucket, Key: this.#key(key) }));
       return head.ContentLength ?? 0;
     } catch (error) {
       throw unavailable(this.#location, error);
@@ -100,7 +110,7 @@ export class BucketBlobStore extends BlobStore {
   override async delete(key: string): Promise<void> {
     await super.delete(key);
     try {
-      await this.#client.send(new this.#s3.DeleteObjectCommand({ Bucket: this.#location.bucket, Key: this.#key(key) }));
+      await this.#send((s3) => new s3.DeleteObjectCommand({ Bucket: this.#location.bucket, Key: this.#key(key) }));
     } catch (error) {
       throw unavailable(this.#location, error);
     }
@@ -114,25 +124,25 @@ export class BucketBlobStore extends BlobStore {
  * ATOLL_BLOB_SECRET_ACCESS_KEY when set (so that they do not collide with the AWS_* settings that
  * point the node's own users at Atoll), else from the AWS SDK's usual settings.
  */
-export async function blobStoreFor(
-  storage: { blobDir: string; blobUrl?: string },
-  name: string,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<BlobStore> {
+export function blobStoreFor(storage: { blobDir: string; blobUrl?: string }, name: string, env: NodeJS.ProcessEnv = process.env): BlobStore {
   const root = join(storage.blobDir, name, 'blobs');
   if (!storage.blobUrl) return new BlobStore(root);
   const base = parseBlobUrl(storage.blobUrl);
-  const s3 = await import('@aws-sdk/client-s3');
-  const client = new s3.S3Client({
-    ...(env.ATOLL_BLOB_ENDPOINT ? { endpoint: env.ATOLL_BLOB_ENDPOINT, forcePathStyle: true } : {}),
-    ...(env.ATOLL_BLOB_ACCESS_KEY_ID && env.ATOLL_BLOB_SECRET_ACCESS_KEY
-      ? { credentials: { accessKeyId: env.ATOLL_BLOB_ACCESS_KEY_ID, secretAccessKey: env.ATOLL_BLOB_SECRET_ACCESS_KEY } }
-      : {}),
-    region: env.ATOLL_BLOB_REGION ?? env.AWS_REGION ?? 'us-east-1',
-    // Checksums only where the API requires them: S3-compatible stores differ in their support of
-    // trailing checksums, and the blob store verifies its own digests.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
-  return new BucketBlobStore(root, { bucket: base.bucket, prefix: [base.prefix, name].filter(Boolean).join('/') }, client, s3);
+  let connected: ReturnType<BucketClient> | undefined;
+  const client: BucketClient = () =>
+    (connected ??= import('@aws-sdk/client-s3').then((s3) => ({
+      s3,
+      client: new s3.S3Client({
+        ...(env.ATOLL_BLOB_ENDPOINT ? { endpoint: env.ATOLL_BLOB_ENDPOINT, forcePathStyle: true } : {}),
+        ...(env.ATOLL_BLOB_ACCESS_KEY_ID && env.ATOLL_BLOB_SECRET_ACCESS_KEY
+          ? { credentials: { accessKeyId: env.ATOLL_BLOB_ACCESS_KEY_ID, secretAccessKey: env.ATOLL_BLOB_SECRET_ACCESS_KEY } }
+          : {}),
+        region: env.ATOLL_BLOB_REGION ?? env.AWS_REGION ?? 'us-east-1',
+        // Checksums only where the API requires them: S3-compatible stores differ in their support of
+        // trailing checksums, and the blob store verifies its own digests.
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+      }),
+    })));
+  return new BucketBlobStore(root, { bucket: base.bucket, prefix: [base.prefix, name].filter(Boolean).join('/') }, client);
 }

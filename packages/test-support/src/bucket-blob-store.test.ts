@@ -30,8 +30,8 @@ describe('blobs in an S3-compatible bucket', () => {
   });
 
   it('stores a blob in the bucket before acknowledging it, and another node reads it through its own cache', async () => {
-    const writer = await blobStoreFor({ blobDir: tempDir('atoll-blob-a-'), blobUrl: 's3://atoll-blobs/cluster-1' }, 's3', env);
-    const reader = await blobStoreFor({ blobDir: tempDir('atoll-blob-b-'), blobUrl: 's3://atoll-blobs/cluster-1' }, 's3', env);
+    const writer = blobStoreFor({ blobDir: tempDir('atoll-blob-a-'), blobUrl: 's3://atoll-blobs/cluster-1' }, 's3', env);
+    const reader = blobStoreFor({ blobDir: tempDir('atoll-blob-b-'), blobUrl: 's3://atoll-blobs/cluster-1' }, 's3', env);
     const blob = await writer.put(Buffer.from('hello from node a'), { digests: ['md5'] });
     const stored = await s3.send(new GetObjectCommand({ Bucket: 'atoll-blobs', Key: `cluster-1/s3/${blob.key}` }));
     assert.equal(await stored.Body!.transformToString(), 'hello from node a');
@@ -44,7 +44,7 @@ describe('blobs in an S3-compatible bucket', () => {
   });
 
   it('refuses a write with STORAGE_UNAVAILABLE when the bucket cannot be reached, leaving nothing behind', async () => {
-    const store = await blobStoreFor({ blobDir: tempDir('atoll-blob-c-'), blobUrl: 's3://atoll-blobs/x' }, 's3', { ...env, ATOLL_BLOB_ENDPOINT: 'http://127.0.0.1:1' });
+    const store = blobStoreFor({ blobDir: tempDir('atoll-blob-c-'), blobUrl: 's3://atoll-blobs/x' }, 's3', { ...env, ATOLL_BLOB_ENDPOINT: 'http://127.0.0.1:1' });
     await assert.rejects(store.put('lost'), (error: unknown) => {
       assert.ok(error instanceof AtollError);
       assert.equal(error.code, 'STORAGE_UNAVAILABLE');

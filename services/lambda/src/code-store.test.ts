@@ -15,11 +15,11 @@ test('a zip is stored, extracted once per blob, and its bootstrap made executabl
     const store = new CodeStore(root);
     const code = await store.put(archive.toBuffer());
     assert.match(code.sha256, /^[A-Za-z0-9+/]{43}=$/);
-    const dir = store.directory(code.codeKey);
+    const dir = await store.directory(code.codeKey);
     assert.equal(readFileSync(join(dir, 'lib/a.txt'), 'utf8'), 'hello');
     assert.equal(statSync(join(dir, 'bootstrap')).mode & 0o111, 0o111);
     rmSync(dir, { recursive: true });
-    assert.equal(readFileSync(join(store.directory(code.codeKey), 'lib/a.txt'), 'utf8'), 'hello');
+    assert.equal(readFileSync(join(await store.directory(code.codeKey), 'lib/a.txt'), 'utf8'), 'hello');
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

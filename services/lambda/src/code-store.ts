@@ -28,6 +28,8 @@ export interface CodeStoreOptions {
    * blob directory alone may: in a shared one, another node's upload in progress looks the same.
    */
   sweep?: boolean;
+  /** The blob store to keep zips in (a bucket-backed one with several nodes); `<root>/blobs` by default. */
+  blobs?: BlobStore;
 }
 
 export class CodeStore {
@@ -36,7 +38,7 @@ export class CodeStore {
 
   /** `root` holds the blobs (`<root>/blobs`); code is extracted under `<codeRoot>/code`. */
   constructor(root: string, options: CodeStoreOptions = {}) {
-    this.blobs = new BlobStore(join(root, 'blobs'));
+    this.blobs = options.blobs ?? new BlobStore(join(root, 'blobs'));
     if (options.sweep ?? true) this.blobs.sweepTemporaryFiles();
     this.#codeRoot = join(options.codeRoot ?? root, 'code');
     mkdirSync(this.#codeRoot, { recursive: true });
@@ -56,10 +58,13 @@ export class CodeStore {
     return { codeKey: blob.key, sha256: Buffer.from(blob.digests.sha256!, 'hex').toString('base64'), size: blob.size };
   }
 
-  /** The directory holding the extracted code, extracting it again from the blob if needed. */
-  directory(codeKey: string): string {
+  /** The directory holding the extracted code, extracting it again from the blob (fetched if another node stored it). */
+  async directory(codeKey: string): Promise<string> {
     const dir = join(this.#codeRoot, codeKey);
-    if (!existsSync(dir)) this.#extract(codeKey, openZip(this.blobs.path(codeKey)));
+    if (!existsSync(dir)) {
+      await this.blobs.ensureLocal(codeKey);
+      this.#extract(codeKey, openZip(this.blobs.path(codeKey)));
+    }
     return dir;
   }
 

@@ -254,13 +254,19 @@ export class FunctionApi {
       res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Request has expired or the signature does not match</Message></Error>');
       return;
     }
-    const stream = this.#c.code.blobs.read(key);
-    stream.on('error', () => {
-      if (!res.headersSent) res.writeHead(404).end();
-      else res.destroy();
-    });
-    stream.once('open', () => res.writeHead(200, { 'content-type': 'application/zip' }));
-    stream.pipe(res);
+    const blobs = this.#c.code.blobs;
+    blobs.ensureLocal(key).then(
+      () => {
+        const stream = blobs.read(key);
+        stream.on('error', () => {
+          if (!res.headersSent) res.writeHead(404).end();
+          else res.destroy();
+        });
+        stream.once('open', () => res.writeHead(200, { 'content-type': 'application/zip' }));
+        stream.pipe(res);
+      },
+      () => res.writeHead(404).end(),
+    );
   }
 
   // ---- Internals -------------------------------------------------------------------------------

@@ -60,6 +60,7 @@ import { FunctionRuntime } from '@atoll/function-runtime';
 import { LambdaStore } from './lambda-store.js';
 import { LogStore } from './log-store.js';
 import { CodeStore } from './code-store.js';
+import { blobStoreFor } from '@atoll/storage';
 import type { LambdaContext, LambdaOptions } from './lambda-context.js';
 import { parseFunctionName, type Scope } from './function-names.js';
 import { CODE_ROUTE, FunctionApi } from './function-api.js';
@@ -213,7 +214,11 @@ export class LambdaProvider implements ServiceProvider {
     this.#logStore = logStore;
     // Blobs go where every node sees them; each node extracts code into its own directory. Only
     // the embedded engine owns its blob directory alone, and may sweep unfinished uploads.
-    const code = new CodeStore(join(storage.blobDir, 'lambda'), { codeRoot: nodeDir, sweep: storage.engine === 'sqlite' });
+    const code = new CodeStore(join(storage.blobDir, 'lambda'), {
+      codeRoot: nodeDir,
+      sweep: storage.engine === 'sqlite' && !storage.blobUrl,
+      blobs: blobStoreFor(storage, 'lambda'),
+    });
     const context: LambdaContext = {
       platform,
       store,

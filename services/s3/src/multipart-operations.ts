@@ -300,6 +300,7 @@ function concatParts(core: S3Core, blobs: string[]): Readable {
   const out = new PassThrough({ highWaterMark: 1024 * 1024 });
   (async () => {
     for (const blob of blobs) {
+      await core.blobs.ensureLocal(blob);
       const stream = core.blobs.read(blob);
       for await (const chunk of stream) {
         if (out.destroyed) {

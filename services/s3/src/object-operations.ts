@@ -186,7 +186,7 @@ export function objectOperations(core: S3Core): Record<string, OperationHandler>
       delete out.ChecksumCRC32, delete out.ChecksumCRC32C, delete out.ChecksumCRC64NVME, delete out.ChecksumSHA1, delete out.ChecksumSHA256;
       delete out.ChecksumType;
     }
-    if (withBody) out.Body = record.inline ? await core.inlineBytes(record, range) : core.openBlob(record, range);
+    if (withBody) out.Body = await core.body(record, range);
     return out;
   };
 

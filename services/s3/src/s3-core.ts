@@ -224,7 +224,7 @@ export class S3Core {
     inline = true,
   ): Promise<StoredBody> {
     const size = range ? range.end - range.start + 1 : source.size;
-    const bytes = source.inline ? await this.inlineBytes(source, range) : this.openBlob(source, range);
+    const bytes = await this.body(source, range);
     return this.#save(bytes, algorithm, { inlineSize: inline && size <= INLINE_MAX ? size : undefined });
   }
 
@@ -274,6 +274,16 @@ export class S3Core {
     if (!object.blob || object.size === 0 || (range && range.end < range.start)) return Readable.from([]);
     const fd = openSync(this.blobs.path(object.blob), 'r');
     return createReadStream('', { fd, start: range?.start ?? 0, end: range?.end ?? object.size - 1, highWaterMark: 1024 * 1024 });
+  }
+
+  /**
+   * The object's bytes as a stream: inline bytes, or its blob, fetched first when this node does not
+   * hold it (blobs in a bucket). A local blob is opened in the same turn, as openBlob explains.
+   */
+  async body(object: ObjectRecord, range?: { start: number; end: number }): Promise<Buffer | Readable> {
+    if (object.inline) return this.inlineBytes(object, range);
+    if (object.blob && object.size > 0 && !this.blobs.hasLocal(object.blob)) await this.blobs.ensureLocal(object.blob);
+    return this.openBlob(object, range);
   }
 
   /** The bytes (or a range of them) of an object kept inline in its row. */

@@ -39,7 +39,7 @@
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
-import { BlobStore } from '@atoll/storage';
+import { blobStoreFor } from '@atoll/storage';
 import type { OperationHandler, PlatformContext, ServiceFactory, ServiceProvider, HttpRoute } from '@atoll/core';
 import { s3Authorization } from './authorization.js';
 import { bucketOperations } from './bucket-operations.js';
@@ -78,8 +78,8 @@ export class S3Provider implements ServiceProvider {
   constructor(platform: PlatformContext, options: S3ProviderOptions = {}) {
     this.#platform = platform;
     const store = S3Store.open(platform.storage);
-    // `<dataDir>/s3/blobs` by default, as before the blob directory could be shared.
-    const blobs = new BlobStore(join(platform.storage.blobDir, 's3', 'blobs'));
+    // `<dataDir>/s3/blobs` by default, as before the blob directory could be shared (or a bucket's cache).
+    const blobs = blobStoreFor(platform.storage, 's3');
     this.core = new S3Core(store, blobs, platform);
     const defaultGrace = platform.storage.engine === 'sqlite' ? 0 : 15 * 60_000;
     this.#options = {
