@@ -1,5 +1,5 @@
-// Starts and stops the checkpoint worker (checkpoint-worker.ts) for one database file. The main
-// connection keeps a high auto-checkpoint threshold only as a backstop if the worker cannot run.
+// SQLite only: starts and stops the checkpoint worker (checkpoint-worker.ts) for one database file.
+// The main connection keeps a high auto-checkpoint threshold only as a backstop if the worker cannot run.
 import { Worker } from 'node:worker_threads';
 import type { SqliteDatabase } from '@atoll/storage';
 

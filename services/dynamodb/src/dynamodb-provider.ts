@@ -1,5 +1,7 @@
 // DynamoDB (`dynamodb`, DynamoDB_20120810) and DynamoDB Streams (`dynamodbstreams`) providers.
-// Both share one SQLite database under <dataDir>/dynamodb.
+// Both share one store: SQLite under <dataDir>/dynamodb, or the `dynamodb` schema on PostgreSQL, where
+// several nodes serve the same tables. The TTL sweep (`dynamodb:ttl`) and the housekeeping
+// (`dynamodb:housekeeping`: stream trimming, folding PostgreSQL's figure deltas) run on one node.
 //
 // Known limitations:
 // - Tables and GSIs become ACTIVE at once (CreateTable answers CREATING, the next DescribeTable ACTIVE);
@@ -19,17 +21,22 @@
 // - Streams have a single shard per stream; records are kept 24 hours; streams of a deleted table go away
 //   with the table, and a stream replaced by disabling and re-enabling is no longer readable; shard
 //   iterators do not expire.
-// - ClientRequestToken idempotency is kept in memory (lost on restart).
+// - ClientRequestToken idempotency is kept in memory, per node (lost on restart; a retry that reaches
+//   another node runs the transaction again).
+// - PostgreSQL (several nodes): table metadata is cached per node and dropped by a signal when any node
+//   changes it; a write that starts in the moment before the signal arrives (milliseconds) uses the old
+//   settings (e.g. writes no entry for a GSI being added, or no record for a stream just enabled).
 // - TTL sweeps 2,000 items per table every 2 seconds, so a large table's expired items go within minutes.
-// - Durability: writes are acknowledged after an fdatasync of the WAL (GroupCommit in @atoll/storage); a reader may
-//   see a write a moment before its writer's acknowledgement.
+// - Durability: writes are acknowledged after their commit (on SQLite, a group commit's fdatasync of the WAL);
+//   on SQLite a reader may see a write a moment before its writer's acknowledgement.
 // - PartiQL covers SELECT (with WHERE, projection, index), INSERT … VALUE, UPDATE … SET/REMOVE … WHERE and
 //   DELETE … WHERE with the key in the WHERE clause; no nested SELECTs, EXISTS, or RETURNING.
 // - Not implemented (501): backups, global tables, imports/exports, Kinesis destinations, resource
 //   policies, contributor insights.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { PlatformContext, ServiceFactory, ServiceProvider } from '@atoll/core';
 import { dynamoDbAuthorization } from './authorization.js';
-import { releaseContext, sharedContext } from './dynamodb-context.js';
+import { releaseContext, sharedContext, type DynamoDbContext } from './dynamodb-context.js';
 import { createItemOperations } from './item-operations.js';
 import { createPartiqlOperations } from './partiql-operations.js';
 import { createQueryOperations } from './query-scan.js';
@@ -38,37 +45,77 @@ import { createTableOperations } from './table-operations.js';
 import { TtlSweeper } from './ttl-sweeper.js';
 
 const STREAM_RETENTION_MS = 24 * 60 * 60 * 1000;
+const TRIM_INTERVAL_MS = 60_000;
+const FOLD_INTERVAL_MS = 5_000;
+
+/** Runs `tick` every `intervalMs` until `signal` aborts (a failed tick is logged; the next one runs). */
+async function every(signal: AbortSignal, intervalMs: number, tick: () => Promise<unknown>, onError: (error: unknown) => void): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      await sleep(intervalMs, undefined, { signal, ref: false });
+    } catch {
+      return;
+    }
+    await tick().catch(onError);
+  }
+}
 
 export class DynamoDbProvider implements ServiceProvider {
   readonly service = 'dynamodb';
   readonly operations;
   readonly authorization = dynamoDbAuthorization;
-  readonly #ctx;
-  readonly #sweeper;
-  #trim: NodeJS.Timeout | undefined;
+  readonly #loops: (() => void)[] = [];
+  /** The leader loops running on this node, awaited on close so that none uses a closed store. */
+  readonly #running = new Set<Promise<void>>();
 
-  constructor(platform: PlatformContext) {
-    this.#ctx = sharedContext(platform);
-    this.#sweeper = new TtlSweeper(this.#ctx);
-    const items = createItemOperations(this.#ctx);
+  constructor(
+    private readonly platform: PlatformContext,
+    private readonly ctx: DynamoDbContext,
+  ) {
+    const items = createItemOperations(ctx);
     this.operations = {
-      ...createTableOperations(this.#ctx),
+      ...createTableOperations(ctx),
       ...items,
-      ...createQueryOperations(this.#ctx),
-      ...createPartiqlOperations(this.#ctx, items),
+      ...createQueryOperations(ctx),
+      ...createPartiqlOperations(ctx, items),
     };
   }
 
-  start(): void {
-    this.#sweeper.start();
-    this.#trim = setInterval(() => this.#ctx.store.trimStreams(Date.now() - STREAM_RETENTION_MS), 60_000);
-    this.#trim.unref();
+  /** Runs a loop while this node leads `name`. */
+  #lead(name: string, loop: (signal: AbortSignal) => Promise<void>): void {
+    this.#loops.push(
+      this.platform.storage.leadership.lead(name, (signal) => {
+        const running = loop(signal).finally(() => this.#running.delete(running));
+        this.#running.add(running);
+        return running;
+      }),
+    );
   }
 
-  close(): void {
-    this.#sweeper.stop();
-    if (this.#trim) clearInterval(this.#trim);
-    releaseContext(this.#ctx);
+  start(): void {
+    const log = (what: string) => (error: unknown) => this.platform.logger.warn({ err: error }, `dynamodb ${what} failed`);
+    const sweeper = new TtlSweeper(this.ctx);
+    this.#lead('dynamodb:ttl', (signal) => every(signal, sweeper.intervalMs, () => sweeper.sweep(), log('TTL sweep')));
+    let trimmed = 0;
+    this.#lead('dynamodb:housekeeping', (signal) =>
+      every(
+        signal,
+        FOLD_INTERVAL_MS,
+        async () => {
+          await this.ctx.store.foldStats();
+          if (Date.now() - trimmed < TRIM_INTERVAL_MS) return;
+          trimmed = Date.now();
+          await this.ctx.store.trimStreams(trimmed - STREAM_RETENTION_MS);
+        },
+        log('housekeeping'),
+      ),
+    );
+  }
+
+  async close(): Promise<void> {
+    for (const stop of this.#loops.splice(0)) stop();
+    await Promise.all(this.#running);
+    await releaseContext(this.platform, this.ctx);
   }
 }
 
@@ -76,17 +123,18 @@ export class DynamoDbStreamsProvider implements ServiceProvider {
   readonly service = 'dynamodbstreams';
   readonly operations;
   readonly authorization = dynamoDbAuthorization;
-  readonly #ctx;
 
-  constructor(platform: PlatformContext) {
-    this.#ctx = sharedContext(platform);
-    this.operations = createStreamsOperations(this.#ctx);
+  constructor(
+    private readonly platform: PlatformContext,
+    private readonly ctx: DynamoDbContext,
+  ) {
+    this.operations = createStreamsOperations(ctx);
   }
 
-  close(): void {
-    releaseContext(this.#ctx);
+  async close(): Promise<void> {
+    await releaseContext(this.platform, this.ctx);
   }
 }
 
-export const createDynamoDbService: ServiceFactory = (platform) => new DynamoDbProvider(platform);
-export const createDynamoDbStreamsService: ServiceFactory = (platform) => new DynamoDbStreamsProvider(platform);
+export const createDynamoDbService: ServiceFactory = async (platform) => new DynamoDbProvider(platform, await sharedContext(platform));
+export const createDynamoDbStreamsService: ServiceFactory = async (platform) => new DynamoDbStreamsProvider(platform, await sharedContext(platform));

@@ -1,10 +1,13 @@
 // The item operations: PutItem, GetItem, UpdateItem, DeleteItem, BatchGetItem, BatchWriteItem,
 // TransactGetItems and TransactWriteItems. Each write reads, checks its condition and writes inside
-// one group-commit transaction, so a condition and its write are atomic and acknowledged writes durable.
+// one store transaction (group-committed on SQLite, SERIALIZABLE and re-run on conflict on
+// PostgreSQL, where the condition is then evaluated again), so a condition and its write are atomic
+// across nodes and acknowledged writes durable.
 import { createHash } from 'node:crypto';
 import { EncodedJson, type RequestContext } from '@atoll/core';
-import { itemSize, validateItem, ValidationError, type Item } from './attribute-value.js';
-import type { DynamoDbContext } from './dynamodb-context.js';
+import { deserializeItem, itemSize, validateItem, ValidationError, type Item } from './attribute-value.js';
+import type { DynamoDbContext, TableLookup } from './dynamodb-context.js';
+import type { ItemAccess } from './dynamodb-store.js';
 import { Errors, toServiceError, validated } from './errors.js';
 import type { PathElement, UpdateAction } from './expression/ast.js';
 import { applyUpdate, evaluateCondition, project } from './expression/evaluate.js';
@@ -60,21 +63,31 @@ interface PreparedWrite {
   kind: 'Put' | 'Update' | 'Delete' | 'ConditionCheck';
 }
 
-function preparePut(ctx: DynamoDbContext, req: RequestContext, input: Input): PreparedWrite {
+/** The lookup of a request that names one table, from what the cache or the database gave. */
+function one(table: TableInfo | undefined): TableLookup {
+  return {
+    get() {
+      if (!table) throw Errors.notFound();
+      return table;
+    },
+  };
+}
+
+function preparePut(tables: TableLookup, input: Input): PreparedWrite {
   const item = validateItem(input.Item ?? {});
   const compiled = compileExpressions(pick(input, ['ConditionExpression', 'ExpressionAttributeNames', 'ExpressionAttributeValues', 'Expected', 'ConditionalOperator']));
-  const table = ctx.get(req.accountId, req.region, input.TableName);
+  const table = tables.get(input.TableName);
   const key = encodeItemKey(table, item);
   checkItemSize(item);
   return { table, key, item, compiled, kind: 'Put' };
 }
 
-function prepareKeyed(ctx: DynamoDbContext, req: RequestContext, input: Input, kind: 'Update' | 'Delete' | 'ConditionCheck'): PreparedWrite {
+function prepareKeyed(tables: TableLookup, input: Input, kind: 'Update' | 'Delete' | 'ConditionCheck'): PreparedWrite {
   const keyItem = validateItem(input.Key ?? {});
   const names = ['ConditionExpression', 'ExpressionAttributeNames', 'ExpressionAttributeValues', 'Expected', 'ConditionalOperator'];
   if (kind === 'Update') names.push('UpdateExpression', 'AttributeUpdates');
   const compiled = compileExpressions(pick(input, names));
-  const table = ctx.get(req.accountId, req.region, input.TableName);
+  const table = tables.get(input.TableName);
   const key = encodeKeyParam(table, keyItem);
   if (compiled.update) checkKeyNotUpdated(table, compiled.update);
   return { table, key, keyItem, compiled, kind };
@@ -86,15 +99,27 @@ function pick(input: Input, names: string[]): ExpressionInput {
   return out as ExpressionInput;
 }
 
-/** Runs a prepared write inside the current transaction; returns the old and new item. */
-function execute(ctx: DynamoDbContext, w: PreparedWrite, onFail: (old: Item | undefined) => never, needOld = true): { old?: Item; next?: Item } {
-  // A blind put (no condition, index, stream or old values asked for) need not read the old item.
-  const blind = w.kind === 'Put' && !needOld && !w.compiled.condition && w.table.indexes.length === 0 && !w.table.stream?.enabled;
-  if (blind) {
-    writeItem(ctx.store, w.table, w.key, undefined, w.item, { replace: true });
+/** A blind put (no condition, index, stream or old values asked for) need not read the old item. */
+function isBlind(w: PreparedWrite, needOld: boolean): boolean {
+  return w.kind === 'Put' && !needOld && !w.compiled.condition && w.table.indexes.length === 0 && !w.table.stream?.enabled;
+}
+
+/**
+ * Runs a prepared write inside the caller's transaction; returns the old and new item. `known` is
+ * the old item when the transaction has read it already.
+ */
+async function execute(
+  items: ItemAccess,
+  w: PreparedWrite,
+  onFail: (old: Item | undefined) => never,
+  needOld = true,
+  known?: { old: Item | undefined },
+): Promise<{ old?: Item; next?: Item }> {
+  if (isBlind(w, needOld)) {
+    await writeItem(items, w.table, w.key, undefined, w.item, { replace: true });
     return { next: w.item };
   }
-  const old = readItem(ctx.store, w.table, w.key);
+  const old = known ? known.old : await readItem(items, w.table, w.key);
   if (w.compiled.condition && !evaluateCondition(w.compiled.condition, old ?? {})) onFail(old);
   let next: Item | undefined;
   switch (w.kind) {
@@ -113,7 +138,7 @@ function execute(ctx: DynamoDbContext, w: PreparedWrite, onFail: (old: Item | un
       break;
     }
   }
-  writeItem(ctx.store, w.table, w.key, old, next);
+  await writeItem(items, w.table, w.key, old, next);
   return { old, next };
 }
 
@@ -121,44 +146,47 @@ function execute(ctx: DynamoDbContext, w: PreparedWrite, onFail: (old: Item | un
  * One item as a read returns it, with its read units. Without a projection that is the stored text,
  * which is already the JSON the response carries.
  */
-function readForOutput(
-  ctx: DynamoDbContext,
+async function readForOutput(
+  items: ItemAccess,
   table: TableInfo,
   key: EncodedKey,
   projection: PathElement[][] | undefined,
   consistent: boolean,
-): { item: Item | EncodedJson | undefined; units: number } {
-  if (!projection) {
-    const row = ctx.store.getItemRow(table.id, key.pk, key.sk);
-    return { item: row && new EncodedJson(row.item), units: readUnits(row?.size ?? 0, consistent) };
-  }
-  const item = readItem(ctx.store, table, key);
+): Promise<{ item: Item | EncodedJson | undefined; units: number }> {
+  const row = await items.getItemRow(table.id, key.pk, key.sk);
+  if (!projection) return { item: row && new EncodedJson(row.item), units: readUnits(row?.size ?? 0, consistent) };
+  const item = row && deserializeItem(row.item);
   return { item: item && project(item, projection), units: readUnits(item ? itemSize(item) : 0, consistent) };
 }
 
 export function createItemOperations(ctx: DynamoDbContext) {
-  const run = <T>(work: () => T): Promise<T> =>
-    ctx.store.commit.run(work).catch((error: unknown) => {
+  const run = <T>(work: (items: ItemAccess) => Promise<T>): Promise<T> =>
+    ctx.store.transaction(work).catch((error: unknown) => {
       throw toServiceError(error);
     });
 
   return {
     async PutItem(input: Input, req: RequestContext) {
+      // No round trip when the table is cached.
+      let found = ctx.find(req.accountId, req.region, input.TableName);
+      if (found instanceof Promise) found = await found;
+      const tables = one(found);
       const w = validated(() => {
         checkReturnValues(input.ReturnValues, ['NONE', 'ALL_OLD'], 'ReturnValues can only be ALL_OLD or NONE');
-        return preparePut(ctx, req, input);
+        return preparePut(tables, input);
       });
       const needOld = input.ReturnValues === 'ALL_OLD' || (input.ReturnConsumedCapacity !== undefined && input.ReturnConsumedCapacity !== 'NONE');
-      const { old } = await run(() =>
+      const work = (items: ItemAccess) =>
         execute(
-          ctx,
+          items,
           w,
           (o) => {
             throw Errors.conditionalCheckFailed(input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' ? o : undefined);
           },
           needOld,
-        ),
-      );
+        );
+      // A blind put is one statement, which commits by itself (one round trip on PostgreSQL).
+      const { old } = await (isBlind(w, needOld) ? work(ctx.store.items) : run(work));
       return {
         ...(input.ReturnValues === 'ALL_OLD' && old ? { Attributes: old } : {}),
         ...optional('ConsumedCapacity', consumed(w.table, input.ReturnConsumedCapacity, writeUnits(old, w.item), 'write')),
@@ -166,12 +194,16 @@ export function createItemOperations(ctx: DynamoDbContext) {
     },
 
     async DeleteItem(input: Input, req: RequestContext) {
+      // No round trip when the table is cached.
+      let found = ctx.find(req.accountId, req.region, input.TableName);
+      if (found instanceof Promise) found = await found;
+      const tables = one(found);
       const w = validated(() => {
         checkReturnValues(input.ReturnValues, ['NONE', 'ALL_OLD'], 'ReturnValues can only be ALL_OLD or NONE');
-        return prepareKeyed(ctx, req, input, 'Delete');
+        return prepareKeyed(tables, input, 'Delete');
       });
-      const { old } = await run(() =>
-        execute(ctx, w, (o) => {
+      const { old } = await run((items) =>
+        execute(items, w, (o) => {
           throw Errors.conditionalCheckFailed(input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' ? o : undefined);
         }),
       );
@@ -182,9 +214,13 @@ export function createItemOperations(ctx: DynamoDbContext) {
     },
 
     async UpdateItem(input: Input, req: RequestContext) {
-      const w = validated(() => prepareKeyed(ctx, req, input, 'Update'));
-      const { old, next } = await run(() =>
-        execute(ctx, w, (o) => {
+      // No round trip when the table is cached.
+      let found = ctx.find(req.accountId, req.region, input.TableName);
+      if (found instanceof Promise) found = await found;
+      const tables = one(found);
+      const w = validated(() => prepareKeyed(tables, input, 'Update'));
+      const { old, next } = await run((items) =>
+        execute(items, w, (o) => {
           throw Errors.conditionalCheckFailed(input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' ? o : undefined);
         }),
       );
@@ -211,20 +247,25 @@ export function createItemOperations(ctx: DynamoDbContext) {
     },
 
     async GetItem(input: Input, req: RequestContext) {
-      const { table, key, compiled } = validated(() => {
+      // No round trip when the table is cached.
+      let found = ctx.find(req.accountId, req.region, input.TableName);
+      if (found instanceof Promise) found = await found;
+      const tables = one(found);
+      const { t, key, compiled } = validated(() => {
         const keyItem = validateItem(input.Key ?? {});
         const compiled = compileExpressions(pick(input, ['ProjectionExpression', 'ExpressionAttributeNames', 'AttributesToGet']));
-        const table = ctx.get(req.accountId, req.region, input.TableName);
-        return { table, key: encodeKeyParam(table, keyItem), compiled };
+        const t = tables.get(input.TableName);
+        return { t, key: encodeKeyParam(t, keyItem), compiled };
       });
-      const { item, units } = readForOutput(ctx, table, key, compiled.projection, input.ConsistentRead === true);
+      const { item, units } = await readForOutput(ctx.store.items, t, key, compiled.projection, input.ConsistentRead === true);
       return {
         ...(item ? { Item: item } : {}),
-        ...optional('ConsumedCapacity', consumed(table, input.ReturnConsumedCapacity, units, 'read')),
+        ...optional('ConsumedCapacity', consumed(t, input.ReturnConsumedCapacity, units, 'read')),
       };
     },
 
     async BatchGetItem(input: Input, req: RequestContext) {
+      const lookup = await ctx.lookup(req.accountId, req.region, Object.keys(input.RequestItems ?? {}));
       const requests = validated(() => {
         const tables = Object.keys(input.RequestItems ?? {});
         let total = 0;
@@ -238,7 +279,7 @@ export function createItemOperations(ctx: DynamoDbContext) {
         for (const name of tables) {
           const r = input.RequestItems[name];
           const compiled = compileExpressions(pick(r, ['ProjectionExpression', 'ExpressionAttributeNames', 'AttributesToGet']));
-          const table = ctx.get(req.accountId, req.region, name);
+          const table = lookup.get(name);
           const seen = new Set<string>();
           const keys = (r.Keys as Item[]).map((k) => {
             const key = encodeKeyParam(table, validateItem(k));
@@ -251,13 +292,25 @@ export function createItemOperations(ctx: DynamoDbContext) {
         }
         return out;
       });
+      // One transaction on one connection for every key: no round trip per key through the pool.
+      const reads = await ctx.store.transaction(
+        async (items) => {
+          const out: Awaited<ReturnType<typeof readForOutput>>[][] = [];
+          for (const r of requests) {
+            const list: Awaited<ReturnType<typeof readForOutput>>[] = [];
+            for (const key of r.keys) list.push(await readForOutput(items, r.table, key, r.projection, r.consistent));
+            out.push(list);
+          }
+          return out;
+        },
+        { durable: false, isolation: 'read-committed' },
+      );
       const responses: Record<string, (Item | EncodedJson)[]> = {};
       const capacity: Record<string, unknown>[] = [];
-      for (const r of requests) {
+      for (const [i, r] of requests.entries()) {
         const items: (Item | EncodedJson)[] = [];
         let units = 0;
-        for (const key of r.keys) {
-          const read = readForOutput(ctx, r.table, key, r.projection, r.consistent);
+        for (const read of reads[i]!) {
           units += read.units;
           if (read.item) items.push(read.item);
         }
@@ -269,6 +322,7 @@ export function createItemOperations(ctx: DynamoDbContext) {
     },
 
     async BatchWriteItem(input: Input, req: RequestContext) {
+      const tables = await ctx.lookup(req.accountId, req.region, Object.keys(input.RequestItems ?? {}));
       const writes = validated(() => {
         const names = Object.keys(input.RequestItems ?? {});
         let total = 0;
@@ -283,9 +337,9 @@ export function createItemOperations(ctx: DynamoDbContext) {
           for (const request of input.RequestItems[name] as Input[]) {
             let w: PreparedWrite;
             if (request.PutRequest) {
-              w = preparePut(ctx, req, { TableName: name, Item: request.PutRequest.Item });
+              w = preparePut(tables, { TableName: name, Item: request.PutRequest.Item });
             } else if (request.DeleteRequest) {
-              w = prepareKeyed(ctx, req, { TableName: name, Key: request.DeleteRequest.Key }, 'Delete');
+              w = prepareKeyed(tables, { TableName: name, Key: request.DeleteRequest.Key }, 'Delete');
             } else {
               throw new ValidationError('Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes');
             }
@@ -298,19 +352,21 @@ export function createItemOperations(ctx: DynamoDbContext) {
         return out;
       });
       const needOld = input.ReturnConsumedCapacity !== undefined && input.ReturnConsumedCapacity !== 'NONE';
-      const units = await run(() =>
-        writes.map((w) => {
-          const { old, next } = execute(
-            ctx,
+      const units = await run(async (items) => {
+        const out: { table: TableInfo; units: number }[] = [];
+        for (const w of writes) {
+          const { old, next } = await execute(
+            items,
             w,
             () => {
               throw new Error('unreachable');
             },
             needOld,
           );
-          return { table: w.table, units: writeUnits(old, next) };
-        }),
-      );
+          out.push({ table: w.table, units: writeUnits(old, next) });
+        }
+        return out;
+      });
       const capacity = new Map<TableInfo, number>();
       for (const u of units) capacity.set(u.table, (capacity.get(u.table) ?? 0) + u.units);
       const list = [...capacity].map(([t, n]) => consumed(t, input.ReturnConsumedCapacity, n, 'write')).filter((c) => c !== undefined);
@@ -318,23 +374,31 @@ export function createItemOperations(ctx: DynamoDbContext) {
     },
 
     async TransactGetItems(input: Input, req: RequestContext) {
+      const tables = await ctx.lookup(req.accountId, req.region, ((input.TransactItems ?? []) as Input[]).map((t) => t.Get?.TableName));
       const gets = validated(() =>
         (input.TransactItems as Input[]).map((t) => {
           const g = t.Get;
           const compiled = compileExpressions(pick(g, ['ProjectionExpression', 'ExpressionAttributeNames']));
-          const table = ctx.get(req.accountId, req.region, g.TableName);
+          const table = tables.get(g.TableName);
           return { table, key: encodeKeyParam(table, validateItem(g.Key)), projection: compiled.projection };
         }),
       );
+      // One snapshot for every item.
+      const found = await ctx.store.transaction(
+        async (items) => {
+          const out: (Item | undefined)[] = [];
+          for (const g of gets) out.push(await readItem(items, g.table, g.key));
+          return out;
+        },
+        { durable: false },
+      );
       const capacity = new Map<TableInfo, number>();
-      const responses = ctx.store.db.transaction(() =>
-        gets.map((g) => {
-          const item = readItem(ctx.store, g.table, g.key);
-          // Transactional reads cost two strongly consistent reads.
-          capacity.set(g.table, (capacity.get(g.table) ?? 0) + 2 * readUnits(item ? itemSize(item) : 0, true));
-          return item ? { Item: g.projection ? project(item, g.projection) : item } : {};
-        }),
-      )();
+      const responses = gets.map((g, i) => {
+        const item = found[i];
+        // Transactional reads cost two strongly consistent reads.
+        capacity.set(g.table, (capacity.get(g.table) ?? 0) + 2 * readUnits(item ? itemSize(item) : 0, true));
+        return item ? { Item: g.projection ? project(item, g.projection) : item } : {};
+      });
       const list = [...capacity].map(([t, n]) => consumed(t, input.ReturnConsumedCapacity, n, 'read')).filter((c) => c !== undefined);
       return { Responses: responses, ...(list.length ? { ConsumedCapacity: list } : {}) };
     },
@@ -350,6 +414,11 @@ export function createItemOperations(ctx: DynamoDbContext) {
           return seen.result;
         }
       }
+      const tables = await ctx.lookup(
+        req.accountId,
+        req.region,
+        (items ?? []).map((t) => (t.Put ?? t.Delete ?? t.Update ?? t.ConditionCheck)?.TableName),
+      );
       const writes = validated(() => {
         if (items.length > 100) {
           throw new ValidationError(`1 validation error detected: Value '[${items.length} items]' at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to 100`);
@@ -357,39 +426,49 @@ export function createItemOperations(ctx: DynamoDbContext) {
         const seen = new Set<string>();
         return items.map((t) => {
           let w: PreparedWrite;
-          if (t.Put) w = preparePut(ctx, req, t.Put);
-          else if (t.Delete) w = prepareKeyed(ctx, req, t.Delete, 'Delete');
-          else if (t.Update) w = prepareKeyed(ctx, req, t.Update, 'Update');
-          else w = prepareKeyed(ctx, req, t.ConditionCheck, 'ConditionCheck');
+          if (t.Put) w = preparePut(tables, t.Put);
+          else if (t.Delete) w = prepareKeyed(tables, t.Delete, 'Delete');
+          else if (t.Update) w = prepareKeyed(tables, t.Update, 'Update');
+          else w = prepareKeyed(tables, t.ConditionCheck, 'ConditionCheck');
           const id = `${w.table.id}/${w.key.pk.toString('hex')}/${w.key.sk.toString('hex')}`;
           if (seen.has(id)) throw new ValidationError('Transaction request cannot include multiple operations on one item');
           seen.add(id);
           return { w, returnOld: (t.Put ?? t.Delete ?? t.Update ?? t.ConditionCheck).ReturnValuesOnConditionCheckFailure === 'ALL_OLD' };
         });
       });
-      const units = await run(() => {
+      const units = await run(async (store) => {
         const reasons: { Code: string; Message?: string; Item?: Item }[] = [];
+        const olds: (Item | undefined)[] = [];
         let failed = false;
         for (const { w, returnOld } of writes) {
-          const old = readItem(ctx.store, w.table, w.key);
+          const old = await readItem(store, w.table, w.key);
+          olds.push(old);
           if (w.compiled.condition && !evaluateCondition(w.compiled.condition, old ?? {})) {
             failed = true;
             reasons.push({ Code: 'ConditionalCheckFailed', Message: 'The conditional request failed', ...(returnOld && old ? { Item: old } : {}) });
           } else reasons.push({ Code: 'None' });
         }
         if (failed) throw Errors.transactionCanceled(reasons);
-        return writes.map(({ w }, i) => {
+        const out: { table: TableInfo; units: number }[] = [];
+        for (const [i, { w }] of writes.entries()) {
           try {
-            const { old, next } = execute(ctx, w, () => {
-              throw new Error('unreachable');
-            });
-            return { table: w.table, units: 2 * writeUnits(old, next) };
+            const { old, next } = await execute(
+              store,
+              w,
+              () => {
+                throw new Error('unreachable');
+              },
+              true,
+              { old: olds[i] },
+            );
+            out.push({ table: w.table, units: 2 * writeUnits(old, next) });
           } catch (error) {
             // An update that cannot apply (wrong operand type, size) cancels the whole transaction.
             if (!(error instanceof ValidationError)) throw error;
             throw Errors.transactionCanceled(writes.map((_, j) => (j === i ? { Code: 'ValidationError', Message: error.message } : { Code: 'None' })));
           }
-        });
+        }
+        return out;
       });
       const capacity = new Map<TableInfo, number>();
       for (const u of units) capacity.set(u.table, (capacity.get(u.table) ?? 0) + u.units);

@@ -1,11 +1,11 @@
-// Query and Scan: key conditions turned into a range over encoded keys, rows streamed from SQLite
-// in key order, Limit and the 1 MB page limit applied to items read (before the filter), and
-// LastEvaluatedKey / ExclusiveStartKey in DynamoDB's shape.
+// Query and Scan: key conditions turned into a range over encoded keys, rows read from the store in
+// key order (in chunks sized by Limit), Limit and the 1 MB page limit applied to items read (before
+// the filter), and LastEvaluatedKey / ExclusiveStartKey in DynamoDB's shape.
 import { EncodedJson, type RequestContext } from '@atoll/core';
 import { deserializeItem, typeOf, validateItem, ValidationError, type AttributeValue, type Item } from './attribute-value.js';
 import type { DynamoDbContext } from './dynamodb-context.js';
-import type { RangeBound } from './dynamodb-store.js';
-import { validated } from './errors.js';
+import type { RangeBound, RowCursor } from './dynamodb-store.js';
+import { Errors, toServiceError } from './errors.js';
 import type { Condition, Operand } from './expression/ast.js';
 import { evaluateCondition, project } from './expression/evaluate.js';
 import { consumed, optional } from './item-operations.js';
@@ -16,6 +16,9 @@ import { attrType, type IndexInfo, type TableInfo } from './table-schema.js';
 
 type Input = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const PAGE_BYTES = 1024 * 1024;
+/** Rows per read when no Limit bounds the page: small first (most queries are short), then larger. */
+const FIRST_CHUNK = 100;
+const NEXT_CHUNK = 1000;
 
 interface KeyPlan {
   hash: AttributeValue;
@@ -146,8 +149,9 @@ interface Source {
   rangeKey?: string;
 }
 
-function source(ctx: DynamoDbContext, req: RequestContext, input: Input): Source {
-  const table = ctx.get(req.accountId, req.region, input.TableName);
+function source(found: TableInfo | undefined, input: Input): Source {
+  if (!found) throw Errors.notFound();
+  const table = found;
   if (input.IndexName === undefined) return { table, hashKey: table.hashKey, ...(table.rangeKey ? { rangeKey: table.rangeKey } : {}) };
   const index = table.indexes.find((i) => i.name === input.IndexName);
   if (!index) throw new ValidationError(`The table does not have the specified index: ${input.IndexName}`);
@@ -221,13 +225,7 @@ function lastKey(src: Source, item: Item): Item {
   return out;
 }
 
-function page(
-  ctx: DynamoDbContext,
-  src: Source,
-  rows: Iterable<{ pk: Buffer; sk: Buffer; item: string; size: number }>,
-  input: Input,
-  compiled: Compiled,
-): Record<string, unknown> {
+async function page(ctx: DynamoDbContext, src: Source, rows: RowCursor, input: Input, compiled: Compiled): Promise<Record<string, unknown>> {
   const limit: number | undefined = input.Limit;
   const count = input.Select === 'COUNT';
   const fetchFromTable = src.index?.kind === 'LSI' && src.index.projection.ProjectionType !== 'ALL' && (input.Select === 'ALL_ATTRIBUTES' || compiled.projection !== undefined);
@@ -242,22 +240,32 @@ function page(
   let lastRow: { item: string } | undefined;
   let lastItem: Item | undefined;
   let more = false;
-  for (const row of rows) {
-    if ((limit !== undefined && scanned >= limit) || bytes >= PAGE_BYTES) {
-      more = true;
-      break;
+  let chunkSize = FIRST_CHUNK;
+  read: for (;;) {
+    // Once Limit rows are read the page is over (LastEvaluatedKey is set below); past 1 MB, one more
+    // row tells whether there is more.
+    if (limit !== undefined && scanned >= limit) break;
+    const want = bytes >= PAGE_BYTES ? 1 : limit !== undefined ? Math.min(limit - scanned, NEXT_CHUNK) : chunkSize;
+    const chunk = await rows.next(want);
+    if (chunk.length === 0) break;
+    chunkSize = NEXT_CHUNK;
+    for (const row of chunk) {
+      if ((limit !== undefined && scanned >= limit) || bytes >= PAGE_BYTES) {
+        more = true;
+        break read;
+      }
+      scanned++;
+      bytes += row.size;
+      lastRow = row;
+      lastItem = undefined;
+      if (decodeEach) {
+        lastItem = deserializeItem(row.item);
+        if (fetchFromTable) lastItem = (await readItem(ctx.store.items, src.table, { pk: row.pk, sk: row.sk })) ?? lastItem;
+        if (compiled.filter && !evaluateCondition(compiled.filter, lastItem)) continue;
+      }
+      matched++;
+      if (!count) items.push(verbatim ? new EncodedJson(row.item) : compiled.projection ? project(lastItem!, compiled.projection) : lastItem!);
     }
-    scanned++;
-    bytes += row.size;
-    lastRow = row;
-    lastItem = undefined;
-    if (decodeEach) {
-      lastItem = deserializeItem(row.item);
-      if (fetchFromTable) lastItem = readItem(ctx.store, src.table, { pk: row.pk, sk: row.sk }) ?? lastItem;
-      if (compiled.filter && !evaluateCondition(compiled.filter, lastItem)) continue;
-    }
-    matched++;
-    if (!count) items.push(verbatim ? new EncodedJson(row.item) : compiled.projection ? project(lastItem!, compiled.projection) : lastItem!);
   }
   const last = lastRow && (lastItem ?? deserializeItem(lastRow.item));
   if (!more && limit !== undefined && scanned === limit && last) more = true;
@@ -283,20 +291,32 @@ const QUERY_PARAMS = [
   'AttributesToGet',
 ];
 
+/** Runs `fn`, turning engine ValidationErrors (thrown at once or later) into ValidationException. */
+async function validatedAsync<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw toServiceError(error);
+  }
+}
+
 export function createQueryOperations(ctx: DynamoDbContext) {
   return {
     async Query(input: Input, req: RequestContext) {
-      return validated(() => {
+      let found = ctx.find(req.accountId, req.region, input.TableName);
+      if (found instanceof Promise) found = await found;
+      const table = found;
+      return validatedAsync(async () => {
         const compiled = compileFor(input, QUERY_PARAMS);
         if (!compiled.keyCondition) throw new ValidationError('Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.');
-        const src = source(ctx, req, input);
+        const src = source(table, input);
         checkSelect(input, compiled, src);
         const plan = planKeys(compiled.keyCondition, src.hashKey, src.rangeKey, (n) => attrType(src.table, n), input.KeyConditions !== undefined);
         const pk = encodeKeyValue(plan.hash);
         const start = startKey(src, input.ExclusiveStartKey);
         if (start && !start.pk.equals(pk)) throw new ValidationError('The provided starting key is outside query boundaries based on provided conditions');
         const forward = input.ScanIndexForward !== false;
-        const rows = ctx.store.queryPartition(
+        const rows = ctx.store.items.queryPartition(
           src.table.id,
           src.index?.name,
           pk,
@@ -309,7 +329,10 @@ export function createQueryOperations(ctx: DynamoDbContext) {
     },
 
     async Scan(input: Input, req: RequestContext) {
-      return validated(() => {
+      let found = ctx.find(req.accountId, req.region, input.TableName);
+      if (found instanceof Promise) found = await found;
+      const table = found;
+      return validatedAsync(async () => {
         const total: number | undefined = input.TotalSegments;
         const segment: number | undefined = input.Segment;
         if (total !== undefined && segment === undefined) {
@@ -322,14 +345,14 @@ export function createQueryOperations(ctx: DynamoDbContext) {
           throw new ValidationError(`The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: ${segment} is not less than TotalSegments: ${total}`);
         }
         const compiled = compileFor(input, ['FilterExpression', 'ProjectionExpression', 'ExpressionAttributeNames', 'ExpressionAttributeValues', 'ScanFilter', 'ConditionalOperator', 'AttributesToGet']);
-        const src = source(ctx, req, input);
+        const src = source(table, input);
         checkSelect(input, compiled, src);
         const start = startKey(src, input.ExclusiveStartKey);
         const range =
           total !== undefined && segment !== undefined
             ? { lo: Math.ceil((segment * 2 ** 32) / total), hi: Math.ceil(((segment + 1) * 2 ** 32) / total) }
             : undefined;
-        const rows = ctx.store.scan(src.table.id, src.index?.name, range, start);
+        const rows = ctx.store.items.scan(src.table.id, src.index?.name, range, start);
         return page(ctx, src, rows, input, compiled);
       });
     },

@@ -1,5 +1,6 @@
 // The DynamoDB Streams API (ListStreams, DescribeStream, GetShardIterator, GetRecords) over the
-// stream records that item writes append in their own transaction. Each stream has one shard.
+// stream records that item writes append in their own transaction. Each stream has one shard;
+// records are read from the database, so any node serves any iterator.
 import type { RequestContext } from '@atoll/core';
 import { deserializeItem } from './attribute-value.js';
 import type { DynamoDbContext } from './dynamodb-context.js';
@@ -36,22 +37,23 @@ function decodeIterator(text: string): IteratorState {
 }
 
 export function createStreamsOperations(ctx: DynamoDbContext) {
-  function byArn(req: RequestContext, arn: string): TableInfo {
+  async function byArn(req: RequestContext, arn: string): Promise<TableInfo> {
     const m = /^arn:aws:dynamodb:([^:]+):(\d{12}):table\/([^/]+)\/stream\/(.+)$/.exec(arn);
-    const table = m ? ctx.find(m[2]!, m[1]!, m[3]!) : undefined;
+    let table = m ? await ctx.find(m[2]!, m[1]!, m[3]!) : undefined;
+    // A stream this node has not seen yet (enabled on another node a moment ago): read the table again.
+    if (m && table && table.stream?.arn !== arn) table = await ctx.load(m[2]!, m[1]!, m[3]!);
     if (!table || !table.stream || table.stream.arn !== arn) throw Errors.notFound(`Requested resource not found: Stream: ${arn} not found`);
     void req;
     return table;
   }
 
-  function lastSequence(table: TableInfo): number | undefined {
-    const row = ctx.store.db.prepare('SELECT MAX(seq) AS m FROM ddb_stream_records WHERE table_id = ? AND stream_label = ?').get(table.id, table.stream!.label) as { m: number | null };
-    return row.m ?? undefined;
+  function lastSequence(table: TableInfo): Promise<number | undefined> {
+    return ctx.store.lastSequence(table.id, table.stream!.label);
   }
 
   return {
     async ListStreams(input: Input, req: RequestContext) {
-      let tables = [...ctx.tables.values()].filter((t) => t.accountId === req.accountId && t.region === req.region && t.stream);
+      let tables = (await ctx.store.tables(req.accountId, req.region)).filter((t) => t.stream);
       if (input.TableName) tables = tables.filter((t) => t.name === input.TableName);
       const streams = tables.map((t) => ({ StreamArn: t.stream!.arn, TableName: t.name, StreamLabel: t.stream!.label })).sort((a, b) => (a.StreamArn < b.StreamArn ? -1 : 1));
       const start = input.ExclusiveStartStreamArn as string | undefined;
@@ -62,9 +64,9 @@ export function createStreamsOperations(ctx: DynamoDbContext) {
     },
 
     async DescribeStream(input: Input, req: RequestContext) {
-      const table = byArn(req, input.StreamArn);
-      const first = ctx.store.streamRecords(table.id, table.stream!.label, 0, 1)[0];
-      const last = table.stream!.enabled ? undefined : lastSequence(table);
+      const table = await byArn(req, input.StreamArn);
+      const [first] = await ctx.store.streamRecords(table.id, table.stream!.label, 0, 1);
+      const last = table.stream!.enabled ? undefined : await lastSequence(table);
       return {
         StreamDescription: {
           StreamArn: table.stream!.arn,
@@ -88,7 +90,7 @@ export function createStreamsOperations(ctx: DynamoDbContext) {
     },
 
     async GetShardIterator(input: Input, req: RequestContext) {
-      const table = byArn(req, input.StreamArn);
+      const table = await byArn(req, input.StreamArn);
       if (input.ShardId !== shardId(table)) throw Errors.notFound(`Requested resource not found: Shard does not exist`);
       let after: number;
       const seq = input.SequenceNumber !== undefined ? Number(input.SequenceNumber) : undefined;
@@ -97,7 +99,7 @@ export function createStreamsOperations(ctx: DynamoDbContext) {
           after = 0;
           break;
         case 'LATEST':
-          after = lastSequence(table) ?? 0;
+          after = (await lastSequence(table)) ?? 0;
           break;
         case 'AT_SEQUENCE_NUMBER':
         case 'AFTER_SEQUENCE_NUMBER':
@@ -114,9 +116,9 @@ export function createStreamsOperations(ctx: DynamoDbContext) {
 
     async GetRecords(input: Input, req: RequestContext) {
       const state = decodeIterator(input.ShardIterator);
-      const table = byArn(req, state.arn);
+      const table = await byArn(req, state.arn);
       const limit: number = input.Limit ?? 1000;
-      const rows = ctx.store.streamRecords(table.id, table.stream!.label, state.after, limit);
+      const rows = await ctx.store.streamRecords(table.id, table.stream!.label, state.after, limit);
       const records = rows.map((row) => {
         const record = JSON.parse(row.record) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
         const d = record.dynamodb;

@@ -11,7 +11,7 @@ import {
   type AttributeValue,
   type Item,
 } from './attribute-value.js';
-import type { DynamoDbStore } from './dynamodb-store.js';
+import type { ItemAccess } from './dynamodb-store.js';
 import { encodeKeyValue } from './key-encoding.js';
 import { attrType, type IndexInfo, type TableInfo } from './table-schema.js';
 
@@ -148,25 +148,35 @@ export interface WriteOptions {
   replace?: boolean;
 }
 
-/** Writes (or deletes, when `next` is undefined) one item with its index entries and stream record. */
-export function writeItem(store: DynamoDbStore, table: TableInfo, key: EncodedKey, old: Item | undefined, next: Item | undefined, options: WriteOptions = {}): void {
+/**
+ * Writes (or deletes, when `next` is undefined) one item with its index entries and stream record,
+ * inside the caller's transaction.
+ */
+export async function writeItem(
+  store: ItemAccess,
+  table: TableInfo,
+  key: EncodedKey,
+  old: Item | undefined,
+  next: Item | undefined,
+  options: WriteOptions = {},
+): Promise<void> {
   let size = 0;
   let text: string | undefined;
   if (next) {
     size = itemSize(next);
     text = serializeItem(next);
-    store.putItem(table.id, key.pk, key.sk, size, text);
-  } else if (old) store.deleteItem(table.id, key.pk, key.sk);
+    await store.putItem(table.id, key.pk, key.sk, size, text);
+  } else if (old) await store.deleteItem(table.id, key.pk, key.sk);
   for (const index of table.indexes) {
     if (index.status === 'DELETING') continue;
     const before = old ? indexKey(index, old) : undefined;
     const after = next ? indexKey(index, next) : undefined;
     if (before && (!after || !before.pk.equals(after.pk) || !before.sk.equals(after.sk))) {
-      store.deleteIndexEntry(table.id, index.name, before.pk, before.sk, key.pk, key.sk);
+      await store.deleteIndexEntry(table.id, index.name, before.pk, before.sk, key.pk, key.sk);
     }
     if (after && next) {
       const projected = projectForIndex(table, index, next);
-      store.putIndexEntry(table.id, index.name, after.pk, after.sk, key.pk, key.sk, itemSize(projected), serializeItem(projected));
+      await store.putIndexEntry(table.id, index.name, after.pk, after.sk, key.pk, key.sk, itemSize(projected), serializeItem(projected));
     }
   }
   // DynamoDB writes a stream record only when the item actually changed.
@@ -190,13 +200,13 @@ export function writeItem(store: DynamoDbStore, table: TableInfo, key: EncodedKe
       },
       ...(options.serviceDeletion ? { userIdentity: { Type: 'Service', PrincipalId: 'dynamodb.amazonaws.com' } } : {}),
     };
-    store.appendStreamRecord(table.id, table.stream.label, JSON.stringify(record));
+    await store.appendStreamRecord(table.id, table.stream.label, JSON.stringify(record));
   }
 }
 
-export function readItem(store: DynamoDbStore, table: TableInfo, key: EncodedKey): Item | undefined {
-  const text = store.getItem(table.id, key.pk, key.sk);
-  return text === undefined ? undefined : deserializeItem(text);
+export async function readItem(store: ItemAccess, table: TableInfo, key: EncodedKey): Promise<Item | undefined> {
+  const row = await store.getItemRow(table.id, key.pk, key.sk);
+  return row === undefined ? undefined : deserializeItem(row.item);
 }
 
 /** Write capacity units for one write: 1 per KB (rounded up) of the larger of the old and new item. */

@@ -1,9 +1,12 @@
 // Table lifecycle and settings: CreateTable, DescribeTable, UpdateTable (GSI add with backfill,
 // GSI delete, billing, throughput, streams), DeleteTable, ListTables, time to live, tags, limits.
+// A change reads the stored table, checks and changes it in one transaction (so two nodes changing
+// one table do not undo each other), and the store's signal drops every node's cached copy.
 import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '@atoll/core';
 import { deserializeItem, itemSize, serializeItem, ValidationError } from './attribute-value.js';
 import type { DynamoDbContext } from './dynamodb-context.js';
+import type { ServiceError } from './errors.js';
 import { Errors, validated } from './errors.js';
 import { encodeKeyValue } from './key-encoding.js';
 import { EMPTY, projectForIndex } from './table-engine.js';
@@ -23,59 +26,60 @@ function streamLabel(): string {
   return new Date().toISOString().replace('Z', '');
 }
 
-/** Table changes are written outside group commit; this makes them durable before the answer. */
-function durable<I, O>(ctx: DynamoDbContext, fn: (input: I, req: RequestContext) => Promise<O>) {
-  return async (input: I, req: RequestContext): Promise<O> => {
-    const out = await fn(input, req);
-    await ctx.store.commit.sync();
-    return out;
-  };
+/** The table a request names, from the cache or the database. */
+async function find(ctx: DynamoDbContext, req: RequestContext, name: string): Promise<TableInfo | undefined> {
+  return ctx.find(req.accountId, req.region, name);
 }
 
 export function createTableOperations(ctx: DynamoDbContext) {
-  const ops = tableOperations(ctx);
-  return {
-    ...ops,
-    CreateTable: durable(ctx, ops.CreateTable),
-    DeleteTable: durable(ctx, ops.DeleteTable),
-    UpdateTable: durable(ctx, ops.UpdateTable),
-    UpdateTimeToLive: durable(ctx, ops.UpdateTimeToLive),
-    TagResource: durable(ctx, ops.TagResource),
-    UntagResource: durable(ctx, ops.UntagResource),
-  };
-}
-
-function tableOperations(ctx: DynamoDbContext) {
-  const describe = (table: TableInfo, status = 'ACTIVE') => {
-    const stats = ctx.stats(table);
+  const describe = async (table: TableInfo, status = 'ACTIVE') => {
+    const stats = await ctx.stats(table);
     return describeTable(table, status, stats, stats.indexes);
   };
 
-  /** Builds a new index's entries from the existing items, in chunks (SQLite cannot write while iterating). */
-  function backfill(table: TableInfo, indexName: string): void {
+  /**
+   * Changes a stored table: `change` checks (throwing a ServiceError or ValidationError to refuse)
+   * and changes it, on the stored copy inside the transaction. Caches and returns the result.
+   */
+  async function change<R>(table: TableInfo, fn: (stored: TableInfo) => R, notFound: () => ServiceError): Promise<{ table: TableInfo; result: R }> {
+    const done = await ctx.store.updateTable(table.id, (stored) => validated(() => fn(stored)));
+    if (!done) {
+      ctx.forget(table);
+      throw notFound();
+    }
+    ctx.remember(done.table);
+    return done;
+  }
+
+  /**
+   * Builds a new index's entries from the existing items, 1,000 items per transaction: each chunk
+   * reads its items and writes their entries atomically, so a concurrent write of an item either
+   * comes before (and is read here) or after (and writes its own entry).
+   */
+  async function backfill(table: TableInfo, indexName: string): Promise<void> {
     const index = table.indexes.find((i) => i.name === indexName)!;
     let start: { pk: Buffer; sk: Buffer } | undefined;
     for (;;) {
-      const chunk: { pk: Buffer; sk: Buffer; item: string }[] = [];
-      for (const row of ctx.store.scan(table.id, undefined, undefined, start)) {
-        chunk.push(row);
-        if (chunk.length >= 1000) break;
-      }
-      if (chunk.length === 0) return;
-      ctx.store.db.transaction(() => {
+      const from = start;
+      const last = await ctx.store.transaction(async (items) => {
+        const chunk = await items.scan(table.id, undefined, undefined, from).next(1000);
         for (const row of chunk) {
           const item = deserializeItem(row.item);
           const h = item[index.hashKey];
           const r = index.rangeKey ? item[index.rangeKey] : undefined;
           if (!h || (index.rangeKey && !r)) continue;
           const projected = projectForIndex(table, index, item);
-          ctx.store.putIndexEntry(table.id, index.name, encodeKeyValue(h), r ? encodeKeyValue(r) : EMPTY, row.pk, row.sk, itemSize(projected), serializeItem(projected));
+          await items.putIndexEntry(table.id, index.name, encodeKeyValue(h), r ? encodeKeyValue(r) : EMPTY, row.pk, row.sk, itemSize(projected), serializeItem(projected));
         }
-      })();
-      const last = chunk[chunk.length - 1]!;
+        return chunk.length < 1000 ? undefined : chunk[chunk.length - 1]!;
+      });
+      if (!last) return;
       start = { pk: last.pk, sk: last.sk };
     }
   }
+
+  const tableNotFound = (name: string) => () => Errors.notFound(`Requested resource not found: Table: ${name} not found`);
+  const arnNotFound = (arn: string) => () => Errors.notFound(`Requested resource not found: ResourcArn: ${arn} not found`);
 
   return {
     async CreateTable(input: CreateTableInput, req: RequestContext) {
@@ -83,7 +87,7 @@ function tableOperations(ctx: DynamoDbContext) {
         checkTableName(input.TableName);
         return validateCreateTable(input);
       });
-      if (ctx.find(req.accountId, req.region, input.TableName)) throw Errors.inUse(`Table already exists: ${input.TableName}`);
+      if (await find(ctx, req, input.TableName)) throw Errors.inUse(`Table already exists: ${input.TableName}`);
       const arn = `arn:aws:dynamodb:${req.region}:${req.accountId}:table/${input.TableName}`;
       const label = streamLabel();
       const base: Omit<TableInfo, 'id'> = {
@@ -110,9 +114,9 @@ function tableOperations(ctx: DynamoDbContext) {
       if (input.StreamSpecification?.StreamEnabled && !input.StreamSpecification.StreamViewType) {
         throw Errors.validation('One or more parameter values were invalid: StreamViewType is required when StreamEnabled is true');
       }
-      const id = ctx.store.insertTable(base);
-      const table: TableInfo = { ...base, id };
-      ctx.add(table);
+      const table = await ctx.store.insertTable(base);
+      if (!table) throw Errors.inUse(`Table already exists: ${input.TableName}`);
+      ctx.remember(table);
       // Tables become ACTIVE at once; the response shows the CREATING state DynamoDB reports first.
       const description = describeTable(table, 'CREATING', { count: 0, bytes: 0 }, new Map());
       if (description.GlobalSecondaryIndexes) {
@@ -122,30 +126,28 @@ function tableOperations(ctx: DynamoDbContext) {
     },
 
     async DescribeTable(input: Input, req: RequestContext) {
-      const table = ctx.find(req.accountId, req.region, input.TableName);
-      if (!table) throw Errors.notFound(`Requested resource not found: Table: ${input.TableName} not found`);
-      return { Table: describe(table) };
+      const table = await find(ctx, req, input.TableName);
+      if (!table) throw tableNotFound(input.TableName)();
+      return { Table: await describe(table) };
     },
 
     async DeleteTable(input: Input, req: RequestContext) {
-      const table = ctx.find(req.accountId, req.region, input.TableName);
-      if (!table) throw Errors.notFound(`Requested resource not found: Table: ${input.TableName} not found`);
-      if (table.deletionProtection) {
-        throw Errors.validation(`Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.`);
-      }
-      const description = describe(table, 'DELETING');
-      ctx.store.commit.flush();
-      ctx.store.deleteTable(table.id);
-      ctx.remove(table);
+      const found = await find(ctx, req, input.TableName);
+      if (!found) throw tableNotFound(input.TableName)();
+      const description = await describe(found, 'DELETING');
+      const table = await ctx.store.deleteTable(found.id, (stored) => {
+        if (stored.deletionProtection) {
+          throw Errors.validation(`Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.`);
+        }
+      });
+      ctx.forget(found);
+      if (!table) throw tableNotFound(input.TableName)();
       return { TableDescription: description };
     },
 
     async ListTables(input: Input, req: RequestContext) {
       const limit: number = input.Limit ?? 100;
-      const names = [...ctx.tables.values()]
-        .filter((t) => t.accountId === req.accountId && t.region === req.region)
-        .map((t) => t.name)
-        .sort();
+      const names = (await ctx.store.tableNames(req.accountId, req.region)).sort();
       const start = input.ExclusiveStartTableName as string | undefined;
       const after = start === undefined ? names : names.filter((n) => n > start);
       const pageNames = after.slice(0, limit);
@@ -153,8 +155,8 @@ function tableOperations(ctx: DynamoDbContext) {
     },
 
     async UpdateTable(input: Input, req: RequestContext) {
-      const table = ctx.find(req.accountId, req.region, input.TableName);
-      if (!table) throw Errors.notFound(`Requested resource not found: Table: ${input.TableName} not found`);
+      const found = await find(ctx, req, input.TableName);
+      if (!found) throw tableNotFound(input.TableName)();
       const updates = input.GlobalSecondaryIndexUpdates as Input[] | undefined;
       const anything =
         updates ?? input.BillingMode ?? input.ProvisionedThroughput ?? input.StreamSpecification ?? input.DeletionProtectionEnabled ?? input.TableClass;
@@ -163,95 +165,103 @@ function tableOperations(ctx: DynamoDbContext) {
           'At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required',
         );
       }
-      const newIndexes: string[] = [];
-      validated(() => {
-        if (input.AttributeDefinitions) {
-          for (const d of input.AttributeDefinitions as TableInfo['attributeDefinitions']) {
-            const existing = table.attributeDefinitions.find((x) => x.AttributeName === d.AttributeName);
-            if (existing && existing.AttributeType !== d.AttributeType) {
-              throw new ValidationError(`One or more parameter values were invalid: Cannot change the type of an existing attribute: ${d.AttributeName}`);
+      const { table, result: newIndexes } = await change(
+        found,
+        (table) => {
+          const newIndexes: string[] = [];
+          if (input.AttributeDefinitions) {
+            for (const d of input.AttributeDefinitions as TableInfo['attributeDefinitions']) {
+              const existing = table.attributeDefinitions.find((x) => x.AttributeName === d.AttributeName);
+              if (existing && existing.AttributeType !== d.AttributeType) {
+                throw new ValidationError(`One or more parameter values were invalid: Cannot change the type of an existing attribute: ${d.AttributeName}`);
+              }
             }
           }
-        }
-        const billing = input.BillingMode ?? table.billingMode;
-        for (const u of updates ?? []) {
-          if (u.Create) {
-            const defs = [...table.attributeDefinitions, ...((input.AttributeDefinitions ?? []) as TableInfo['attributeDefinitions'])];
-            validateGsi(u.Create, defs.map((d) => d.AttributeName), billing === 'PAY_PER_REQUEST');
-            if (table.indexes.some((i) => i.name === u.Create.IndexName)) {
-              throw new ValidationError(`One or more parameter values were invalid: Duplicate index name: ${u.Create.IndexName}`);
-            }
-          } else if (u.Delete) {
-            if (!table.indexes.some((i) => i.name === u.Delete.IndexName && i.kind === 'GSI')) {
-              throw Errors.notFound(`Requested resource not found: Index: ${u.Delete.IndexName} not found`);
-            }
-          } else if (u.Update) {
-            if (!table.indexes.some((i) => i.name === u.Update.IndexName && i.kind === 'GSI')) {
-              throw Errors.notFound(`Requested resource not found: Index: ${u.Update.IndexName} not found`);
+          const billing = input.BillingMode ?? table.billingMode;
+          for (const u of updates ?? []) {
+            if (u.Create) {
+              const defs = [...table.attributeDefinitions, ...((input.AttributeDefinitions ?? []) as TableInfo['attributeDefinitions'])];
+              validateGsi(u.Create, defs.map((d) => d.AttributeName), billing === 'PAY_PER_REQUEST');
+              if (table.indexes.some((i) => i.name === u.Create.IndexName)) {
+                throw new ValidationError(`One or more parameter values were invalid: Duplicate index name: ${u.Create.IndexName}`);
+              }
+            } else if (u.Delete) {
+              if (!table.indexes.some((i) => i.name === u.Delete.IndexName && i.kind === 'GSI')) {
+                throw Errors.notFound(`Requested resource not found: Index: ${u.Delete.IndexName} not found`);
+              }
+            } else if (u.Update) {
+              if (!table.indexes.some((i) => i.name === u.Update.IndexName && i.kind === 'GSI')) {
+                throw Errors.notFound(`Requested resource not found: Index: ${u.Update.IndexName} not found`);
+              }
             }
           }
-        }
-        if (input.StreamSpecification) {
-          const spec = input.StreamSpecification;
-          if (spec.StreamEnabled && table.stream?.enabled) throw Errors.validation(`Table already has an enabled stream: ${table.stream.arn}`);
-          if (!spec.StreamEnabled && !table.stream?.enabled) throw Errors.validation('Stream is already disabled');
-          if (spec.StreamEnabled && !spec.StreamViewType) {
-            throw Errors.validation('One or more parameter values were invalid: StreamViewType is required when StreamEnabled is true');
+          if (input.StreamSpecification) {
+            const spec = input.StreamSpecification;
+            if (spec.StreamEnabled && table.stream?.enabled) throw Errors.validation(`Table already has an enabled stream: ${table.stream.arn}`);
+            if (!spec.StreamEnabled && !table.stream?.enabled) throw Errors.validation('Stream is already disabled');
+            if (spec.StreamEnabled && !spec.StreamViewType) {
+              throw Errors.validation('One or more parameter values were invalid: StreamViewType is required when StreamEnabled is true');
+            }
           }
-        }
-      });
-      if (input.AttributeDefinitions) {
-        for (const d of input.AttributeDefinitions as TableInfo['attributeDefinitions']) {
-          if (!table.attributeDefinitions.some((x) => x.AttributeName === d.AttributeName)) table.attributeDefinitions.push(d);
-        }
-      }
-      if (input.BillingMode) table.billingMode = input.BillingMode;
-      if (input.ProvisionedThroughput) table.throughput = input.ProvisionedThroughput;
-      if (input.DeletionProtectionEnabled !== undefined) table.deletionProtection = input.DeletionProtectionEnabled;
-      if (input.TableClass) table.tableClass = input.TableClass;
-      if (input.StreamSpecification) {
-        const spec = input.StreamSpecification;
-        if (spec.StreamEnabled) {
-          const label = streamLabel();
-          table.stream = { enabled: true, viewType: spec.StreamViewType, arn: `${table.arn}/stream/${label}`, label };
-        } else if (table.stream) table.stream.enabled = false;
-      }
-      for (const u of updates ?? []) {
-        if (u.Create) {
-          table.indexes.push(indexInfo('GSI', u.Create.IndexName, u.Create.KeySchema, u.Create.Projection, u.Create.ProvisionedThroughput));
-          newIndexes.push(u.Create.IndexName);
-        } else if (u.Delete) {
-          ctx.store.deleteIndex(table.id, u.Delete.IndexName);
-          table.indexes = table.indexes.filter((i) => i.name !== u.Delete.IndexName);
-        } else if (u.Update) {
-          const index = table.indexes.find((i) => i.name === u.Update.IndexName)!;
-          if (u.Update.ProvisionedThroughput) index.throughput = u.Update.ProvisionedThroughput;
-        }
-      }
-      // Pending writes were made against the old index list; commit them before the backfill.
-      ctx.store.commit.flush();
-      for (const name of newIndexes) backfill(table, name);
-      ctx.save(table);
-      ctx.invalidateStats(table);
-      return { TableDescription: describe(table, 'UPDATING') };
+          if (input.AttributeDefinitions) {
+            for (const d of input.AttributeDefinitions as TableInfo['attributeDefinitions']) {
+              if (!table.attributeDefinitions.some((x) => x.AttributeName === d.AttributeName)) table.attributeDefinitions.push(d);
+            }
+          }
+          if (input.BillingMode) table.billingMode = input.BillingMode;
+          if (input.ProvisionedThroughput) table.throughput = input.ProvisionedThroughput;
+          if (input.DeletionProtectionEnabled !== undefined) table.deletionProtection = input.DeletionProtectionEnabled;
+          if (input.TableClass) table.tableClass = input.TableClass;
+          if (input.StreamSpecification) {
+            const spec = input.StreamSpecification;
+            if (spec.StreamEnabled) {
+              const label = streamLabel();
+              table.stream = { enabled: true, viewType: spec.StreamViewType, arn: `${table.arn}/stream/${label}`, label };
+            } else if (table.stream) table.stream.enabled = false;
+          }
+          for (const u of updates ?? []) {
+            if (u.Create) {
+              table.indexes.push(indexInfo('GSI', u.Create.IndexName, u.Create.KeySchema, u.Create.Projection, u.Create.ProvisionedThroughput));
+              newIndexes.push(u.Create.IndexName);
+            } else if (u.Delete) {
+              table.indexes = table.indexes.filter((i) => i.name !== u.Delete.IndexName);
+            } else if (u.Update) {
+              const index = table.indexes.find((i) => i.name === u.Update.IndexName)!;
+              if (u.Update.ProvisionedThroughput) index.throughput = u.Update.ProvisionedThroughput;
+            }
+          }
+          return newIndexes;
+        },
+        tableNotFound(input.TableName),
+      );
+      // The new index is in the stored table: from now on writes keep its entries, and the backfill
+      // adds those of the items written before.
+      for (const name of newIndexes) await backfill(table, name);
+      return { TableDescription: await describe(table, 'UPDATING') };
     },
 
     async UpdateTimeToLive(input: Input, req: RequestContext) {
-      const table = ctx.get(req.accountId, req.region, input.TableName);
+      const found = await find(ctx, req, input.TableName);
+      if (!found) throw Errors.notFound();
       const spec = input.TimeToLiveSpecification as { Enabled: boolean; AttributeName: string };
-      if (spec.Enabled && table.ttl?.enabled) throw Errors.validation('TimeToLive is already enabled');
-      if (!spec.Enabled && !table.ttl?.enabled) throw Errors.validation('TimeToLive is already disabled');
-      if (!spec.Enabled && table.ttl && table.ttl.attribute !== spec.AttributeName) {
-        throw Errors.validation('TimeToLive is active on a different AttributeName: current AttributeName is ' + table.ttl.attribute);
-      }
-      table.ttl = { attribute: spec.AttributeName, enabled: spec.Enabled };
-      ctx.save(table);
+      await change(
+        found,
+        (table) => {
+          if (spec.Enabled && table.ttl?.enabled) throw Errors.validation('TimeToLive is already enabled');
+          if (!spec.Enabled && !table.ttl?.enabled) throw Errors.validation('TimeToLive is already disabled');
+          if (!spec.Enabled && table.ttl && table.ttl.attribute !== spec.AttributeName) {
+            throw Errors.validation('TimeToLive is active on a different AttributeName: current AttributeName is ' + table.ttl.attribute);
+          }
+          table.ttl = { attribute: spec.AttributeName, enabled: spec.Enabled };
+        },
+        () => Errors.notFound(),
+      );
       return { TimeToLiveSpecification: spec };
     },
 
     async DescribeTimeToLive(input: Input, req: RequestContext) {
-      const table = ctx.find(req.accountId, req.region, input.TableName);
-      if (!table) throw Errors.notFound(`Requested resource not found: Table: ${input.TableName} not found`);
+      const table = await find(ctx, req, input.TableName);
+      if (!table) throw tableNotFound(input.TableName)();
       return {
         TimeToLiveDescription: table.ttl?.enabled
           ? { TimeToLiveStatus: 'ENABLED', AttributeName: table.ttl.attribute }
@@ -260,24 +270,34 @@ function tableOperations(ctx: DynamoDbContext) {
     },
 
     async TagResource(input: Input, req: RequestContext) {
-      const table = ctx.resolve(req.accountId, req.region, input.ResourceArn);
-      if (!table) throw Errors.notFound(`Requested resource not found: ResourcArn: ${input.ResourceArn} not found`);
-      for (const t of input.Tags as { Key: string; Value: string }[]) table.tags[t.Key] = t.Value;
-      ctx.save(table);
+      const found = await ctx.resolve(req.accountId, req.region, input.ResourceArn);
+      if (!found) throw arnNotFound(input.ResourceArn)();
+      await change(
+        found,
+        (table) => {
+          for (const t of input.Tags as { Key: string; Value: string }[]) table.tags[t.Key] = t.Value;
+        },
+        arnNotFound(input.ResourceArn),
+      );
       return {};
     },
 
     async UntagResource(input: Input, req: RequestContext) {
-      const table = ctx.resolve(req.accountId, req.region, input.ResourceArn);
-      if (!table) throw Errors.notFound(`Requested resource not found: ResourcArn: ${input.ResourceArn} not found`);
-      for (const k of input.TagKeys as string[]) delete table.tags[k];
-      ctx.save(table);
+      const found = await ctx.resolve(req.accountId, req.region, input.ResourceArn);
+      if (!found) throw arnNotFound(input.ResourceArn)();
+      await change(
+        found,
+        (table) => {
+          for (const k of input.TagKeys as string[]) delete table.tags[k];
+        },
+        arnNotFound(input.ResourceArn),
+      );
       return {};
     },
 
     async ListTagsOfResource(input: Input, req: RequestContext) {
-      const table = ctx.resolve(req.accountId, req.region, input.ResourceArn);
-      if (!table) throw Errors.notFound(`Requested resource not found: ResourcArn: ${input.ResourceArn} not found`);
+      const table = await ctx.resolve(req.accountId, req.region, input.ResourceArn);
+      if (!table) throw arnNotFound(input.ResourceArn)();
       return { Tags: Object.entries(table.tags).map(([Key, Value]) => ({ Key, Value })) };
     },
 
@@ -296,7 +316,7 @@ function tableOperations(ctx: DynamoDbContext) {
     },
 
     async DescribeContinuousBackups(input: Input, req: RequestContext) {
-      const table = ctx.find(req.accountId, req.region, input.TableName);
+      const table = await find(ctx, req, input.TableName);
       if (!table) throw serviceTableNotFound(input.TableName);
       return {
         ContinuousBackupsDescription: {
