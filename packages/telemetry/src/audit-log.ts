@@ -87,11 +87,18 @@ export class AuditLog implements AuditTrail {
     this.#storage = typeof storage === 'string' ? embeddedStorage({ dataDir: storage }) : storage;
   }
 
+  /** Opens the trail's store; a failed open (the database unreachable) is tried again by the next call. */
   open(): Promise<void> {
-    this.#opening ??= this.#storage.open('audit', MIGRATIONS, { file: 'audit/audit.db' }).then((db) => {
-      this.#db = db;
-      this.flush();
-    });
+    this.#opening ??= this.#storage.open('audit', MIGRATIONS, { file: 'audit/audit.db' }).then(
+      (db) => {
+        this.#db = db;
+        this.flush();
+      },
+      (error) => {
+        this.#opening = undefined;
+        throw error;
+      },
+    );
     return this.#opening;
   }
 
@@ -182,9 +189,13 @@ export class AuditLog implements AuditTrail {
     }
   }
 
+  /** Writes what is recorded (when the database can be reached: otherwise those events are lost) and closes. */
   async close(): Promise<void> {
-    if (this.#pending.length > 0) await this.open();
-    else if (this.#opening) await this.#opening;
+    try {
+      if (this.#pending.length > 0 || this.#opening) await this.open();
+    } catch {
+      this.#pending = [];
+    }
     await this.flush();
     await this.#db?.close();
     this.#db = undefined;

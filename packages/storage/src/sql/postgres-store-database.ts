@@ -87,6 +87,7 @@ export class PostgresCluster {
   readonly pool: pg.Pool;
   readonly options: PostgresClusterOptions;
   readonly #schemaOf = new WeakMap<pg.PoolClient, string>();
+  readonly #guarded = new WeakSet<pg.PoolClient>();
   readonly #prepared = new Map<string, Prepared>();
   readonly #handlers = new Map<string, Set<(payload: string) => void>>();
   #listener: pg.Client | undefined;
@@ -158,6 +159,13 @@ export class PostgresCluster {
       client = await this.pool.connect();
     } catch (error) {
       throw unavailable(this.url, error);
+    }
+    if (!this.#guarded.has(client)) {
+      // The pool listens for errors of idle connections only: a connection lost while checked out
+      // (between two statements of a transaction) would otherwise throw an uncaught 'error'. Its next
+      // statement fails instead, and the connection is then dropped.
+      client.on('error', (error) => this.options.onError?.(error, 'connection lost'));
+      this.#guarded.add(client);
     }
     if (this.#schemaOf.get(client) !== schema) {
       try {

@@ -1,0 +1,255 @@
+// Issue 12 figures: the main operations on the embedded SQLite engine, on PostgreSQL through one
+// node, and on PostgreSQL through three nodes, in one run on one machine. Each request is signed
+// once per node and replayed by wrk (one wrk per node, connections split between them), so the
+// client costs little; reported: throughput, wrk's latency p50/p99, CPU per request of the Atoll
+// nodes and of PostgreSQL's processes, and wrk's own CPU. Also: how soon a long poll on one node
+// returns after a send on another.
+//   node bench/platform/scale-out.mjs [seconds=6] [cases=sqs-send,ddb-get,ddb-put,s3-get,s3-put] [--database-url postgres://…]
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { machine, median, printTable, sampleProcess, startServer, summarize } from '../lib/report.mjs';
+
+const args = process.argv.slice(2);
+const urlIndex = args.indexOf('--database-url');
+const adminUrl = urlIndex >= 0 ? args.splice(urlIndex, 2)[1] : (process.env.ATOLL_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
+const seconds = Number(args[0] ?? 6);
+const cases = (args[1] ?? 'sqs-send,ddb-get,ddb-put,s3-get,s3-put').split(',');
+const CONNECTIONS = 48;
+
+/** CPU seconds of every PostgreSQL process on this machine (the server's share of the work). */
+function postgresCpu() {
+  let total = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') continue;
+      total += sampleProcess(Number(pid)).cpuSeconds;
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return total;
+}
+
+async function createDatabase() {
+  const name = `atoll_bench_${process.pid}_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+async function deploy(engine, count) {
+  const root = mkdtempSync(join(tmpdir(), 'atoll-scale-bench-'));
+  const database = engine === 'postgres' ? await createDatabase() : undefined;
+  const nodes = [];
+  for (let i = 0; i < count; i++) {
+    nodes.push(
+      await startServer({
+        dataDir: join(root, `node-${i}`),
+        args: ['--services', 'sqs,dynamodb,s3,sts,iam'],
+        env: database ? { ATOLL_DATABASE_URL: database.url, ATOLL_BLOB_DIR: join(root, 'blobs') } : {},
+      }),
+    );
+  }
+  return {
+    name: `${engine}, ${count} node${count > 1 ? 's' : ''}`,
+    nodes,
+    async stop() {
+      for (const n of nodes) await n.stop();
+      await database?.drop();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+const sdk = (Client, endpoint, credentials) => new Client({ endpoint, region: 'us-east-1', credentials, forcePathStyle: true });
+
+async function setUp(d) {
+  const [first] = d.nodes;
+  const sqs = sdk(SQSClient, first.endpoint, first.credentials);
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'bench' }));
+  const ddb = sdk(DynamoDBClient, first.endpoint, first.credentials);
+  await ddb.send(
+    new CreateTableCommand({
+      TableName: 'bench',
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  await ddb.send(new PutItemCommand({ TableName: 'bench', Item: { id: { S: 'k1' }, v: { S: 'x'.repeat(100) } } }));
+  const s3 = sdk(S3Client, first.endpoint, first.credentials);
+  await s3.send(new CreateBucketCommand({ Bucket: 'bench' }));
+  await s3.send(new PutObjectCommand({ Bucket: 'bench', Key: 'small', Body: Buffer.alloc(4096, 0x62) }));
+  for (const c of [sqs, ddb, s3]) c.destroy();
+  return { queuePath: new URL(QueueUrl).pathname };
+}
+
+/** One replayable request for one node: the wrk target URL and its Lua script. */
+async function request(which, node, ctx, dir) {
+  const url = new URL(node.endpoint);
+  if (which.startsWith('s3-')) {
+    const s3 = sdk(S3Client, node.endpoint, node.credentials);
+    const put = which === 's3-put';
+    const target = await getSignedUrl(s3, put ? new PutObjectCommand({ Bucket: 'bench', Key: 'small' }) : new GetObjectCommand({ Bucket: 'bench', Key: 'small' }), {
+      expiresIn: 3600,
+    });
+    s3.destroy();
+    const script = join(dir, `${which}-${url.port}.lua`);
+    writeFileSync(script, put ? `wrk.method = "PUT"\nwrk.body = ${JSON.stringify('b'.repeat(4096))}\n` : '');
+    return { target, script };
+  }
+  const spec = {
+    'sqs-send': {
+      service: 'sqs',
+      target: 'AmazonSQS.SendMessage',
+      contentType: 'application/x-amz-json-1.0',
+      body: JSON.stringify({ QueueUrl: `${node.endpoint}${ctx.queuePath}`, MessageBody: 'm'.repeat(100) }),
+    },
+    'ddb-get': { service: 'dynamodb', target: 'DynamoDB_20120810.GetItem', contentType: 'application/x-amz-json-1.0', body: JSON.stringify({ TableName: 'bench', Key: { id: { S: 'k1' } } }) },
+    'ddb-put': {
+      service: 'dynamodb',
+      target: 'DynamoDB_20120810.PutItem',
+      contentType: 'application/x-amz-json-1.0',
+      body: JSON.stringify({ TableName: 'bench', Item: { id: { S: 'k2' }, v: { S: 'y'.repeat(100) } } }),
+    },
+  }[which];
+  const headers = { host: url.host, 'content-type': spec.contentType, 'x-amz-target': spec.target };
+  const signer = new SignatureV4({ credentials: node.credentials, region: 'us-east-1', service: spec.service, sha256: Sha256 });
+  const signed = await signer.sign({ method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/', query: {}, headers, body: spec.body });
+  const sendHeaders = Object.fromEntries(Object.entries(signed.headers).filter(([k]) => k !== 'host'));
+  const check = await fetch(node.endpoint, { method: 'POST', headers: sendHeaders, body: spec.body });
+  if (check.status !== 200) throw new Error(`${which} refused by ${node.endpoint}: ${check.status} ${await check.text()}`);
+  const script = join(dir, `${which}-${url.port}.lua`);
+  writeFileSync(
+    script,
+    `wrk.method = "POST"\nwrk.body = ${JSON.stringify(spec.body)}\n${Object.entries(sendHeaders)
+      .map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`)
+      .join('\n')}\n`,
+  );
+  return { target: node.endpoint, script };
+}
+
+const toMs = (text) => {
+  const m = /([\d.]+)(us|ms|s)/.exec(text ?? '');
+  if (!m) return NaN;
+  return Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2]];
+};
+
+/** Runs one wrk per node at once; resolves with each one's output and its own CPU seconds. */
+function runWrk(targets) {
+  const perNode = Math.max(1, Math.round(CONNECTIONS / targets.length));
+  return Promise.all(
+    targets.map(
+      ({ target, script }) =>
+        new Promise((resolve, reject) => {
+          const child = spawn('bash', ['-c', `TIMEFORMAT='%U %S'; time wrk -t 1 -c ${perNode} -d ${seconds}s --latency -s '${script}' '${target}'`], { stdio: ['ignore', 'pipe', 'pipe'] });
+          let out = '';
+          let err = '';
+          child.stdout.on('data', (d) => (out += d));
+          child.stderr.on('data', (d) => (err += d));
+          child.once('error', reject);
+          child.once('exit', (code) => {
+            if (code !== 0) return reject(new Error(`wrk failed: ${err}`));
+            const [user, sys] = err.trim().split('\n').at(-1).split(' ').map(Number);
+            resolve({ out, cpu: user + sys });
+          });
+        }),
+    ),
+  );
+}
+
+async function measure(d, ctx, which) {
+  const dir = mkdtempSync(join(tmpdir(), 'atoll-wrk-'));
+  const targets = [];
+  for (const node of d.nodes) targets.push(await request(which, node, ctx, dir));
+  const before = d.nodes.map((n) => sampleProcess(n.pid).cpuSeconds);
+  const pgBefore = postgresCpu();
+  const results = await runWrk(targets);
+  const nodeCpu = d.nodes.reduce((sum, n, i) => sum + sampleProcess(n.pid).cpuSeconds - before[i], 0);
+  const pgCpu = postgresCpu() - pgBefore;
+  rmSync(dir, { recursive: true, force: true });
+  const rps = results.reduce((sum, r) => sum + Number(/Requests\/sec:\s+([\d.]+)/.exec(r.out)?.[1] ?? 0), 0);
+  const non2xx = results.reduce((sum, r) => sum + Number(/Non-2xx or 3xx responses: (\d+)/.exec(r.out)?.[1] ?? 0), 0);
+  const p50 = median(results.map((r) => toMs(/\s50%\s+(\S+)/.exec(r.out)?.[1])));
+  const p99 = Math.max(...results.map((r) => toMs(/\s99%\s+(\S+)/.exec(r.out)?.[1])));
+  const total = rps * seconds;
+  return {
+    rps,
+    p50,
+    p99,
+    non2xx,
+    nodeUs: (nodeCpu / total) * 1e6,
+    pgUs: (pgCpu / total) * 1e6,
+    clientUs: (results.reduce((s, r) => s + r.cpu, 0) / total) * 1e6,
+  };
+}
+
+/** Milliseconds from a send on node B being acknowledged to the long poll on node A returning it. */
+async function wakeUp(d, ctx, rounds = 15) {
+  const [a, b] = d.nodes.length > 1 ? d.nodes : [d.nodes[0], d.nodes[0]];
+  const waiter = sdk(SQSClient, a.endpoint, a.credentials);
+  const sender = sdk(SQSClient, b.endpoint, b.credentials);
+  const { QueueUrl } = await sender.send(new CreateQueueCommand({ QueueName: 'wake' }));
+  const delays = [];
+  for (let i = 0; i < rounds; i++) {
+    const polling = waiter.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 10 })).then((out) => ({ out, at: performance.now() }));
+    await new Promise((r) => setTimeout(r, 150));
+    await sender.send(new SendMessageCommand({ QueueUrl, MessageBody: 'x' }));
+    const sentAt = performance.now();
+    const { out, at } = await polling;
+    delays.push(at - sentAt);
+    await waiter.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: out.Messages[0].ReceiptHandle }));
+  }
+  waiter.destroy();
+  sender.destroy();
+  void ctx;
+  return summarize(delays);
+}
+
+const rows = [];
+for (const [engine, count] of [
+  ['sqlite', 1],
+  ['postgres', 1],
+  ['postgres', 3],
+]) {
+  const d = await deploy(engine, count);
+  try {
+    const ctx = await setUp(d);
+    for (const which of cases) {
+      const r = await measure(d, ctx, which);
+      rows.push([
+        `${which.padEnd(9)} ${d.name}`,
+        `${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(1)} ms  nodes ${r.nodeUs.toFixed(0)} µs/req  postgres ${r.pgUs.toFixed(0)} µs/req  wrk ${r.clientUs.toFixed(0)} µs/req${r.non2xx ? `  NON-2XX ${r.non2xx}` : ''}`,
+      ]);
+      console.log(rows.at(-1).join('  '));
+    }
+    const wake = await wakeUp(d, ctx);
+    rows.push([`long-poll wake-up ${d.name}`, `p50 ${wake.p50.toFixed(1)} ms  p90 ${wake.p90.toFixed(1)} ms  max ${wake.max.toFixed(1)} ms (${count > 1 ? 'poll on node 1, send on node 2' : 'same node'})`]);
+    console.log(rows.at(-1).join('  '));
+  } finally {
+    await d.stop();
+  }
+}
+printTable(`Scale-out: replayed signed requests, ${CONNECTIONS} connections split over the nodes, ${seconds} s each (${machine()})`, rows);
