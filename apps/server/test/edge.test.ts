@@ -112,7 +112,9 @@ describe('the edge', () => {
     assert.equal(ok.Account, p.accountId);
   });
 
-  test('records one CloudTrail-shaped audit event per call', async () => {
+  // It reads the embedded engine's file; on PostgreSQL the same events are read through CloudTrail (services/cloudtrail).
+  const onPostgres = process.env.ATOLL_TEST_ENGINE === 'postgres';
+  test('records one CloudTrail-shaped audit event per call', { skip: onPostgres ? 'reads the SQLite audit file' : false }, async () => {
     const sts = p.client(STSClient);
     const out = await sts.send(new GetCallerIdentityCommand({}));
     // Events are written every 20 ms.
