@@ -1,7 +1,7 @@
 // Issue 12 figures: the main operations on the embedded SQLite engine, on PostgreSQL through one
 // node, and on PostgreSQL through three nodes, in one run on one machine. Each request is signed
 // once per node and replayed by wrk (one wrk per node, connections split between them), so the
-// client costs little; reported: throughput, wrk's latency p50/p99, CPU per request of the Atoll
+// client costs little (writes cycle over 256 different keys or items, as real traffic spreads); reported: throughput, wrk's latency p50/p99, CPU per request of the Atoll
 // nodes and of PostgreSQL's processes, and wrk's own CPU. Also: how soon a long poll on one node
 // returns after a send on another.
 //   node bench/platform/scale-out.mjs [seconds=6] [cases=sqs-send,ddb-get,ddb-put,s3-get,s3-put] [--database-url postgres://…]
@@ -24,6 +24,8 @@ const adminUrl = urlIndex >= 0 ? args.splice(urlIndex, 2)[1] : (process.env.ATOL
 const seconds = Number(args[0] ?? 6);
 const cases = (args[1] ?? 'sqs-send,ddb-get,ddb-put,s3-get,s3-put').split(',');
 const CONNECTIONS = 48;
+/** Writes go to this many different keys or items in turn (a single hot key measures lock contention instead). */
+const VARIANTS = 256;
 
 /** CPU seconds of every PostgreSQL process on this machine (the server's share of the work). */
 function postgresCpu() {
@@ -106,47 +108,49 @@ async function setUp(d) {
   return { queuePath: new URL(QueueUrl).pathname };
 }
 
-/** One replayable request for one node: the wrk target URL and its Lua script. */
+/** Signed requests for one node, as wrk replays them in turn: `variants` different ones (keys or items). */
 async function request(which, node, ctx, dir) {
   const url = new URL(node.endpoint);
+  const variants = which.endsWith('-put') ? VARIANTS : 1;
+  const requests = [];
   if (which.startsWith('s3-')) {
     const s3 = sdk(S3Client, node.endpoint, node.credentials);
     const put = which === 's3-put';
-    const target = await getSignedUrl(s3, put ? new PutObjectCommand({ Bucket: 'bench', Key: 'small' }) : new GetObjectCommand({ Bucket: 'bench', Key: 'small' }), {
-      expiresIn: 3600,
-    });
+    for (let i = 0; i < variants; i++) {
+      const key = put ? `put-${i}` : 'small';
+      const signed = new URL(await getSignedUrl(s3, put ? new PutObjectCommand({ Bucket: 'bench', Key: key }) : new GetObjectCommand({ Bucket: 'bench', Key: key }), { expiresIn: 3600 }));
+      requests.push({ method: put ? 'PUT' : 'GET', path: `${signed.pathname}${signed.search}`, headers: {}, body: put ? 'b'.repeat(4096) : '' });
+    }
     s3.destroy();
-    const script = join(dir, `${which}-${url.port}.lua`);
-    writeFileSync(script, put ? `wrk.method = "PUT"\nwrk.body = ${JSON.stringify('b'.repeat(4096))}\n` : '');
-    return { target, script };
+  } else {
+    for (let i = 0; i < variants; i++) {
+      const spec = {
+        'sqs-send': {
+          service: 'sqs',
+          target: 'AmazonSQS.SendMessage',
+          body: JSON.stringify({ QueueUrl: `${node.endpoint}${ctx.queuePath}`, MessageBody: 'm'.repeat(100) }),
+        },
+        'ddb-get': { service: 'dynamodb', target: 'DynamoDB_20120810.GetItem', body: JSON.stringify({ TableName: 'bench', Key: { id: { S: 'k1' } } }) },
+        'ddb-put': { service: 'dynamodb', target: 'DynamoDB_20120810.PutItem', body: JSON.stringify({ TableName: 'bench', Item: { id: { S: `put-${i}` }, v: { S: 'y'.repeat(100) } } }) },
+      }[which];
+      const headers = { host: url.host, 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': spec.target };
+      const signer = new SignatureV4({ credentials: node.credentials, region: 'us-east-1', service: spec.service, sha256: Sha256 });
+      const signed = await signer.sign({ method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/', query: {}, headers, body: spec.body });
+      const sendHeaders = Object.fromEntries(Object.entries(signed.headers).filter(([k]) => k !== 'host'));
+      if (i === 0) {
+        const check = await fetch(node.endpoint, { method: 'POST', headers: sendHeaders, body: spec.body });
+        if (check.status !== 200) throw new Error(`${which} refused by ${node.endpoint}: ${check.status} ${await check.text()}`);
+      }
+      requests.push({ method: 'POST', path: '/', headers: sendHeaders, body: spec.body });
+    }
   }
-  const spec = {
-    'sqs-send': {
-      service: 'sqs',
-      target: 'AmazonSQS.SendMessage',
-      contentType: 'application/x-amz-json-1.0',
-      body: JSON.stringify({ QueueUrl: `${node.endpoint}${ctx.queuePath}`, MessageBody: 'm'.repeat(100) }),
-    },
-    'ddb-get': { service: 'dynamodb', target: 'DynamoDB_20120810.GetItem', contentType: 'application/x-amz-json-1.0', body: JSON.stringify({ TableName: 'bench', Key: { id: { S: 'k1' } } }) },
-    'ddb-put': {
-      service: 'dynamodb',
-      target: 'DynamoDB_20120810.PutItem',
-      contentType: 'application/x-amz-json-1.0',
-      body: JSON.stringify({ TableName: 'bench', Item: { id: { S: 'k2' }, v: { S: 'y'.repeat(100) } } }),
-    },
-  }[which];
-  const headers = { host: url.host, 'content-type': spec.contentType, 'x-amz-target': spec.target };
-  const signer = new SignatureV4({ credentials: node.credentials, region: 'us-east-1', service: spec.service, sha256: Sha256 });
-  const signed = await signer.sign({ method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/', query: {}, headers, body: spec.body });
-  const sendHeaders = Object.fromEntries(Object.entries(signed.headers).filter(([k]) => k !== 'host'));
-  const check = await fetch(node.endpoint, { method: 'POST', headers: sendHeaders, body: spec.body });
-  if (check.status !== 200) throw new Error(`${which} refused by ${node.endpoint}: ${check.status} ${await check.text()}`);
+  const lua = (value) => JSON.stringify(value);
   const script = join(dir, `${which}-${url.port}.lua`);
   writeFileSync(
     script,
-    `wrk.method = "POST"\nwrk.body = ${JSON.stringify(spec.body)}\n${Object.entries(sendHeaders)
-      .map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`)
-      .join('\n')}\n`,
+    `local reqs = {\n${requests
+      .map((r) => `  { m = ${lua(r.method)}, p = ${lua(r.path)}, b = ${lua(r.body)}, h = { ${Object.entries(r.headers).map(([k, v]) => `[${lua(k)}] = ${lua(v)}`).join(', ')} } },`)
+      .join('\n')}\n}\nlocal i = 0\nrequest = function()\n  i = i % #reqs + 1\n  local r = reqs[i]\n  return wrk.format(r.m, r.p, r.h, r.b ~= "" and r.b or nil)\nend\n`,
   );
   return { target: node.endpoint, script };
 }

@@ -148,6 +148,7 @@ const SQL = {
   version: `SELECT ${O_COLUMNS}, d.data FROM objects o LEFT JOIN object_data d ON d.seq = o.seq
     WHERE o.bucket = ? AND o.key = ? AND o.version_id = ?`,
   // A write's first read: the bucket's versioning and the key's current version, in one query.
+  lockKey: 'SELECT pg_advisory_xact_lock(hashtextextended(?, 0))',
   current: `SELECT b.versioning, ${O_COLUMNS} FROM buckets b
     LEFT JOIN objects o ON o.bucket = b.name AND o.key = ? AND o.is_latest = 1 WHERE b.name = ?`,
   versionRow: `SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ? AND version_id = ?`,
@@ -298,10 +299,23 @@ export class S3Store {
    * versions with one id) collide on a unique index rather than with a serialization failure; the
    * write then runs again and sees the other's version (so a conditional write fails as it should).
    */
-  async #versionWrite<T>(db: StoreDatabase, work: (tx: SqlTransaction) => Promise<T>): Promise<T> {
+  async #versionWrite<T>(db: StoreDatabase, work: (tx: SqlTransaction) => Promise<T>, lockKey?: { bucket: string; key: Buffer }): Promise<T> {
+    // Writers of one key take turns on PostgreSQL (a transaction-scoped advisory lock, then reads
+    // that see every write committed before it) instead of aborting each other under SERIALIZABLE:
+    // concurrent PUTs of a hot key then all succeed, the last to commit being current.
+    let run = work;
+    let options: TransactionOptions | undefined;
+    if (lockKey && db.dialect.name === 'postgres') {
+      const name = `s3:${lockKey.bucket}/${lockKey.key.toString('hex')}`;
+      run = async (tx) => {
+        await tx.get(SQL.lockKey, [name]);
+        return work(tx);
+      };
+      options = { isolation: 'read-committed' };
+    }
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#transaction(db, work);
+        return await this.#transaction(db, run, options);
       } catch (error) {
         if (db.dialect.name !== 'postgres' || !isUniqueViolation(error) || attempt >= 10) throw error;
       }
@@ -455,10 +469,14 @@ export class S3Store {
    */
   async putObject(bucket: string, key: Buffer, object: NewObject, condition?: WriteCondition): Promise<WriteResult> {
     const db = this.#db ?? (await this.#opening);
-    return this.#versionWrite(db, async (tx) => {
-      const { versioning, current } = await this.#current(tx, bucket, key, condition);
-      return this.#addVersion(tx, bucket, key, versioning, current, object);
-    });
+    return this.#versionWrite(
+      db,
+      async (tx) => {
+        const { versioning, current } = await this.#current(tx, bucket, key, condition);
+        return this.#addVersion(tx, bucket, key, versioning, current, object);
+      },
+      { bucket, key },
+    );
   }
 
   /**
@@ -477,7 +495,7 @@ export class S3Store {
       const marker = { blob: null, size: 0, etag: '', lastModified, storageClass: 'STANDARD', meta: {}, tags: {}, deleteMarker: true };
       const written = await this.#addVersion(tx, bucket, key, versioning, current, marker);
       return { marker: written.record, obsoleteBlobs: written.obsoleteBlobs };
-    });
+    }, { bucket, key });
   }
 
   /**
