@@ -4,7 +4,6 @@
 // and name; the provider owns their shape. Functions, versions and aliases read outside a
 // transaction are cached on the node; a transaction that changes a function signals
 // `lambda.function`, which drops it from every node's cache, so that a miss reads the database.
-import { isUniqueViolation } from '@atoll/storage';
 import type { SqlExecutor, SqlTransaction, StorageBackend, StoreDatabase, StoreMigration, TransactionOptions } from '@atoll/core';
 import type {
   AliasRecord,
@@ -351,7 +350,7 @@ export class LambdaStore extends LambdaReader {
 
   /** Opens the store (`lambda/lambda.db` on SQLite, schema `lambda` on PostgreSQL). */
   static async open(storage: StorageBackend): Promise<LambdaStore> {
-    return new LambdaStore(await openStore(storage, 'lambda', LAMBDA_MIGRATIONS, 'lambda/lambda.db'));
+    return new LambdaStore(await storage.open('lambda', LAMBDA_MIGRATIONS, { file: 'lambda/lambda.db' }));
   }
 
   async close(): Promise<void> {
@@ -509,21 +508,6 @@ export class LambdaStore extends LambdaReader {
 
   async finishAsync(id: number): Promise<void> {
     await this.#db.run(SQL.finishAsync, [id]);
-  }
-}
-
-/**
- * `storage.open`, tried again when nodes starting together both create the schema: PostgreSQL may
- * then answer one of them with a unique violation on pg_namespace, although the migration holds its
- * advisory lock (the catalog snapshot predates the lock). The second try finds the schema.
- */
-export async function openStore(storage: StorageBackend, name: string, migrations: readonly StoreMigration[], file: string): Promise<StoreDatabase> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await storage.open(name, migrations, { file });
-    } catch (error) {
-      if (attempt >= 3 || !isUniqueViolation(error)) throw error;
-    }
   }
 }
 

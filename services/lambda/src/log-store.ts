@@ -3,7 +3,6 @@
 // without waiting for an fsync: like CloudWatch Logs' own delivery they are asynchronous to the
 // invocation, and an fsync per invocation would cost more than the invocation.
 import type { StorageBackend, StoreDatabase, StoreMigration } from '@atoll/core';
-import { openStore } from './lambda-store.js';
 
 const MIGRATIONS: readonly StoreMigration[] = [
   {
@@ -50,7 +49,7 @@ export class LogStore {
   }
 
   static async open(storage: StorageBackend, flushMs = 200): Promise<LogStore> {
-    return new LogStore(await openStore(storage, 'lambda_logs', MIGRATIONS, 'lambda/logs.db'), flushMs);
+    return new LogStore(await storage.open('lambda_logs', MIGRATIONS, { file: 'lambda/logs.db' }), flushMs);
   }
 
   append(scope: { account: string; region: string }, logGroup: string, logStream: string, events: { timestamp: number; message: string }[]): void {
