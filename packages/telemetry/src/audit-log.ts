@@ -127,10 +127,14 @@ export class AuditLog implements AuditTrail {
       if (e.eventTime < first) first = e.eventTime;
       if (e.eventTime > last) last = e.eventTime;
     }
-    const written = db
-      .transaction((tx) => tx.run('INSERT INTO audit_batches (first_time, last_time, events) VALUES (?, ?, ?)', [first, last, JSON.stringify(batch)]), {
-        durable: false,
-      })
+    // One batch at a time: on PostgreSQL each goes on its own connection, and a query must find
+    // every batch recorded before it (and batches numbered in the order they were recorded).
+    const written = this.#writing
+      .then(() =>
+        db.transaction((tx) => tx.run('INSERT INTO audit_batches (first_time, last_time, events) VALUES (?, ?, ?)', [first, last, JSON.stringify(batch)]), {
+          durable: false,
+        }),
+      )
       .catch(() => {
         // The database is unreachable: keep the events for the next flush rather than lose them.
         this.#pending = batch.concat(this.#pending);

@@ -10,7 +10,10 @@ export class Checkpointer {
     // About 256 MB of WAL before the writer would checkpoint by itself.
     db.pragma('wal_autocheckpoint = 65536');
     this.#worker = new Worker(new URL('./checkpoint-worker.js', import.meta.url), { workerData: { file, intervalMs } });
-    this.#worker.on('error', () => db.pragma('wal_autocheckpoint = 1000'));
+    // The worker may fail after the store closed its connection (a close does not wait for it).
+    this.#worker.on('error', () => {
+      if (db.open) db.pragma('wal_autocheckpoint = 1000');
+    });
     this.#worker.unref();
   }
 
