@@ -67,9 +67,11 @@ export interface StoreDatabase extends SqlExecutor {
    * Runs `work` in one transaction and resolves with its result once it is committed (and durable,
    * unless asked otherwise). If `work` throws, nothing it did is kept.
    *
-   * Contract: `work` only runs statements on `tx` (no other awaits: on SQLite, transactions of one
-   * tick share a commit), and on PostgreSQL it may run more than once (serialization retries), so
-   * it must not have effects outside the database.
+   * Contract: `work` only runs statements on `tx` (no other awaits, and never statements on the
+   * database itself, which wait for the batch: on SQLite, transactions of one tick share a commit),
+   * and on PostgreSQL it may run more than once (serialization retries), so it must not have effects
+   * outside the database. A failed statement fails the transaction: PostgreSQL aborts it, so work
+   * that catches the error and goes on is rejected at commit (STORAGE_ROLLED_BACK).
    */
   transaction<T>(work: (tx: SqlTransaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
   readonly signals: Signals;

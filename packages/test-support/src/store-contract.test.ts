@@ -84,6 +84,20 @@ await forEachEngine('StoreDatabase', (engine) => {
     assert.deepEqual(got, ['kept']);
   });
 
+  it('never reports as committed a transaction that PostgreSQL aborted after its work caught a failed statement', async (t) => {
+    if (engine.engine !== 'postgres') return t.skip('SQLite rolls back only the failed statement');
+    const db = await (await engine.open()).open('contract', MIGRATIONS);
+    await db.transaction((tx) => tx.run('INSERT INTO counters (name, n) VALUES (?, ?)', ['taken', 1]));
+    await assert.rejects(
+      db.transaction(async (tx) => {
+        await tx.run('INSERT INTO counters (name, n) VALUES (?, ?)', ['other', 1]);
+        await tx.run('INSERT INTO counters (name, n) VALUES (?, ?)', ['taken', 2]).catch(() => {});
+      }),
+      (error: unknown) => error instanceof AtollError && error.code === 'STORAGE_ROLLED_BACK',
+    );
+    assert.equal(await db.get('SELECT n FROM counters WHERE name = ?', ['other']), undefined);
+  });
+
   it('refuses a schema written by a newer Atoll', async () => {
     const storage = await engine.open();
     const db = await storage.open('contract', [...MIGRATIONS, { version: 2, name: 'newer', up: 'CREATE TABLE later (id INTEGER)' }]);

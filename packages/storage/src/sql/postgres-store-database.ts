@@ -366,10 +366,12 @@ export class PostgresStoreDatabase implements StoreDatabase {
           await tx.client.query(begin);
           try {
             const value = await work(tx);
-            if (tx.notes) {
-              for (const [channel, payload] of tx.notes) await tx.run('SELECT pg_notify(?, ?)', [SIGNAL_CHANNEL, `${channel}\n${payload}`]);
-            }
-            await tx.client.query('COMMIT');
+            // The transaction's signals go with its COMMIT in one round trip (they are delivered at commit).
+            const notify = (tx.notes ?? []).map(([channel, payload]) => `SELECT pg_notify('${SIGNAL_CHANNEL}', ${tx.client.escapeLiteral(`${channel}\n${payload}`)}); `);
+            const results = (await tx.client.query(`${notify.join('')}COMMIT`)) as unknown as pg.QueryResult | pg.QueryResult[];
+            // COMMIT of a transaction a failed statement aborted answers ROLLBACK, without an error.
+            const commit = Array.isArray(results) ? results.at(-1) : results;
+            if (commit?.command !== 'COMMIT') throw new AtollError('STORAGE_ROLLED_BACK', `a transaction on schema ${this.schema} was rolled back at commit`);
             return value;
           } catch (error) {
             await tx.client.query('ROLLBACK').catch(() => {});
