@@ -103,6 +103,11 @@ export interface Leadership {
   isLeader(name: string): boolean;
   /** The loops this node leads now (readiness reports them). */
   leading(): string[];
+  /**
+   * Resolves once this node has tried to take every role asked for so far (at once on the embedded
+   * engine): a provider that must know whether it leads before it serves awaits it.
+   */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 

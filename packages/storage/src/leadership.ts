@@ -46,6 +46,10 @@ export class LocalLeadership implements Leadership {
     return [...new Set([...this.#roles].map((role) => role.name))].sort();
   }
 
+  settled(): Promise<void> {
+    return Promise.resolve();
+  }
+
   async close(): Promise<void> {
     for (const role of this.#roles) role.controller?.abort();
     this.#roles.clear();
@@ -67,7 +71,12 @@ export class PostgresLeadership implements Leadership {
   readonly #release = new Set<string>();
   #client: pg.Client | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #timerAt = 0;
   #ticking: Promise<void> | undefined;
+  /** Asked for while a tick ran: the next one starts at once. */
+  #again = false;
+  /** Callers of settled() waiting for the next tick to end. */
+  readonly #settling: (() => void)[] = [];
   #closed = false;
 
   constructor(cluster: PostgresCluster, options: PostgresLeadershipOptions = {}) {
@@ -102,14 +111,34 @@ export class PostgresLeadership implements Leadership {
     return [...this.#roles.values()].filter((role) => role.controller !== undefined).map((role) => role.name).sort();
   }
 
-  /** One tick at a time: while one runs, its end schedules the next. */
+  settled(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.#settling.push(resolve);
+      this.#schedule(0);
+    });
+  }
+
+  /** One tick at a time: while one runs, its end schedules the next (at once, when asked for meanwhile). */
   #schedule(delay: number): void {
-    if (this.#closed || this.#timer || this.#ticking) return;
+    if (this.#closed) return;
+    if (this.#ticking) {
+      if (delay === 0) this.#again = true;
+      return;
+    }
+    if (this.#timer) {
+      if (delay > 0 || this.#timerAt <= Date.now()) return;
+      clearTimeout(this.#timer);
+    }
+    this.#timerAt = Date.now() + delay;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
+      const settling = this.#settling.splice(0);
+      this.#again = false;
       this.#ticking = this.#tick().finally(() => {
         this.#ticking = undefined;
-        this.#schedule(this.#intervalMs);
+        for (const resolve of settling) resolve();
+        this.#schedule(this.#again ? 0 : this.#intervalMs);
       });
     }, delay);
     this.#timer.unref();
@@ -157,6 +186,7 @@ export class PostgresLeadership implements Leadership {
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
+    for (const resolve of this.#settling.splice(0)) resolve();
     await this.#ticking;
     for (const role of this.#roles.values()) role.controller?.abort();
     this.#roles.clear();

@@ -34,13 +34,17 @@ export class DataPlaneLeader {
     this.#logger = logger;
   }
 
-  /** Asks for the lead. Resolves once the planes are built when this node leads at once (SQLite). */
+  /**
+   * Asks for the lead. Resolves once this node knows whether it leads, and, when it does, once the
+   * planes are built (so that a single node binds a listener created right after it starts).
+   */
   async start(): Promise<void> {
     let built: Promise<void> | undefined;
     this.#resign = this.#leadership.lead(DATA_PLANES_ROLE, (signal) => {
       built = this.#lead(signal);
       return built;
     });
+    await this.#leadership.settled();
     await built;
   }
 
