@@ -4,7 +4,7 @@
 // client costs little (writes cycle over 256 different keys or items, as real traffic spreads); reported: throughput, wrk's latency p50/p99, CPU per request of the Atoll
 // nodes and of PostgreSQL's processes, and wrk's own CPU. Also: how soon a long poll on one node
 // returns after a send on another.
-//   node bench/platform/scale-out.mjs [seconds=6] [cases=sqs-send,ddb-get,ddb-put,s3-get,s3-put] [--database-url postgres://…]
+//   node bench/platform/scale-out.mjs [seconds=6] [cases=sqs-send,sqs-receive,sns-publish,ddb-get,ddb-put,s3-get,s3-put] [--database-url postgres://…]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '@aws-crypto/sha256-js';
-import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -22,7 +23,7 @@ const args = process.argv.slice(2);
 const urlIndex = args.indexOf('--database-url');
 const adminUrl = urlIndex >= 0 ? args.splice(urlIndex, 2)[1] : (process.env.ATOLL_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
 const seconds = Number(args[0] ?? 6);
-const cases = (args[1] ?? 'sqs-send,ddb-get,ddb-put,s3-get,s3-put').split(',');
+const cases = (args[1] ?? 'sqs-send,sqs-receive,sns-publish,ddb-get,ddb-put,s3-get,s3-put').split(',');
 const CONNECTIONS = 48;
 /** Writes go to this many different keys or items in turn (a single hot key measures lock contention instead). */
 const VARIANTS = 256;
@@ -69,7 +70,7 @@ async function deploy(engine, count) {
     nodes.push(
       await startServer({
         dataDir: join(root, `node-${i}`),
-        args: ['--services', 'sqs,dynamodb,s3,sts,iam'],
+        args: ['--services', 'sqs,sns,dynamodb,s3,sts,iam'],
         env: database ? { ATOLL_DATABASE_URL: database.url, ATOLL_BLOB_DIR: join(root, 'blobs') } : {},
       }),
     );
@@ -104,8 +105,16 @@ async function setUp(d) {
   const s3 = sdk(S3Client, first.endpoint, first.credentials);
   await s3.send(new CreateBucketCommand({ Bucket: 'bench' }));
   await s3.send(new PutObjectCommand({ Bucket: 'bench', Key: 'small', Body: Buffer.alloc(4096, 0x62) }));
-  for (const c of [sqs, ddb, s3]) c.destroy();
-  return { queuePath: new URL(QueueUrl).pathname };
+  // A topic with one SQS subscriber: a publish is stored in the outbox and fanned out to the queue.
+  const sns = sdk(SNSClient, first.endpoint, first.credentials);
+  const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'bench' }));
+  const fanout = await sqs.send(new CreateQueueCommand({ QueueName: 'fanout' }));
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: fanout.QueueUrl, AttributeNames: ['QueueArn'] }));
+  await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: Attributes.QueueArn }));
+  // Messages for the receive case, which sees them again and again (VisibilityTimeout 0).
+  for (let i = 0; i < 10; i++) await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: `seed ${i}` }));
+  for (const c of [sqs, ddb, s3, sns]) c.destroy();
+  return { queuePath: new URL(QueueUrl).pathname, topicArn: TopicArn };
 }
 
 /** Signed requests for one node, as wrk replays them in turn: `variants` different ones (keys or items). */
@@ -130,10 +139,20 @@ async function request(which, node, ctx, dir) {
           target: 'AmazonSQS.SendMessage',
           body: JSON.stringify({ QueueUrl: `${node.endpoint}${ctx.queuePath}`, MessageBody: 'm'.repeat(100) }),
         },
+        'sqs-receive': {
+          service: 'sqs',
+          target: 'AmazonSQS.ReceiveMessage',
+          body: JSON.stringify({ QueueUrl: `${node.endpoint}${ctx.queuePath}`, MaxNumberOfMessages: 1, VisibilityTimeout: 0 }),
+        },
+        'sns-publish': {
+          service: 'sns',
+          contentType: 'application/x-www-form-urlencoded',
+          body: new URLSearchParams({ Action: 'Publish', Version: '2010-03-31', TopicArn: ctx.topicArn, Message: 'p'.repeat(100) }).toString(),
+        },
         'ddb-get': { service: 'dynamodb', target: 'DynamoDB_20120810.GetItem', body: JSON.stringify({ TableName: 'bench', Key: { id: { S: 'k1' } } }) },
         'ddb-put': { service: 'dynamodb', target: 'DynamoDB_20120810.PutItem', body: JSON.stringify({ TableName: 'bench', Item: { id: { S: `put-${i}` }, v: { S: 'y'.repeat(100) } } }) },
       }[which];
-      const headers = { host: url.host, 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': spec.target };
+      const headers = { host: url.host, 'content-type': spec.contentType ?? 'application/x-amz-json-1.0', ...(spec.target ? { 'x-amz-target': spec.target } : {}) };
       const signer = new SignatureV4({ credentials: node.credentials, region: 'us-east-1', service: spec.service, sha256: Sha256 });
       const signed = await signer.sign({ method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/', query: {}, headers, body: spec.body });
       const sendHeaders = Object.fromEntries(Object.entries(signed.headers).filter(([k]) => k !== 'host'));
