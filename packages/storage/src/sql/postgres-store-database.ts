@@ -339,7 +339,7 @@ export class PostgresStoreDatabase implements StoreDatabase {
     try {
       return await use(new PostgresExecutor(this.cluster, this.schema, client));
     } catch (error) {
-      broken = error instanceof AtollError && error.code === 'STORAGE_UNAVAILABLE';
+      broken = (error instanceof AtollError && error.code === 'STORAGE_UNAVAILABLE') || isConnectionError(error);
       throw error;
     } finally {
       client.release(broken);
@@ -380,6 +380,9 @@ export class PostgresStoreDatabase implements StoreDatabase {
         });
       } catch (error) {
         const code = (error as { code?: string }).code;
+        // BEGIN and COMMIT go to the connection directly: a lost connection there is the database
+        // being unreachable too (503), not a failure of the work.
+        if (!(error instanceof AtollError) && isConnectionError(error)) throw this.cluster.unavailable(error);
         if (!code || !RETRYABLE.has(code) || attempt >= MAX_ATTEMPTS) throw error;
         // Back off a little, more each time, with jitter, so that conflicting nodes take turns.
         await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
