@@ -7,7 +7,7 @@ export { SqliteStoreDatabase } from './sql/sqlite-store-database.js';
 export { LocalSignals } from './sql/local-signals.js';
 export { PostgresCluster, PostgresStoreDatabase, isConnectionError, numberPlaceholders } from './sql/postgres-store-database.js';
 export { isUniqueViolation, redactUrl } from './sql/store-database.js';
-export { LocalLeadership, PostgresLeadership } from './leadership.js';
+export { LocalLeadership, PostgresLeadership, runEvery } from './leadership.js';
 export { embeddedStorage, openStorage } from './storage-backend.js';
 export type { StorageOptions } from './storage-backend.js';
 export { BucketBlobStore, blobStoreFor, parseBlobUrl } from './bucket-blob-store.js';

@@ -2,6 +2,7 @@
 // retries). On the embedded engine this node is always the leader. On PostgreSQL a node leads a loop
 // while it holds a session advisory lock on one dedicated connection: a node that dies (or loses
 // its connection) loses its locks with its session, and another node takes them at its next try.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import type { LeaderLoop, Leadership } from '@atoll/core';
 import type { PostgresCluster } from './sql/postgres-store-database.js';
@@ -193,5 +194,21 @@ export class PostgresLeadership implements Leadership {
     const client = this.#client;
     this.#client = undefined;
     if (client) await client.end().catch(() => {});
+  }
+}
+
+/**
+ * The usual body of a leader loop: runs `tick` every `intervalMs` (never two at once, the next
+ * interval counted from the end of the last tick) until `signal` aborts, which is when this node
+ * stops leading or the service closes. Resolves once the loop has stopped, after a tick in flight.
+ */
+export async function runEvery(signal: AbortSignal, intervalMs: number, tick: () => Promise<unknown>, onError: (error: unknown) => void): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      await sleep(intervalMs, undefined, { signal, ref: false });
+    } catch {
+      return;
+    }
+    await tick().catch(onError);
   }
 }

@@ -33,8 +33,8 @@
 //   DELETE … WHERE with the key in the WHERE clause; no nested SELECTs, EXISTS, or RETURNING.
 // - Not implemented (501): backups, global tables, imports/exports, Kinesis destinations, resource
 //   policies, contributor insights.
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { PlatformContext, ServiceFactory, ServiceProvider } from '@atoll/core';
+import { runEvery } from '@atoll/storage';
 import { dynamoDbAuthorization } from './authorization.js';
 import { releaseContext, sharedContext, type DynamoDbContext } from './dynamodb-context.js';
 import { createItemOperations } from './item-operations.js';
@@ -47,18 +47,6 @@ import { TtlSweeper } from './ttl-sweeper.js';
 const STREAM_RETENTION_MS = 24 * 60 * 60 * 1000;
 const TRIM_INTERVAL_MS = 60_000;
 const FOLD_INTERVAL_MS = 5_000;
-
-/** Runs `tick` every `intervalMs` until `signal` aborts (a failed tick is logged; the next one runs). */
-async function every(signal: AbortSignal, intervalMs: number, tick: () => Promise<unknown>, onError: (error: unknown) => void): Promise<void> {
-  while (!signal.aborted) {
-    try {
-      await sleep(intervalMs, undefined, { signal, ref: false });
-    } catch {
-      return;
-    }
-    await tick().catch(onError);
-  }
-}
 
 export class DynamoDbProvider implements ServiceProvider {
   readonly service = 'dynamodb';
@@ -95,10 +83,10 @@ export class DynamoDbProvider implements ServiceProvider {
   start(): void {
     const log = (what: string) => (error: unknown) => this.platform.logger.warn({ err: error }, `dynamodb ${what} failed`);
     const sweeper = new TtlSweeper(this.ctx);
-    this.#lead('dynamodb:ttl', (signal) => every(signal, sweeper.intervalMs, () => sweeper.sweep(), log('TTL sweep')));
+    this.#lead('dynamodb:ttl', (signal) => runEvery(signal, sweeper.intervalMs, () => sweeper.sweep(), log('TTL sweep')));
     let trimmed = 0;
     this.#lead('dynamodb:housekeeping', (signal) =>
-      every(
+      runEvery(
         signal,
         FOLD_INTERVAL_MS,
         async () => {

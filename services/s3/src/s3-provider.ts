@@ -39,7 +39,7 @@
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
-import { blobStoreFor } from '@atoll/storage';
+import { blobStoreFor, runEvery } from '@atoll/storage';
 import type { OperationHandler, PlatformContext, ServiceFactory, ServiceProvider, HttpRoute } from '@atoll/core';
 import { s3Authorization } from './authorization.js';
 import { bucketOperations } from './bucket-operations.js';
@@ -138,13 +138,9 @@ export class S3Provider implements ServiceProvider {
     this.core.track(this.#starting.catch(() => undefined));
     const interval = this.#options.lifecycleIntervalMs;
     if (interval > 0) {
-      this.#stopLifecycle = this.#platform.storage.leadership.lead('s3:lifecycle', (signal) => {
-        const timer = setInterval(() => {
-          void this.runLifecycle().catch((error: unknown) => this.core.log.error({ err: error }, 'S3 lifecycle sweep failed'));
-        }, interval);
-        timer.unref();
-        signal.addEventListener('abort', () => clearInterval(timer), { once: true });
-      });
+      this.#stopLifecycle = this.#platform.storage.leadership.lead('s3:lifecycle', (signal) =>
+        runEvery(signal, interval, () => this.runLifecycle(), (error) => this.core.log.error({ err: error }, 'S3 lifecycle sweep failed')),
+      );
     }
     return this.#starting;
   }

@@ -44,6 +44,7 @@ import { loadOrCreateSigningIdentity, type SigningIdentity } from './signing-cer
 import type { TopicRecord } from './sns-records.js';
 import { SnsStore } from './sns-store.js';
 import { SubscriptionOperations } from './subscription-operations.js';
+import { runEvery } from '@atoll/storage';
 
 const TOPIC_SETTABLE = new Set([
   'DeliveryPolicy', 'DisplayName', 'Policy', 'TracingConfig', 'KmsMasterKeyId', 'SignatureVersion', 'ContentBasedDeduplication',
@@ -164,13 +165,9 @@ export class SnsProvider implements ServiceProvider {
     await this.store.open();
     this.fanOut.start();
     this.http.start();
-    this.#stopSweeper = this.platform.storage.leadership.lead('sns:sweeper', (signal) => {
-      const sweeper = setInterval(() => {
-        this.store.sweep().catch((error) => this.platform.logger.error({ err: error }, 'sns sweep failed'));
-      }, 10_000);
-      sweeper.unref();
-      signal.addEventListener('abort', () => clearInterval(sweeper), { once: true });
-    });
+    this.#stopSweeper = this.platform.storage.leadership.lead('sns:sweeper', (signal) =>
+      runEvery(signal, 10_000, () => this.store.sweep(), (error) => this.platform.logger.error({ err: error }, 'sns sweep failed')),
+    );
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,7 @@
 // and a task running at shutdown resumes on the next start.
 import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '@atoll/core';
-import { runEvery } from './run-every.js';
+import { runEvery } from '@atoll/storage';
 import { ResourceNotFoundException, UnsupportedOperation, invalidParameterValue } from './sqs-errors.js';
 import type { MoveTaskRow, QueueRecord, SqsStore } from './sqs-store.js';
 
@@ -16,7 +16,7 @@ export class MessageMoveTasks {
 
   /** Runs the stored tasks, a tick's worth every 100 ms, until `signal` aborts. */
   run(signal: AbortSignal, onError: (error: unknown) => void): Promise<void> {
-    return runEvery(TICK_MS, signal, () => this.#tick(signal), onError);
+    return runEvery(signal, TICK_MS, () => this.#tick(signal), onError);
   }
 
   async #isDeadLetterQueue(q: QueueRecord): Promise<boolean> {

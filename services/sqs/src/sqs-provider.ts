@@ -39,7 +39,7 @@ import { parseQueueUrl, queueUrl } from './queue-url.js';
 import { sqsAuthorization } from './authorization.js';
 import { ReceiveWaiters } from './receive-waiters.js';
 import { InvalidAttributeName, PurgeQueueInProgress, QueueNameExists, invalidParameterValue, queueDoesNotExist } from './sqs-errors.js';
-import { runEvery } from './run-every.js';
+import { runEvery } from '@atoll/storage';
 import { SqsStore, type QueueRecord } from './sqs-store.js';
 
 type MessageOperationName =
@@ -141,7 +141,7 @@ export class SqsProvider implements ServiceProvider {
     const logError = (what: string) => (error: unknown) => this.platform.logger.error({ err: error }, what);
     const leadership = this.platform.storage.leadership;
     this.#stops.push(
-      leadership.lead('sqs:retention', (signal) => runEvery(SWEEP_MS, signal, () => store.sweep(), logError('sqs sweep failed'))),
+      leadership.lead('sqs:retention', (signal) => runEvery(signal, SWEEP_MS, () => store.sweep(), logError('sqs sweep failed'))),
       leadership.lead('sqs:move-tasks', (signal) => this.moveTasks.run(signal, logError('sqs message move task failed'))),
     );
     // Receive attempt ids are remembered per node, so every node forgets its own.
