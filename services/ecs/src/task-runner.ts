@@ -74,6 +74,8 @@ interface Runtime {
   stopping?: Promise<void>;
   stopRequested: boolean;
   stopRequest?: StopRequest;
+  /** Containers' exits being recorded: a stop waits for them, so STOPPED is never seen without exit codes. */
+  exits: Set<Promise<void>>;
 }
 
 export interface TaskRunnerOptions {
@@ -176,7 +178,7 @@ export class TaskRunner {
 
   #newRuntime(scope: Scope, definition: TaskDefinition, bindings: Map<string, PortBinding[]>): Runtime {
     const checked = definition.containerDefinitions.filter((c) => c.healthCheck && c.essential !== false).map((c) => c.name!);
-    return { scope, processes: new Map(), bindings, logs: [], stopRequested: false, checked };
+    return { scope, processes: new Map(), bindings, logs: [], stopRequested: false, checked, exits: new Set() };
   }
 
   #begin(taskId: string, scope: Scope, definition: TaskDefinition, overrides: ContainerOverride[], runtime: Runtime): void {
@@ -331,7 +333,13 @@ export class TaskRunner {
         },
         {
           onHealthChange: (status) => this.#onHealth(scope, taskId, name, status),
-          onExit: (exit) => void this.#onExit(scope, taskId, name, exit),
+          onExit: (exit) => {
+            const recorded = this.#onExit(scope, taskId, name, exit).catch((error: unknown) => {
+              this.#logger.error({ err: error, taskId }, 'ecs: recording a container exit failed');
+            });
+            runtime.exits.add(recorded);
+            void recorded.finally(() => runtime.exits.delete(recorded));
+          },
         },
       );
       runtime.processes.set(name, proc);
@@ -526,6 +534,7 @@ export class TaskRunner {
       task.executionStoppedAt ??= now();
     });
     await Promise.all([...runtime.processes.values()].map((p) => p.stop()));
+    await Promise.all(runtime.exits);
     await this.#update(scope, taskId, (task) => {
       task.lastStatus = 'DEPROVISIONING';
     });
