@@ -8,8 +8,29 @@ export interface AccessKeyCredentials {
 }
 
 export interface IdentityDirectory {
-  /** An active access key's secret and owner; undefined when the key is unknown or inactive. */
-  lookupAccessKey(accessKeyId: string): AccessKeyCredentials | undefined | Promise<AccessKeyCredentials | undefined>;
-  /** The identity-based policy documents (JSON text) that apply to a principal. */
-  policiesFor(identity: CallerIdentity): string[] | Promise<string[]>;
+  /**
+   * An active access key's secret and owner; undefined when the key is unknown or inactive.
+   * Temporary keys (`ASIA…`) come with the request's session token (`X-Amz-Security-Token`): the
+   * directory opens it, and throws the edge's `ExpiredToken` / `InvalidClientTokenId` AuthError when
+   * it has expired, was tampered with, or does not belong to the key.
+   */
+  lookupAccessKey(accessKeyId: string, sessionToken?: string): AccessKeyCredentials | undefined | Promise<AccessKeyCredentials | undefined>;
+  /** The policies that decide what a principal (user, role session, federated user) may do. */
+  permissionsFor(identity: CallerIdentity): PrincipalPermissions | Promise<PrincipalPermissions>;
+}
+
+/**
+ * Everything IAM evaluates for a principal, as JSON policy texts. A request is allowed when an
+ * identity policy (or a same-account resource policy) allows it, and the boundary and the session
+ * policies (when present) allow it too; an explicit deny anywhere wins.
+ */
+export interface PrincipalPermissions {
+  /** Inline and attached managed policies of the user (and of its groups) or of the role. */
+  identityPolicies: string[];
+  /** The user's or role's permissions boundary, when it has one. */
+  boundary?: string;
+  /** A session's inline policy and the documents of its managed session policies. */
+  sessionPolicies?: string[];
+  /** The principal's tags (`aws:PrincipalTag/…`), session tags overriding the role's. */
+  principalTags?: Record<string, string>;
 }

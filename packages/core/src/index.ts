@@ -18,9 +18,11 @@ export type {
   RawRouteContext,
   RequestContext,
   ServiceFactory,
+  ServicePrincipalFacts,
   ServiceProvider,
+  SessionFacts,
 } from './provider.js';
-export type { AccessKeyCredentials, IdentityDirectory } from './identity.js';
+export type { AccessKeyCredentials, IdentityDirectory, PrincipalPermissions } from './identity.js';
 export type { AuditEvent, AuditPage, AuditQuery, AuditTrail } from './audit.js';
 export { EncodedJson, stringifyJson } from './encoded-json.js';
 export type {

@@ -10,14 +10,55 @@ import type { StorageBackend } from './storage.js';
 
 /** Who made a request, as CloudTrail's `userIdentity` and STS's GetCallerIdentity describe it. */
 export interface CallerIdentity {
-  type: 'Root' | 'IAMUser' | 'AssumedRole' | 'AWSService' | 'Anonymous';
+  type: 'Root' | 'IAMUser' | 'AssumedRole' | 'FederatedUser' | 'AWSService' | 'Anonymous';
   accountId: string;
-  /** e.g. `arn:aws:iam::000000000000:root` or `arn:aws:iam::000000000000:user/alice`. */
+  /**
+   * e.g. `arn:aws:iam::000000000000:root`, `arn:aws:iam::000000000000:user/alice`, or for a role
+   * session `arn:aws:sts::000000000000:assumed-role/app-role/session-name`.
+   */
   arn: string;
-  /** The unique id of the principal (`AIDA…` for users; the account id for root). */
+  /** The unique id of the principal (`AIDA…` for users; `AROA…:session` for role sessions; the account id for root). */
   principalId: string;
   userName?: string;
   accessKeyId?: string;
+  /** Temporary credentials (`ASIA…` keys): what the session carries. */
+  session?: SessionFacts;
+  /** AWSService: a service principal acting for one of its resources (SNS delivering to a queue). */
+  service?: ServicePrincipalFacts;
+}
+
+/** What a temporary-credentials session (STS AssumeRole, AssumeRoleWithWebIdentity, GetSessionToken) carries. */
+export interface SessionFacts {
+  /** `AssumeRole` and `AssumeRoleWithWebIdentity` sessions: the role (`arn:aws:iam::…:role/path/name`), its id and name. */
+  roleArn?: string;
+  roleId?: string;
+  roleName?: string;
+  /** The session name (AssumeRole's RoleSessionName). */
+  sessionName?: string;
+  /** Epoch milliseconds when the credentials expire. */
+  expires: number;
+  /** Epoch milliseconds when the session was issued. */
+  issued: number;
+  /** Inline session policy (JSON text) and managed session policy ARNs: they narrow the role's permissions. */
+  policy?: string;
+  policyArns?: string[];
+  /** Session tags (`aws:PrincipalTag/…` along with the role's own tags). */
+  tags?: Record<string, string>;
+  sourceIdentity?: string;
+  /** Web identity sessions: the provider (`arn:aws:iam::…:oidc-provider/issuer`) and the token's `sub`. */
+  webIdentity?: { provider: string; subject: string; audience?: string };
+  /** GetSessionToken sessions act as the IAM user that asked for them (identity type `IAMUser`). */
+  mfa?: boolean;
+}
+
+/** A service principal acting for a resource (`sns.amazonaws.com` for a topic's delivery). */
+export interface ServicePrincipalFacts {
+  /** `sns.amazonaws.com`. */
+  principal: string;
+  /** The resource the service acts for (`aws:SourceArn`): the topic, the bucket, the rule. */
+  sourceArn?: string;
+  /** `aws:SourceAccount`. */
+  sourceAccount?: string;
 }
 
 export interface RequestContext {
@@ -84,6 +125,12 @@ export interface ServiceProvider {
    * policies are evaluated against `*`.
    */
   authorization?(operation: string, input: Record<string, unknown>, scope: { accountId: string; region: string }): IamRequest | undefined;
+  /**
+   * The resource-based policy (JSON text) of a resource this service owns (a queue's `Policy`
+   * attribute, a topic's, a function's), for the edge's authorize step; undefined when it has none.
+   * Called for the ARNs `authorization` names. Answer from a cache: it runs on every authorized call.
+   */
+  resourcePolicy?(resourceArn: string): string | undefined | Promise<string | undefined>;
   /**
    * Headers to add to the response of a modeled operation, success or error (S3's CORS headers for
    * requests that carry an `Origin`).

@@ -4,7 +4,7 @@
 // the entries it touched on every node through the store's signals (`iam.key`, `iam.user`). Unknown
 // and inactive keys are not cached. A lost connection to the signals (`atoll.reconnected`) clears
 // everything.
-import type { AccessKeyCredentials, CallerIdentity, IdentityDirectory, Signals } from '@atoll/core';
+import type { AccessKeyCredentials, CallerIdentity, IdentityDirectory, PrincipalPermissions, Signals } from '@atoll/core';
 import { KEY_SIGNAL, USER_SIGNAL, userKey, type IamStore } from './iam-store.js';
 
 const RECONNECTED = 'atoll.reconnected';
@@ -43,6 +43,10 @@ export class IamDirectory implements IdentityDirectory {
     const credentials = { secretAccessKey: row.secret_access_key, identity };
     if (generation === this.#generation) this.#keys.set(accessKeyId, { credentials, user: userKey(row.account_id, row.user_name) });
     return credentials;
+  }
+
+  async permissionsFor(identity: CallerIdentity): Promise<PrincipalPermissions> {
+    return { identityPolicies: await this.policiesFor(identity) };
   }
 
   async policiesFor(identity: CallerIdentity): Promise<string[]> {

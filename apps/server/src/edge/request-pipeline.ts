@@ -448,7 +448,7 @@ export class RequestPipeline {
     const action = asked?.action ?? `${IAM_NAMESPACE[signingName] ?? signingName}:${ex.operation!.name}`;
     if (ALWAYS_ALLOWED.has(action)) return;
     const policies: PolicyDocument[] = [];
-    for (const text of await this.#deps.identities.policiesFor(identity)) {
+    for (const text of (await this.#deps.identities.permissionsFor(identity)).identityPolicies) {
       try {
         policies.push(parsePolicyDocument(text));
       } catch {

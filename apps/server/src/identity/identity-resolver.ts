@@ -1,6 +1,6 @@
 // Resolves access keys to identities for the authenticate step (the root key, then IAM's keys) and
 // the identity policies for the authorize step.
-import type { AccessKeyCredentials, CallerIdentity, IdentityDirectory } from '@atoll/core';
+import type { AccessKeyCredentials, CallerIdentity, IdentityDirectory, PrincipalPermissions } from '@atoll/core';
 import type { RootCredentials } from './root-credentials.js';
 
 export function rootIdentity(accountId: string, accessKeyId?: string): CallerIdentity {
@@ -33,7 +33,7 @@ export class IdentityResolver {
     return (await this.#directory())?.lookupAccessKey(accessKeyId);
   }
 
-  async policiesFor(identity: CallerIdentity): Promise<string[]> {
-    return (await this.#directory())?.policiesFor(identity) ?? [];
+  async permissionsFor(identity: CallerIdentity): Promise<PrincipalPermissions> {
+    return (await this.#directory())?.permissionsFor(identity) ?? { identityPolicies: [] };
   }
 }
