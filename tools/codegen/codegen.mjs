@@ -1,14 +1,15 @@
 // `npm run codegen`: generates packages/aws-models/src/generated/<svc>/{model,types,errors,index}.ts
 // for every service in tools/codegen/services.json, plus generated/catalog.ts and the package's
-// subpath exports. Inputs: the aws-sdk v2 models, the committed traits (tools/codegen/traits, from
-// extract-traits.mjs), the installed v3 clients' error tables and enums, and tools/codegen/patches.
+// subpath exports. Inputs: the service models (botocore's, vendored in tools/codegen/models by
+// vendor-models.mjs; see lib/sources.mjs for the fallbacks), the installed v3 clients' error tables
+// and enums, and tools/codegen/patches.
 // Usage: node tools/codegen/codegen.mjs [--out <dir>] [--no-package-json] [service ...]
 //   --out writes the generated tree elsewhere (the freshness test compares it with the committed one).
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildModel } from './lib/build-model.mjs';
 import { emitCatalog, emitErrors, emitIndex, emitModel, emitTypes, header } from './lib/emit.mjs';
-import { aws2Version, findV3Client, loadPatch, loadServices, loadTraits, loadV2Model, modelsPackageDir } from './lib/sources.mjs';
+import { findV3Client, loadPatch, loadServiceModel, loadServices, modelsPackageDir } from './lib/sources.mjs';
 import { parseV3Enums, parseV3Errors, parseV3Schemas } from './lib/v3-client.mjs';
 
 const args = process.argv.slice(2);
@@ -25,22 +26,21 @@ for (let i = 0; i < args.length; i++) {
 
 const services = loadServices();
 const names = Object.keys(services).filter((n) => wanted.length === 0 || wanted.includes(n));
-const awsSdk = aws2Version();
 const catalog = [];
+const sourceNames = new Set();
 if (wanted.length === 0) rmSync(outDir, { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
 
 for (const name of names) {
   const spec = services[name];
-  const v2 = loadV2Model(spec.model);
-  const traits = loadTraits(name);
+  const source = loadServiceModel(name, spec);
   const patch = loadPatch(name);
   const client = findV3Client(spec.client);
   const v3 = client === undefined ? undefined : { errors: parseV3Errors(client.source), enums: parseV3Enums(client.source), schemas: parseV3Schemas(client.source) };
-  const model = buildModel(name, v2, traits, v3, patch);
+  const model = buildModel(name, source, v3, patch);
 
-  const sources = [`aws-sdk@${awsSdk} apis/${spec.model}.min.json`];
-  if (traits !== undefined) sources.push(`tools/codegen/traits/${name}.json (${traits.source.botocore})`);
+  const sources = [source.source];
+  sourceNames.add(source.source.split(' ')[0]);
   if (client !== undefined) sources.push(`${spec.client}@${client.version}`);
   if (patch !== undefined) sources.push(`tools/codegen/patches/${name}.json`);
   const src = sources.join(', ');
@@ -67,7 +67,7 @@ for (const name of names) {
 }
 
 if (wanted.length === 0) {
-  writeFileSync(join(outDir, 'catalog.ts'), emitCatalog(catalog, `tools/codegen/services.json and the service models (aws-sdk@${awsSdk})`));
+  writeFileSync(join(outDir, 'catalog.ts'), emitCatalog(catalog, `tools/codegen/services.json and the service models (${[...sourceNames].sort().join(', ')})`));
   if (writePackageJson) {
     const pkgFile = join(modelsPackageDir, 'package.json');
     const pkg = JSON.parse(readFileSync(pkgFile, 'utf8'));

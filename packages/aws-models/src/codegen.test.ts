@@ -94,16 +94,54 @@ describe('generated models', () => {
     assert.deepEqual(err.fields, { Item: { id: { S: '1' } } });
   });
 
-  test('DynamoDB TableName has length 3..255 and the name pattern', async () => {
+  test('DynamoDB TableName takes a name or an ARN (1..1024); a bare TableName keeps 3..255 and the name pattern', async () => {
     const model = await loadModel('dynamodb');
-    const ref = model.shapes['CreateTableInput']?.members?.['TableName'] ?? model.shapes['CreateTableRequest']?.members?.['TableName'];
+    const ref = model.shapes['CreateTableRequest']?.members?.['TableName'];
     assert.ok(ref);
-    const shape = model.shapes[ref.shape];
-    assert.equal(shape?.min, 3);
-    assert.equal(shape?.max, 255);
-    assert.equal(shape?.pattern, '[a-zA-Z0-9_.-]+');
+    assert.equal(ref.shape, 'TableArn');
+    assert.equal(model.shapes['TableArn']?.min, 1);
+    assert.equal(model.shapes['TableArn']?.max, 1024);
+    const name = model.shapes['TableName'];
+    assert.equal(name?.min, 3);
+    assert.equal(name?.max, 255);
+    assert.equal(name?.pattern, '[a-zA-Z0-9_.-]+');
     assert.deepEqual(model.operations['GetItem']?.errors.includes('ResourceNotFoundException'), true);
   });
+
+  test('DynamoDB key schemas are no longer capped at 2 elements (multi-attribute GSI keys)', async () => {
+    const model = await loadModel('dynamodb');
+    const gsi = model.shapes['GlobalSecondaryIndex'];
+    const keySchema = model.shapes[gsi?.members?.['KeySchema']?.shape ?? ''];
+    assert.equal(keySchema?.type, 'list');
+    assert.equal(keySchema?.min, 1);
+    assert.equal(keySchema?.max, undefined);
+    const table = model.shapes[model.shapes['CreateTableRequest']?.members?.['KeySchema']?.shape ?? ''];
+    assert.equal(table?.max, undefined);
+  });
+
+  test('an operation-only input/output is named <Op>Request/<Op>Result; a shared one keeps its botocore name', async () => {
+    const s3 = await loadModel('s3');
+    assert.equal(s3.operations['GetObject']?.output?.shape, 'GetObjectResult');
+    assert.equal(s3.shapes['GetObjectOutput'], undefined);
+    const lambda = await loadModel('lambda');
+    assert.equal(lambda.operations['CreateFunction']?.output?.shape, 'FunctionConfiguration');
+    assert.equal(lambda.operations['GetFunctionConfiguration']?.output?.shape, 'FunctionConfiguration');
+    // The rest-xml root element of an inlined input stays on the hoisted shape.
+    const route53 = await loadModel('route53');
+    const change = route53.shapes[route53.operations['ChangeResourceRecordSets']?.input?.shape ?? ''];
+    assert.equal(change?.locationName, 'ChangeResourceRecordSetsRequest');
+  });
+
+  test('the models come from the vendored botocore, named in every header', () => {
+    const vendored = readdirSync(join(root, 'tools', 'codegen', 'models')).filter((d) => d.startsWith('botocore-'));
+    assert.equal(vendored.length, 1, 'one vendored botocore tree');
+    const version = vendored[0]!.slice('botocore-'.length);
+    for (const entry of catalog) {
+      const head = readFileSync(join(packageDir, 'src', 'generated', entry.name, 'model.ts'), 'utf8').split('\n', 1)[0]!;
+      assert.ok(head.includes(`botocore@${version} `), `${entry.name}: ${head}`);
+    }
+  });
+
 
   test('S3 GetObject output Body is a streaming payload', async () => {
     const model = await loadModel('s3');

@@ -4,6 +4,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { RequestContext, ServiceError } from '@atoll/core';
 import { md5Hex, md5OfMessageAttributes, type MessageAttributeValue } from './message-md5.js';
+import { MAX_MESSAGE_BYTES } from './queue-attributes.js';
 import {
   batchFailure,
   checkBatchEntries,
@@ -170,8 +171,9 @@ export class MessageOperations {
     for (const e of input.Entries) {
       total += Buffer.byteLength(String(e.MessageBody ?? '')) + messageAttributeBytes(e.MessageAttributes);
     }
-    if (total > q.settings.maximumMessageSize) {
-      throw new BatchRequestTooLong(`Batch requests cannot be longer than ${q.settings.maximumMessageSize} bytes. You have sent ${total} bytes.`);
+    // The batch's sum is capped at 1 MiB whatever the queue's MaximumMessageSize (which caps each entry).
+    if (total > MAX_MESSAGE_BYTES) {
+      throw new BatchRequestTooLong(`Batch requests cannot be longer than ${MAX_MESSAGE_BYTES} bytes. You have sent ${total} bytes.`);
     }
     const senderId = senderOf(ctx);
     const failed: ReturnType<typeof batchFailure>[] = [];

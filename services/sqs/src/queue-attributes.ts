@@ -2,6 +2,9 @@
 // (including the RedrivePolicy and RedriveAllowPolicy JSON documents), and their typed reading.
 import { InvalidAttributeName, InvalidAttributeValue, invalidParameterValue } from './sqs-errors.js';
 
+/** The largest message, and the largest sum of a SendMessageBatch's messages: 1 MiB. */
+export const MAX_MESSAGE_BYTES = 1_048_576;
+
 interface IntRange {
   min: number;
   max: number;
@@ -9,7 +12,8 @@ interface IntRange {
 
 const INTEGER_ATTRIBUTES: Record<string, IntRange> = {
   DelaySeconds: { min: 0, max: 900 },
-  MaximumMessageSize: { min: 1024, max: 262144 },
+  // 1 KiB to 1 MiB, and 1 MiB by default, since AWS raised the limit from 256 KiB in August 2025.
+  MaximumMessageSize: { min: 1024, max: MAX_MESSAGE_BYTES },
   MessageRetentionPeriod: { min: 60, max: 1209600 },
   ReceiveMessageWaitTimeSeconds: { min: 0, max: 20 },
   VisibilityTimeout: { min: 0, max: 43200 },
@@ -33,7 +37,7 @@ export const READ_ONLY_ATTRIBUTES = [
 
 export const DEFAULT_ATTRIBUTES: Record<string, string> = {
   DelaySeconds: '0',
-  MaximumMessageSize: '262144',
+  MaximumMessageSize: String(MAX_MESSAGE_BYTES),
   MessageRetentionPeriod: '345600',
   ReceiveMessageWaitTimeSeconds: '0',
   VisibilityTimeout: '30',

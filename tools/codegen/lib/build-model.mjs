@@ -1,33 +1,99 @@
-// Builds Atoll's runtime ServiceModel (packages/aws-models/src/model-types.ts) for one service: the
-// aws-sdk v2 model with every inline shape hoisted into a named shape, the committed botocore
-// traits (constraints, shape names, errors), the v3 client's error table and enum values, then the
-// service's patch file deep-merged last.
+// Builds Atoll's runtime ServiceModel (packages/aws-models/src/model-types.ts) for one service from
+// its service model (botocore's, or the older aws-sdk v2 one, same JSON format; v2 inlines shapes
+// used once and leaves out constraints and error shapes), the v3 client's error table and enum
+// values, then the service's patch file deep-merged last. Operation inputs/outputs used by one
+// operation are named `<Op>Request`/`<Op>Result` whatever the source calls them (the names the
+// services import); every other shape keeps its botocore name.
 import { opPath, resolveV2, v2Children, v2Type } from './v2-walk.mjs';
 
 /** Traits that belong to the member reference, not to the shape it points at. */
 const REF_TRAITS = ['location', 'locationName', 'queryName', 'flattened', 'xmlAttribute', 'xmlNamespace', 'timestampFormat', 'jsonvalue', 'idempotencyToken', 'streaming', 'hostLabel', 'eventpayload', 'deprecated'];
 /** v2 keys with no runtime meaning for Atoll. */
-const DROPPED = new Set(['deprecatedMessage', 'contextParam', 'documentation', 'box', 'resultWrapper']);
+const DROPPED = new Set(['deprecatedMessage', 'deprecatedSince', 'contextParam', 'documentation', 'box', 'resultWrapper']);
 const STRUCTURAL = new Set(['type', 'members', 'member', 'key', 'value', 'required']);
 const PRIMITIVE = new Set(['string', 'integer', 'long', 'float', 'double', 'boolean', 'timestamp', 'blob', 'bigdecimal', 'biginteger', 'byte', 'short', 'character']);
 const PRIMITIVE_NAME = {
   string: 'String', integer: 'Integer', long: 'Long', float: 'Float', double: 'Double', boolean: 'Boolean',
   timestamp: 'Timestamp', blob: 'Blob', bigdecimal: 'BigDecimal', biginteger: 'BigInteger', byte: 'Byte', short: 'Short', character: 'Character',
 };
-const CONSTRAINTS = ['enum', 'min', 'max', 'pattern'];
 const OP_KEYS_KEPT = ['httpChecksumRequired', 'httpChecksum', 'deprecated', 'authtype', 'unsignedPayload', 'endpoint', 'requestcompression'];
 
 const capitalize = (s) => s.charAt(0).toUpperCase() + s.slice(1);
 const sortKeys = (obj) => Object.fromEntries(Object.keys(obj).sort().map((k) => [k, obj[k]]));
 
+/** Returns the pattern when JavaScript can compile it with the `u` flag, else undefined. */
+export function jsPattern(pattern) {
+  // Java's supplementary-range spelling; JavaScript's `u` mode wants code point escapes.
+  pattern = pattern.replace(/\\u10000-\\u10FFFF/g, '\\u{10000}-\\u{10FFFF}');
+  try {
+    new RegExp(pattern, 'u');
+    return pattern;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A botocore model in the aws-sdk v2 layout the walk expects: each operation input/output shape that
+ * nothing else references is inlined into its operation (so that it is named `<Op>Request`/`<Op>Result`
+ * as the v2 minifier's inlining made it), with the operation reference's traits (rest-xml root
+ * `locationName`/`xmlNamespace`, `resultWrapper`).
+ */
+export function inlineOperationShapes(bc) {
+  const uses = new Map();
+  const count = (ref) => {
+    if (ref?.shape !== undefined) uses.set(ref.shape, (uses.get(ref.shape) ?? 0) + 1);
+  };
+  for (const shape of Object.values(bc.shapes)) {
+    for (const ref of Object.values(shape.members ?? {})) count(ref);
+    count(shape.member);
+    count(shape.key);
+    count(shape.value);
+  }
+  for (const op of Object.values(bc.operations)) {
+    count(op.input);
+    count(op.output);
+  }
+  const operations = {};
+  for (const [opName, op] of Object.entries(bc.operations)) {
+    const o = { ...op };
+    for (const io of ['input', 'output']) {
+      const ref = op[io];
+      if (ref === undefined || uses.get(ref.shape) !== 1) continue;
+      const { shape, documentation, ...refTraits } = ref;
+      void documentation;
+      o[io] = { ...bc.shapes[shape], ...refTraits };
+    }
+    operations[opName] = o;
+  }
+  return { ...bc, operations };
+}
+
+/** The error tables that the aws-sdk v2 models left out, read from a botocore model itself. */
+function botocoreErrorTables(bc) {
+  const operations = {};
+  for (const [opName, op] of Object.entries(bc.operations)) {
+    const entry = { errors: (op.errors ?? []).map((e) => e.shape) };
+    const noAuth = Array.isArray(op.auth) && op.auth.length === 1 && op.auth[0] === 'smithy.api#noAuth';
+    if (op.authtype !== undefined) entry.authtype = op.authtype;
+    else if (noAuth) entry.authtype = 'none';
+    operations[opName] = entry;
+  }
+  const errorShapes = {};
+  for (const [n, s] of Object.entries(bc.shapes)) if (s.exception || s.error !== undefined) errorShapes[n] = s;
+  return { operations, errorShapes, referencedShapes: bc.shapes };
+}
+
 /**
  * @param {string} name Atoll service name
- * @param {object} v2 the aws-sdk v2 model
- * @param {object|undefined} traits tools/codegen/traits/<name>.json
+ * @param {{kind: 'botocore'|'aws-sdk-v2', model: object}} source the service model (sources.mjs)
  * @param {{errors: object, enums: object}|undefined} v3 parsed v3 client tables
  * @param {object|undefined} patch tools/codegen/patches/<name>.json
  */
-export function buildModel(name, v2, traits, v3, patch) {
+export function buildModel(name, source, v3, patch) {
+  const fromBotocore = source.kind === 'botocore';
+  const v2 = fromBotocore ? inlineOperationShapes(source.model) : source.model;
+  const traits = fromBotocore ? botocoreErrorTables(source.model) : undefined;
   const md = v2.metadata;
   const protocol = md.protocol;
   const awsQueryCompatible = md.awsQueryCompatible !== undefined;
@@ -50,6 +116,7 @@ export function buildModel(name, v2, traits, v3, patch) {
     const ref = isRoot ? { target: key } : refTo(key, def, named !== undefined);
     if (drafts.has(key)) return ref;
     const draft = { key, type: v2Type(shape), traits: {}, hint };
+    if (fromBotocore && named !== undefined) draft.botoName = named;
     drafts.set(key, draft);
     for (const [k, v] of Object.entries(shape)) {
       if (STRUCTURAL.has(k) || DROPPED.has(k)) continue;
@@ -79,28 +146,11 @@ export function buildModel(name, v2, traits, v3, patch) {
     opRefs[opName] = refs;
   }
 
-  // 2. Botocore traits: constraints, shape names, query-era names (SQS).
+  // 2. Enum values newer than the model from the v3 client; for the v2 model (whose shapes used once
+  // are inline and nameless), shape names from the v3 client's schemas.
   const v3Enums = v3?.enums ?? {};
-  for (const [key, t] of Object.entries(traits?.shapes ?? {})) {
-    const draft = drafts.get(key);
-    if (draft === undefined) continue;
-    draft.botoName = t.name;
-    for (const k of CONSTRAINTS) if (t[k] !== undefined) draft.traits[k] = t[k];
-    const q = t.query;
-    if (q === undefined) continue;
-    for (const [m, mt] of Object.entries(q.members ?? {})) {
-      const ref = draft.members?.[m];
-      if (ref === undefined) continue;
-      if (mt.queryName !== undefined && ref.queryName === undefined && ref.locationName === undefined) ref.queryName = mt.queryName;
-      if (mt.flattened && ref.flattened === undefined) ref.flattened = true;
-    }
-    if (q.memberLocationName !== undefined && draft.member !== undefined) draft.member.locationName ??= q.memberLocationName;
-    if (q.keyLocationName !== undefined && draft.keyRef !== undefined) draft.keyRef.locationName ??= q.keyLocationName;
-    if (q.valueLocationName !== undefined && draft.valueRef !== undefined) draft.valueRef.locationName ??= q.valueLocationName;
-    if (q.flattened && draft.traits.flattened === undefined) draft.traits.flattened = true;
-  }
   for (const draft of drafts.values()) addV3Enum(draft, v3Enums);
-  if (v3?.schemas !== undefined) nameFromV3Schemas(v2, drafts, v3.schemas);
+  if (!fromBotocore && v3?.schemas !== undefined) nameFromV3Schemas(v2, drafts, v3.schemas);
 
   // 3. Errors: the v3 client's table (codes, statuses) and botocore's error shapes (members).
   const bcErrors = traits?.errorShapes ?? {};
@@ -245,6 +295,12 @@ export function buildModel(name, v2, traits, v3, patch) {
     if (d.keyRef !== undefined) shape.key = finalRef(d.keyRef);
     if (d.valueRef !== undefined) shape.value = finalRef(d.valueRef);
     Object.assign(shape, sortKeys(d.traits));
+    if (shape.pattern !== undefined) {
+      // AWS's patterns are Java regexes; one JavaScript cannot compile is left out, not half-applied.
+      const p = jsPattern(shape.pattern);
+      if (p === undefined) delete shape.pattern;
+      else shape.pattern = p;
+    }
     shapes[n] = shape;
   }
   const errorSet = new Set(errorNames);
@@ -277,8 +333,7 @@ export function buildModel(name, v2, traits, v3, patch) {
   };
   if (md.targetPrefix !== undefined) metadata.targetPrefix = md.targetPrefix;
   if (md.jsonVersion !== undefined) metadata.jsonVersion = md.jsonVersion;
-  const xmlNamespace = md.xmlNamespace ?? traits?.query?.xmlNamespace;
-  if (xmlNamespace !== undefined) metadata.xmlNamespace = xmlNamespace;
+  if (md.xmlNamespace !== undefined) metadata.xmlNamespace = md.xmlNamespace;
   if (awsQueryCompatible) metadata.awsQueryCompatible = true;
   if (md.globalEndpoint !== undefined) metadata.globalEndpoint = md.globalEndpoint;
   if (md.checksumFormat !== undefined) metadata.checksumFormat = md.checksumFormat;
