@@ -2,7 +2,7 @@
 // code, read from a request and written to a response.
 import type { ServiceModel, Shape, ShapeRef } from '@atoll/aws-models';
 import type { IncomingHttpHeaders } from 'node:http';
-import { isBlobLike, shapeOf } from './shapes.js';
+import { isBlobLike, setEntry, shapeOf } from './shapes.js';
 import { formatTimestamp, isoTimestamp, parseTimestamp } from './timestamps.js';
 import { readScalar, XmlValueError } from './xml.js';
 import { serviceError } from '@atoll/core';
@@ -83,7 +83,7 @@ export function readHttpBindings(
           for (const queryKey of new Set(query.keys())) {
             if (boundQueryNames.has(queryKey)) continue;
             const values = query.getAll(queryKey);
-            map[queryKey] = shapeOf(model, shape.value!).type === 'list' ? values : values[0];
+            setEntry(map, queryKey, shapeOf(model, shape.value!).type === 'list' ? values : values[0]);
           }
           if (Object.keys(map).length > 0) out[name] = map;
           break;
@@ -114,7 +114,7 @@ export function readHttpBindings(
         const map: Record<string, string> = {};
         for (const [header, value] of Object.entries(headers)) {
           if (value === undefined || !header.startsWith(key)) continue;
-          map[header.slice(key.length)] = Array.isArray(value) ? value.join(', ') : value;
+          setEntry(map, header.slice(key.length), Array.isArray(value) ? value.join(', ') : value);
         }
         if (Object.keys(map).length > 0) out[name] = map;
         break;

@@ -3,7 +3,7 @@
 // `locationName` (jsonName).
 import type { ServiceModel, ShapeRef, TimestampFormat } from '@atoll/aws-models';
 import { EncodedJson } from '@atoll/core';
-import { decodeBase64, INTEGER_TYPES, isBlobLike, NUMERIC_TYPES, serializationError, shapeOf } from './shapes.js';
+import { decodeBase64, INTEGER_TYPES, isBlobLike, NUMERIC_TYPES, serializationError, setEntry, shapeOf } from './shapes.js';
 import { formatTimestamp, parseTimestamp } from './timestamps.js';
 
 export interface JsonCodecOptions {
@@ -14,9 +14,17 @@ export interface JsonCodecOptions {
 const describe = (value: unknown): string =>
   value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value === 'object' ? 'object' : typeof value;
 
+/**
+ * How deep a request's values may nest through recursive shapes (DynamoDB's AttributeValue, a
+ * document) before the protocol refuses it: deeper input would exhaust the stack here or in the
+ * provider. Services' own limits are lower (DynamoDB allows 32 levels) and answer in their words.
+ */
+export const MAX_JSON_DEPTH = 256;
+
 /** Converts a parsed JSON value into the typed input the provider receives. */
-export function fromJson(model: ServiceModel, ref: ShapeRef, value: unknown, options: JsonCodecOptions, path = ''): unknown {
+export function fromJson(model: ServiceModel, ref: ShapeRef, value: unknown, options: JsonCodecOptions, path = '', depth = 0): unknown {
   if (value === null || value === undefined) return undefined;
+  if (depth > MAX_JSON_DEPTH) throw serializationError(`The request nests values deeper than ${MAX_JSON_DEPTH} levels.`);
   const shape = shapeOf(model, ref);
   if (shape.document) return value;
   switch (shape.type) {
@@ -30,14 +38,14 @@ export function fromJson(model: ServiceModel, ref: ShapeRef, value: unknown, opt
         if (member.location) continue;
         const key = options.useLocationName ? (member.locationName ?? name) : name;
         if (!(key in source)) continue;
-        const converted = fromJson(model, member, source[key], options, path ? `${path}.${name}` : name);
+        const converted = fromJson(model, member, source[key], options, path ? `${path}.${name}` : name, depth + 1);
         if (converted !== undefined) out[name] = converted;
       }
       return out;
     }
     case 'list': {
       if (!Array.isArray(value)) throw serializationError(`Expected a list for ${path}, got ${describe(value)}`);
-      return value.map((item, i) => fromJson(model, shape.member!, item, options, `${path}[${i}]`) ?? null);
+      return value.map((item, i) => fromJson(model, shape.member!, item, options, `${path}[${i}]`, depth + 1) ?? null);
     }
     case 'map': {
       if (typeof value !== 'object' || Array.isArray(value)) {
@@ -45,7 +53,7 @@ export function fromJson(model: ServiceModel, ref: ShapeRef, value: unknown, opt
       }
       const out: Record<string, unknown> = {};
       for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
-        out[key] = fromJson(model, shape.value!, item, options, `${path}.${key}`) ?? null;
+        setEntry(out, key, fromJson(model, shape.value!, item, options, `${path}.${key}`, depth + 1) ?? null);
       }
       return out;
     }

@@ -8,13 +8,17 @@ export interface ProtocolOverrides {
   bareXmlErrors?: boolean;
   /** Root element names of rest-xml outputs that have no payload member, by operation. */
   xmlOutputRoots?: Record<string, string>;
-  /** The code for a model validation failure, and how it is worded. */
-  validation?: 'aws-json' | 'query' | 'sqs' | 's3';
+  /**
+   * The code for a model validation failure, and how it is worded; `service`: the provider checks
+   * its input against the model itself, in the service's own words and order (DynamoDB).
+   */
+  validation?: 'aws-json' | 'query' | 'sqs' | 's3' | 'service';
   /** The service checks enum values itself (its models' enums are narrower than what it accepts). */
   skipEnumValidation?: boolean;
 }
 
 const OVERRIDES: Record<string, ProtocolOverrides> = {
+  dynamodb: { validation: 'service' },
   sqs: { queryXmlNamespace: 'http://queue.amazonaws.com/doc/2012-11-05/', validation: 'sqs', skipEnumValidation: true },
   s3: {
     xmlNamespace: 'http://s3.amazonaws.com/doc/2006-03-01/',

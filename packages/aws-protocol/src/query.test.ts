@@ -31,25 +31,37 @@ test('non-flattened query lists (`member.N`) and maps (`entry.N`) are read too',
   assert.deepEqual(input, { Name: 't', Attributes: { DisplayName: 'T' }, Tags: [{ Key: 'k', Value: 'v' }] });
 });
 
-test('validation reports every violation in AWS words, and SQS reports MissingParameter', async () => {
+/** DynamoDB's model under another name: DynamoDB itself validates in its provider (`validation: 'service'`). */
+async function genericJsonModel() {
   const ddb = await loadModel('dynamodb');
-  const error = validateInput(ddb, ddb.operations.CreateTable!.input, { TableName: 'ab', BillingMode: 'FREE' });
+  return { ...ddb, metadata: { ...ddb.metadata, name: 'generic-json' } };
+}
+
+test('DynamoDB leaves validation to its provider', async () => {
+  const ddb = await loadModel('dynamodb');
+  assert.equal(validateInput(ddb, ddb.operations.CreateTable!.input, { TableName: 'ab', BillingMode: 'FREE' }), undefined);
+});
+
+test('validation reports every violation in AWS words, and SQS reports MissingParameter', async () => {
+  const ddb = await genericJsonModel();
+  // Since 2024 DynamoDB's model takes a table name or ARN (TableArn, 1..1024) and leaves KeySchema optional.
+  const error = validateInput(ddb, ddb.operations.CreateTable!.input, { TableName: '', BillingMode: 'FREE', ProvisionedThroughput: { ReadCapacityUnits: 0 } });
   assert.equal(error?.code, 'ValidationException');
   assert.match(error!.message, /^\d+ validation errors detected: /);
-  assert.match(error!.message, /Value 'ab' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 3/);
+  assert.match(error!.message, /Value '' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 1/);
   assert.match(error!.message, /Value 'FREE' at 'billingMode' failed to satisfy constraint: Member must satisfy enum value set: \[/);
-  assert.match(error!.message, /Value null at 'keySchema' failed to satisfy constraint: Member must not be null/);
+  assert.match(error!.message, /Value null at 'provisionedThroughput.writeCapacityUnits' failed to satisfy constraint: Member must not be null/);
   const sqs = await loadModel('sqs');
   const missing = validateInput(sqs, sqs.operations.SendMessage!.input, { QueueUrl: 'u' });
   assert.equal(missing?.code, 'MissingParameter');
   assert.equal(missing?.message, 'The request must contain the parameter MessageBody.');
 });
 
-test('string lengths count characters: a table name of three emoji is three long', async () => {
-  const ddb = await loadModel('dynamodb');
+test('string lengths count characters: a table name or ARN of 1024 emoji is 1024 long', async () => {
+  const ddb = await genericJsonModel();
   const describe = ddb.operations.DescribeTable!.input;
-  assert.match(validateInput(ddb, describe, { TableName: '\u{1F600}' })!.message, /Member must have length greater than or equal to 3/);
-  const threeEmoji = validateInput(ddb, describe, { TableName: '\u{1F600}\u{1F600}\u{1F600}' });
-  assert.ok(!threeEmoji || !/length/.test(threeEmoji.message), threeEmoji?.message);
-  assert.match(validateInput(ddb, describe, { TableName: 'x'.repeat(256) })!.message, /length less than or equal to 255/);
+  assert.match(validateInput(ddb, describe, { TableName: '' })!.message, /Member must have length greater than or equal to 1/);
+  const emoji = validateInput(ddb, describe, { TableName: '\u{1F600}'.repeat(1024) });
+  assert.ok(!emoji || !/length/.test(emoji.message), emoji?.message);
+  assert.match(validateInput(ddb, describe, { TableName: '\u{1F600}'.repeat(1025) })!.message, /length less than or equal to 1024/);
 });

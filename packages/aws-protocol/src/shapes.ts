@@ -26,3 +26,12 @@ export function decodeBase64(text: string): Buffer | undefined {
   if (clean.length % 4 === 1 || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(clean)) return undefined;
   return Buffer.from(clean, 'base64');
 }
+
+/**
+ * Sets a map entry as an own property, so that a key such as `__proto__` is an entry like any
+ * other instead of replacing the object's prototype.
+ */
+export function setEntry(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  else out[key] = value;
+}

@@ -3,11 +3,15 @@ import type { TimestampFormat } from '@atoll/aws-models';
 
 /** Parses a timestamp in any of the three formats; returns undefined when it is none of them. */
 export function parseTimestamp(value: unknown): Date | undefined {
-  if (value instanceof Date) return value;
-  if (typeof value === 'number') return Number.isFinite(value) ? new Date(Math.round(value * 1000)) : undefined;
+  if (value instanceof Date) return valid(value);
+  if (typeof value === 'number') return Number.isFinite(value) ? valid(new Date(Math.round(value * 1000))) : undefined;
   if (typeof value !== 'string' || value === '') return undefined;
-  if (/^-?\d+(\.\d+)?$/.test(value)) return new Date(Math.round(Number(value) * 1000));
-  const date = new Date(value);
+  if (/^-?\d+(\.\d+)?$/.test(value)) return valid(new Date(Math.round(Number(value) * 1000)));
+  return valid(new Date(value));
+}
+
+/** A date outside JavaScript's range (±8.64e15 ms) is no timestamp: formatting it would throw. */
+function valid(date: Date): Date | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
 

@@ -88,6 +88,7 @@ function walk(model: ServiceModel, ref: ShapeRef, value: unknown, path: string, 
 /** Returns the service's validation error for `input`, or undefined when it satisfies the model. */
 export function validateInput(model: ServiceModel, input: ShapeRef | undefined, value: Record<string, unknown>): ServiceError | undefined {
   if (!input) return undefined;
+  if (protocolOverrides(model.metadata.name).validation === 'service') return undefined;
   const violations: Violation[] = [];
   walk(model, input, value, '', '', violations, !protocolOverrides(model.metadata.name).skipEnumValidation);
   if (violations.length === 0) return undefined;

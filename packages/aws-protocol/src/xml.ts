@@ -1,8 +1,10 @@
 // XML for the query and rest-xml protocols: a shape-directed writer (hand-written: it is the wire
-// format itself) and a reader over fast-xml-parser's ordered tree.
+// format itself) and a reader over fast-xml-parser's ordered tree. The reader refuses document type
+// declarations and decodes only the predefined entities and character references (no DTD, no
+// entity expansion, no external reads); anything it cannot read is "not well-formed".
 import type { ServiceModel, ShapeRef, TimestampFormat } from '@atoll/aws-models';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { decodeBase64, INTEGER_TYPES, isBlobLike, NUMERIC_TYPES, shapeOf } from './shapes.js';
+import { decodeBase64, INTEGER_TYPES, isBlobLike, NUMERIC_TYPES, setEntry, shapeOf } from './shapes.js';
 import { formatTimestamp, parseTimestamp } from './timestamps.js';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\r': '&#13;', '\n': '&#10;' };
@@ -113,9 +115,36 @@ const parser = new XMLParser({
   parseAttributeValue: false,
   trimValues: false,
   removeNSPrefix: true,
-  processEntities: true,
+  // References are decoded here (decodeReferences): the parser's own pass skips character
+  // references and would decode CDATA content.
+  processEntities: false,
   htmlEntities: false,
+  cdataPropName: '#cdata',
 });
+
+class MalformedReference extends Error {}
+
+const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+/** A character XML 1.0 allows (Char production): a reference to anything else is not well-formed. */
+function isXmlChar(code: number): boolean {
+  return code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
+}
+
+/** Decodes the five predefined entities and character references; any other reference is malformed. */
+function decodeReferences(text: string): string {
+  if (!text.includes('&')) return text;
+  return text.replace(/&([^;&]*);?/g, (whole, name: string) => {
+    if (!whole.endsWith(';')) throw new MalformedReference();
+    const predefined = PREDEFINED[name];
+    if (predefined !== undefined) return predefined;
+    const m = /^#(?:([0-9]{1,7})|x([0-9a-fA-F]{1,6}))$/.exec(name);
+    if (!m) throw new MalformedReference();
+    const code = m[1] !== undefined ? Number(m[1]) : parseInt(m[2]!, 16);
+    if (!isXmlChar(code)) throw new MalformedReference();
+    return String.fromCodePoint(code);
+  });
+}
 
 type OrderedNode = Record<string, unknown> & { ':@'?: Record<string, string> };
 
@@ -123,20 +152,41 @@ function convert(nodes: OrderedNode[]): XmlNode[] {
   const out: XmlNode[] = [];
   for (const node of nodes) {
     const name = Object.keys(node).find((k) => k !== ':@');
-    if (!name || name === '#text' || name === '?xml' || name === '#comment') continue;
+    if (!name || name === '#text' || name === '#cdata' || name === '?xml' || name === '#comment') continue;
     const children = (node[name] as OrderedNode[]) ?? [];
     let text = '';
-    for (const child of children) if ('#text' in child) text += String(child['#text']);
-    out.push({ name, attributes: node[':@'] ?? {}, children: convert(children), text });
+    for (const child of children) {
+      if ('#text' in child) text += decodeReferences(String(child['#text']));
+      else if ('#cdata' in child) for (const part of child['#cdata'] as OrderedNode[]) text += String(part['#text'] ?? '');
+    }
+    const attributes: Record<string, string> = {};
+    for (const [key, value] of Object.entries(node[':@'] ?? {})) attributes[key] = decodeReferences(String(value));
+    out.push({ name, attributes, children: convert(children), text });
   }
   return out;
 }
 
-/** Parses an XML document into its root element; returns undefined when it is not well-formed. */
+/** The prolog before the root element: BOM, XML declaration, comments, processing instructions. */
+const PROLOG = /^\uFEFF?(?:\s+|<\?[\s\S]*?\?>|<!--[\s\S]*?-->)*/;
+
+/**
+ * Parses an XML document into its root element; returns undefined when it is not well-formed.
+ * A document type declaration is refused, as S3 refuses it (MalformedXML): its entities are never
+ * resolved, internal or external, so no body can expand or read files.
+ */
 export function parseXmlDocument(text: string): XmlNode | undefined {
   if (text.trim() === '') return undefined;
-  if (XMLValidator.validate(text) !== true) return undefined;
-  const roots = convert(parser.parse(text) as OrderedNode[]);
+  const prolog = PROLOG.exec(text)![0].length;
+  if (text.startsWith('<!', prolog) && text.slice(prolog, prolog + 9).toUpperCase() === '<!DOCTYPE') return undefined;
+  let roots: XmlNode[];
+  try {
+    if (XMLValidator.validate(text) !== true) return undefined;
+    roots = convert(parser.parse(text) as OrderedNode[]);
+  } catch {
+    // A reference to an undeclared entity or a character XML forbids, the parser's own limits
+    // (nesting depth), or a construct the validator let by.
+    return undefined;
+  }
   return roots.length === 1 ? roots[0] : undefined;
 }
 
@@ -191,7 +241,7 @@ function readMapEntries(model: ServiceModel, key: ShapeRef, value: ShapeRef, ent
   for (const entry of entries) {
     const k = entry.children.find((c) => c.name === keyName);
     const v = entry.children.find((c) => c.name === valueName);
-    if (k) out[k.text] = v ? readXml(model, value, v) : '';
+    if (k) setEntry(out, k.text, v ? readXml(model, value, v) : '');
   }
   return out;
 }

@@ -236,8 +236,23 @@ class P {
   }
 }
 
+/** How deep brackets (`(`, `[`, `{`, `<<`) may nest in a statement. */
+const MAX_NESTING = 100;
+
 export function parseStatement(text: string, params: AttributeValue[] = []): Statement {
-  const p = new P(lex(text), params);
+  const toks = lex(text);
+  // Nesting past MAX_NESTING is refused up front: the descent would exhaust the stack (a 500
+  // found by test/fuzz).
+  let depth = 0;
+  for (const t of toks) {
+    // NOT nests one level and never closes.
+    if (t.t === 'id' && t.v.toUpperCase() === 'NOT' && ++depth > MAX_NESTING) throw new ValidationError(`Statement wasn't well formed, can't be processed: Unexpected token received: ${t.v}`);
+    if (t.t !== 'p') continue;
+    if (t.v === '(' || t.v === '[' || t.v === '{' || t.v === '<<') {
+      if (++depth > MAX_NESTING) throw new ValidationError(`Statement wasn't well formed, can't be processed: Unexpected token received: ${t.v}`);
+    } else if (t.v === ')' || t.v === ']' || t.v === '}' || t.v === '>>') depth--;
+  }
+  const p = new P(toks, params);
   let st: Statement | undefined;
   if (p.kw('SELECT')) {
     let projection: PathElement[][] | undefined;

@@ -136,3 +136,13 @@ describe('filter policy validation', () => {
     invalid(JSON.stringify({ a: values, b: values }));
   });
 });
+
+test('policy keys named like Object.prototype members match only real attributes and body keys (found by test/fuzz)', () => {
+  // `toString` found Object.prototype.toString as the attribute and threw a TypeError while publishing.
+  assert.equal(attrs({ toString: ['dp'] }, { b: num(1) }), false);
+  assert.equal(attrs({ toString: [{ exists: false }] }, {}), true);
+  assert.equal(attrs({ constructor: ['x'] }, { constructor: str('x') }), true);
+  const body = (policy: object, text: string) => matchesFilterPolicy(parseFilterPolicy(JSON.stringify(policy), 'MessageBody'), 'MessageBody', undefined, text);
+  assert.equal(body({ constructor: [{ exists: true }] }, '{"a":1}'), false);
+  assert.equal(body({ constructor: { name: ['Object'] } }, '{"a":1}'), false);
+});

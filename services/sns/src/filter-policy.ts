@@ -220,7 +220,8 @@ function matchAttributes(policy: Policy, attributes: Record<string, SnsAttribute
       if (!(conditions as Policy[]).some((branch) => matchAttributes(branch, attributes))) return false;
       continue;
     }
-    const attribute = attributes[name];
+    // Own properties only: a policy key such as `toString` must not find Object.prototype's.
+    const attribute = Object.hasOwn(attributes, name) ? attributes[name] : undefined;
     const values = attribute ? attributeCandidates(attribute) : undefined;
     if (!matchConditions(conditions as Json[], values)) return false;
   }
@@ -253,7 +254,7 @@ function matchBody(policy: Policy, doc: Record<string, unknown>): boolean {
       if (!(conditions as Policy[]).some((branch) => matchBody(branch, doc))) return false;
       continue;
     }
-    const value = doc[name];
+    const value = Object.hasOwn(doc, name) ? doc[name] : undefined;
     if (isObject(conditions)) {
       // Nested key: the body's value must be an object (or an array of objects) matching the sub-policy.
       const objects = (Array.isArray(value) ? value : [value]).filter((v): v is Record<string, unknown> => isObject(v));

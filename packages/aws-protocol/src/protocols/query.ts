@@ -2,7 +2,7 @@
 // STS, ELBv2, SNS and SQS (for older SDKs) speak it.
 import type { OperationModel, ServiceModel, ShapeRef } from '@atoll/aws-models';
 import { serviceError, type ServiceError } from '@atoll/core';
-import { shapeOf } from '../shapes.js';
+import { setEntry, shapeOf } from '../shapes.js';
 import type { ProtocolRequest, ProtocolResponse, ResponseContext } from '../types.js';
 import { escapeXmlText, readScalar, writeXml, XmlValueError } from '../xml.js';
 import { errorShapeName, type ProtocolCodec } from './codec.js';
@@ -108,7 +108,7 @@ function readValue(model: ServiceModel, ref: ShapeRef, node: ParamNode | undefin
         const key = entry.children.get(keyName)?.value;
         if (key === undefined) continue;
         const valueNode = entry.children.get(valueName);
-        out[key] = readValue(model, shape.value!, valueNode, entry, valueName);
+        setEntry(out, key, readValue(model, shape.value!, valueNode, entry, valueName));
       }
       return out;
     }

@@ -5,6 +5,9 @@ import { ExpressionSyntaxError, nearText, tokenize, type Token } from './tokeniz
 
 const COMPARATORS = new Set(['=', '<>', '<', '<=', '>', '>=']);
 
+/** How deep parentheses may nest in an expression. */
+const MAX_NESTING = 100;
+
 class Parser {
   readonly tokens: Token[];
   pos = 0;
@@ -24,6 +27,18 @@ class Parser {
 
   constructor(readonly source: string) {
     this.tokens = tokenize(source);
+    // Parentheses nested past MAX_NESTING are refused up front: the descent would exhaust the stack
+    // (a 500 found by test/fuzz). Expressions of up to 4 KB could otherwise nest two thousand deep.
+    // Each NOT nests one level too, and never closes.
+    let depth = 0;
+    let nots = 0;
+    for (let i = 0; i < this.tokens.length; i++) {
+      const t = this.tokens[i]!;
+      if (t.kind === 'ident' && t.text.toUpperCase() === 'NOT' && ++nots + depth > MAX_NESTING) this.fail(i);
+      if (t.kind !== 'punct') continue;
+      if (t.text === '(' && ++depth + nots > MAX_NESTING) this.fail(i);
+      else if (t.text === ')') depth--;
+    }
   }
 
   peek(offset = 0): Token {
