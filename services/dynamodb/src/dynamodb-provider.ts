@@ -11,8 +11,15 @@
 //   split an MD5 hash of the partition key, so each item is in exactly one segment.
 // - No throttling: ProvisionedThroughput is recorded and reported, never enforced. BatchGetItem and
 //   BatchWriteItem never return unprocessed items; the 16 MB BatchGetItem response limit is not applied.
-// - ConsumedCapacity reports the table total (INDEXES adds the table's own share, not per-index units);
-//   ReturnItemCollectionMetrics is ignored.
+// - ConsumedCapacity reports the table total (INDEXES adds the table's own share, not per-index units).
+// - ReturnItemCollectionMetrics (SIZE) is answered by PutItem, UpdateItem and DeleteItem on tables with
+//   local secondary indexes, as a whole-gigabyte range ([0, 1] under 1 GB); BatchWriteItem and
+//   TransactWriteItems do not return it.
+// - Input validation follows DynamoDB (request-validation.ts): the parts of a multi-error message are
+//   in the model's order, where DynamoDB's order varies between calls.
+// - GSIs with multi-attribute keys (up to four HASH and four RANGE attributes) are served; AWS's wording
+//   for refusals specific to them (key schema shape, a query skipping a sort attribute) is not
+//   published, and Atoll's is used. The 4 MB transaction limit counts the items and keys sent.
 // - DescribeTable's ItemCount and TableSizeBytes are exact at every call (DynamoDB refreshes them ~6-hourly).
 // - Item sizes follow DynamoDB's published rules; the number size (1 byte per two significant digits
 //   plus 1) is DynamoDB's documented approximation.
@@ -33,12 +40,19 @@
 //   DELETE … WHERE with the key in the WHERE clause; no nested SELECTs, EXISTS, or RETURNING.
 // - Not implemented (501): backups, global tables, imports/exports, Kinesis destinations, resource
 //   policies, contributor insights.
-import type { PlatformContext, ServiceFactory, ServiceProvider } from '@atoll/core';
+// - Members added to DynamoDB's model since 2023 (botocore 1.43) that are accepted and ignored:
+//   WarmThroughput, RecoveryPeriodInDays, ContributorInsightsMode, MultiRegionConsistency,
+//   GlobalTableWitnessUpdates, GlobalTableSourceArn and GlobalTableSettingsReplicationMode; DynamoDB
+//   Streams' DescribeStream ShardFilter is ignored.
+import { loadModel, type ServiceModel } from '@atoll/aws-models';
+import type { OperationHandler, PlatformContext, ServiceFactory, ServiceProvider } from '@atoll/core';
 import { runEvery } from '@atoll/storage';
 import { dynamoDbAuthorization } from './authorization.js';
 import { releaseContext, sharedContext, type DynamoDbContext } from './dynamodb-context.js';
 import { createItemOperations } from './item-operations.js';
+import { Errors } from './errors.js';
 import { createPartiqlOperations } from './partiql-operations.js';
+import { validateRequest } from './request-validation.js';
 import { createQueryOperations } from './query-scan.js';
 import { createStreamsOperations } from './streams-operations.js';
 import { createTableOperations } from './table-operations.js';
@@ -59,14 +73,15 @@ export class DynamoDbProvider implements ServiceProvider {
   constructor(
     private readonly platform: PlatformContext,
     private readonly ctx: DynamoDbContext,
+    model: ServiceModel,
   ) {
     const items = createItemOperations(ctx);
-    this.operations = {
+    this.operations = checkedAgainst(model, {
       ...createTableOperations(ctx),
       ...items,
       ...createQueryOperations(ctx),
       ...createPartiqlOperations(ctx, items),
-    };
+    });
   }
 
   /** Runs a loop while this node leads `name`. */
@@ -124,5 +139,22 @@ export class DynamoDbStreamsProvider implements ServiceProvider {
   }
 }
 
-export const createDynamoDbService: ServiceFactory = async (platform) => new DynamoDbProvider(platform, await sharedContext(platform));
+/**
+ * Each operation checks its input against the model first, in DynamoDB's words and order (the edge
+ * leaves DynamoDB's inputs to the service); in-process calls are checked the same way.
+ */
+function checkedAgainst<T extends Record<string, OperationHandler>>(model: ServiceModel, operations: T): T {
+  const out: Record<string, OperationHandler> = {};
+  for (const [name, handler] of Object.entries(operations)) {
+    out[name] = (input, req) => {
+      const invalid = validateRequest(model, name, (input ?? {}) as Record<string, unknown>);
+      if (invalid) throw Errors.validation(invalid);
+      return handler(input, req);
+    };
+  }
+  return out as T;
+}
+
+export const createDynamoDbService: ServiceFactory = async (platform) =>
+  new DynamoDbProvider(platform, await sharedContext(platform), await loadModel('dynamodb'));
 export const createDynamoDbStreamsService: ServiceFactory = async (platform) => new DynamoDbStreamsProvider(platform, await sharedContext(platform));

@@ -177,7 +177,8 @@ export function segmentHash(pk: Buffer): number {
 }
 
 export interface RangeBound {
-  op: '=' | '<' | '<=' | '>' | '>=' | 'between' | 'begins_with';
+  /** `range`: from `a` (inclusive) to `b` (exclusive; none: to the end), for multi-attribute sort keys. */
+  op: '=' | '<' | '<=' | '>' | '>=' | 'between' | 'begins_with' | 'range';
   a: Buffer;
   b?: Buffer;
 }
@@ -191,7 +192,7 @@ export interface StartKey {
 }
 
 /** The smallest byte string greater than every string that starts with `prefix` (undefined if none). */
-function prefixEnd(prefix: Buffer): Buffer | undefined {
+export function prefixEnd(prefix: Buffer): Buffer | undefined {
   const out = Buffer.from(prefix);
   for (let i = out.length - 1; i >= 0; i--) {
     if (out[i]! < 0xff) {
@@ -258,6 +259,23 @@ const STATS =
 export class ItemAccess {
   constructor(readonly sql: SqlExecutor) {}
 
+  /**
+   * The bytes of an item collection: the table's items with partition key `pk` and their entries in
+   * the named local secondary indexes (ItemCollectionMetrics).
+   */
+  async collectionBytes(tableId: number, pk: Buffer, localIndexes: string[]): Promise<number> {
+    const items = await this.sql.get<{ bytes: number | string | null }>('SELECT SUM(size) AS bytes FROM ddb_items WHERE table_id = ? AND pk = ?', [tableId, pk]);
+    let bytes = Number(items?.bytes ?? 0);
+    for (const index of localIndexes) {
+      const entries = await this.sql.get<{ bytes: number | string | null }>(
+        'SELECT SUM(size) AS bytes FROM ddb_index_items WHERE table_id = ? AND index_name = ? AND ipk = ?',
+        [tableId, index, pk],
+      );
+      bytes += Number(entries?.bytes ?? 0);
+    }
+    return bytes;
+  }
+
   /** The stored item text (DynamoDB's JSON wire shape) with its DynamoDB size. */
   getItemRow(tableId: number, pk: Buffer, sk: Buffer): Promise<{ item: string; size: number } | undefined> {
     return this.sql.get<{ item: string; size: number }>(GET_ITEM, [tableId, pk, sk]);
@@ -319,6 +337,14 @@ export class ItemAccess {
         case 'between':
           where.push(`${skCol} >= ?`, `${skCol} <= ?`);
           params.push(range.a, range.b!);
+          break;
+        case 'range':
+          where.push(`${skCol} >= ?`);
+          params.push(range.a);
+          if (range.b) {
+            where.push(`${skCol} < ?`);
+            params.push(range.b);
+          }
           break;
         case 'begins_with': {
           where.push(`${skCol} >= ?`);

@@ -27,6 +27,21 @@ import { checkTableName, type TableInfo } from './table-schema.js';
 
 type Input = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+/**
+ * ItemCollectionMetrics for a write with `ReturnItemCollectionMetrics: SIZE`: only tables with local
+ * secondary indexes have item collections (AWS: "If the table does not have any local secondary
+ * indexes, this information is not returned in the response"). The estimate is a range of whole
+ * gigabytes around the collection's current size (items and their LSI entries): [0, 1] below 1 GB.
+ */
+async function collectionMetrics(ctx: DynamoDbContext, table: TableInfo, mode: string | undefined, key: EncodedKey, item: Item | undefined): Promise<Record<string, unknown> | undefined> {
+  if (mode !== 'SIZE' || !item) return undefined;
+  const lsis = table.indexes.filter((i) => i.kind === 'LSI').map((i) => i.name);
+  if (lsis.length === 0) return undefined;
+  const bytes = await ctx.store.items.collectionBytes(table.id, key.pk, lsis);
+  const low = Math.floor(bytes / 1024 ** 3);
+  return { ItemCollectionKey: { [table.hashKey]: item[table.hashKey] }, SizeEstimateRangeGB: [low, low + 1] };
+}
+
 export function consumed(table: TableInfo, mode: string | undefined, units: number, kind: 'read' | 'write'): Record<string, unknown> | undefined {
   if (!mode || mode === 'NONE') return undefined;
   void kind;
@@ -190,6 +205,7 @@ export function createItemOperations(ctx: DynamoDbContext) {
       return {
         ...(input.ReturnValues === 'ALL_OLD' && old ? { Attributes: old } : {}),
         ...optional('ConsumedCapacity', consumed(w.table, input.ReturnConsumedCapacity, writeUnits(old, w.item), 'write')),
+        ...optional('ItemCollectionMetrics', await collectionMetrics(ctx, w.table, input.ReturnItemCollectionMetrics, w.key, w.item)),
       };
     },
 
@@ -210,6 +226,7 @@ export function createItemOperations(ctx: DynamoDbContext) {
       return {
         ...(input.ReturnValues === 'ALL_OLD' && old ? { Attributes: old } : {}),
         ...optional('ConsumedCapacity', consumed(w.table, input.ReturnConsumedCapacity, writeUnits(old, undefined), 'write')),
+        ...optional('ItemCollectionMetrics', await collectionMetrics(ctx, w.table, input.ReturnItemCollectionMetrics, w.key, old ?? w.keyItem)),
       };
     },
 
@@ -243,6 +260,7 @@ export function createItemOperations(ctx: DynamoDbContext) {
       return {
         ...(attributes && Object.keys(attributes).length > 0 ? { Attributes: attributes } : {}),
         ...optional('ConsumedCapacity', consumed(w.table, input.ReturnConsumedCapacity, writeUnits(old, next), 'write')),
+        ...optional('ItemCollectionMetrics', await collectionMetrics(ctx, w.table, input.ReturnItemCollectionMetrics, w.key, next ?? w.keyItem)),
       };
     },
 
@@ -375,14 +393,24 @@ export function createItemOperations(ctx: DynamoDbContext) {
 
     async TransactGetItems(input: Input, req: RequestContext) {
       const tables = await ctx.lookup(req.accountId, req.region, ((input.TransactItems ?? []) as Input[]).map((t) => t.Get?.TableName));
-      const gets = validated(() =>
-        (input.TransactItems as Input[]).map((t) => {
+      const gets = validated(() => {
+        const failures = new Map<number, string>();
+        const seen = new Set<string>();
+        const out = (input.TransactItems as Input[]).map((t, i) => {
           const g = t.Get;
           const compiled = compileExpressions(pick(g, ['ProjectionExpression', 'ExpressionAttributeNames']));
           const table = tables.get(g.TableName);
-          return { table, key: encodeKeyParam(table, validateItem(g.Key)), projection: compiled.projection };
-        }),
-      );
+          const key = perItem(failures, i, () => encodeKeyParam(table, validateItem(g.Key)));
+          if (key) {
+            const id = `${table.id}/${key.pk.toString('hex')}/${key.sk.toString('hex')}`;
+            if (seen.has(id)) throw new ValidationError('Transaction request cannot include multiple operations on one item');
+            seen.add(id);
+          }
+          return { table, key: key!, projection: compiled.projection };
+        });
+        cancelForItems(failures, out.length);
+        return out;
+      });
       // One snapshot for every item.
       const found = await ctx.store.transaction(
         async (items) => {
@@ -424,17 +452,26 @@ export function createItemOperations(ctx: DynamoDbContext) {
           throw new ValidationError(`1 validation error detected: Value '[${items.length} items]' at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to 100`);
         }
         const seen = new Set<string>();
-        return items.map((t) => {
-          let w: PreparedWrite;
-          if (t.Put) w = preparePut(tables, t.Put);
-          else if (t.Delete) w = prepareKeyed(tables, t.Delete, 'Delete');
-          else if (t.Update) w = prepareKeyed(tables, t.Update, 'Update');
-          else w = prepareKeyed(tables, t.ConditionCheck, 'ConditionCheck');
-          const id = `${w.table.id}/${w.key.pk.toString('hex')}/${w.key.sk.toString('hex')}`;
-          if (seen.has(id)) throw new ValidationError('Transaction request cannot include multiple operations on one item');
-          seen.add(id);
-          return { w, returnOld: (t.Put ?? t.Delete ?? t.Update ?? t.ConditionCheck).ReturnValuesOnConditionCheckFailure === 'ALL_OLD' };
+        const failures = new Map<number, string>();
+        let bytes = 0;
+        const out = items.map((t, i) => {
+          const w = perItem(failures, i, () => {
+            if (t.Put) return preparePut(tables, t.Put);
+            if (t.Delete) return prepareKeyed(tables, t.Delete, 'Delete');
+            if (t.Update) return prepareKeyed(tables, t.Update, 'Update');
+            return prepareKeyed(tables, t.ConditionCheck, 'ConditionCheck');
+          });
+          if (w) {
+            const id = `${w.table.id}/${w.key.pk.toString('hex')}/${w.key.sk.toString('hex')}`;
+            if (seen.has(id)) throw new ValidationError('Transaction request cannot include multiple operations on one item');
+            seen.add(id);
+            bytes += itemSize(w.item ?? w.keyItem ?? {});
+          }
+          return { w: w!, returnOld: (t.Put ?? t.Delete ?? t.Update ?? t.ConditionCheck).ReturnValuesOnConditionCheckFailure === 'ALL_OLD' };
         });
+        if (bytes > MAX_TRANSACTION_BYTES) throw new ValidationError('Transaction item size has exceeded the 4 MB limit');
+        cancelForItems(failures, out.length);
+        return out;
       });
       const units = await run(async (store) => {
         const reasons: { Code: string; Message?: string; Item?: Item }[] = [];
@@ -481,6 +518,36 @@ export function createItemOperations(ctx: DynamoDbContext) {
       return result;
     },
   };
+}
+
+/** The aggregate size of the items of one transaction (AWS: "cannot exceed 4 MB"). */
+const MAX_TRANSACTION_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Item-level faults of a transaction — a key that does not match the table's schema — cancel it
+ * with a ValidationError reason on that item, where malformed input answers ValidationException.
+ */
+const ITEM_FAULT = /^(The provided key element does not match the schema|One or more parameter values were invalid: (Missing the key|Type mismatch for key))/;
+
+function perItem<T>(failures: Map<number, string>, i: number, prepare: () => T): T | undefined {
+  try {
+    return prepare();
+  } catch (error) {
+    if (error instanceof ValidationError && ITEM_FAULT.test(error.message)) {
+      failures.set(i, error.message);
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+function cancelForItems(failures: Map<number, string>, count: number): void {
+  if (failures.size === 0) return;
+  const reasons = Array.from({ length: count }, (_, i) => {
+    const message = failures.get(i);
+    return message === undefined ? { Code: 'None' } : { Code: 'ValidationError', Message: message };
+  });
+  throw Errors.transactionCanceled(reasons);
 }
 
 export function optional<K extends string>(name: K, value: unknown): Partial<Record<K, unknown>> {

@@ -1,6 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeKeyValue, encodeNumber } from './key-encoding.js';
+import { encodeKeyTuple, encodeKeyValue, encodeNumber } from './key-encoding.js';
+import type { AttributeValue } from './attribute-value.js';
 import { compareNumbers } from './number.js';
 
 function randomNumber(seed: number): string {
@@ -40,4 +41,21 @@ describe('order-preserving key encoding', () => {
   test('binaries sort by unsigned bytes', () => {
     assert.ok(Buffer.compare(encodeKeyValue({ B: Buffer.from([0x7f]) }), encodeKeyValue({ B: Buffer.from([0x80]) })) < 0);
   });
+});
+
+test('a key tuple compares attribute by attribute, shorter values and 0x00 bytes included', () => {
+  const ordered: AttributeValue[][] = [
+    [{ S: 'a' }, { N: '-10' }],
+    [{ S: 'a' }, { N: '2' }],
+    [{ S: 'a' }, { N: '10' }],
+    [{ S: 'a\u0000' }, { N: '1' }],
+    [{ S: 'a\u0000b' }, { N: '1' }],
+    [{ S: 'ab' }, { N: '1' }],
+    [{ S: 'b' }, { N: '-1' }],
+  ];
+  for (let i = 1; i < ordered.length; i++) {
+    const before = encodeKeyTuple(ordered[i - 1]!);
+    const after = encodeKeyTuple(ordered[i]!);
+    assert.ok(Buffer.compare(before, after) < 0, `${JSON.stringify(ordered[i - 1])} < ${JSON.stringify(ordered[i])}`);
+  }
 });

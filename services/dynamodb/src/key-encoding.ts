@@ -34,3 +34,31 @@ export function encodeKeyValue(value: AttributeValue): Buffer {
   if ('B' in value) return value.B;
   throw new Error('not a key type');
 }
+
+/**
+ * A multi-attribute key (a GSI's partition or sort key of up to four attributes) as one byte string
+ * that compares as the tuple does, attribute by attribute: each value's encoding with 0x00 escaped
+ * as 0x00 0xFF, closed by 0x00 0x00 (so a value sorts before every longer value it prefixes).
+ */
+export function encodeKeyTuple(values: AttributeValue[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const value of values) parts.push(escapeComponent(encodeKeyValue(value)), TERMINATOR);
+  return Buffer.concat(parts);
+}
+
+/** The encoded tuple's bytes for a begins_with on its last attribute: the value, escaped, unterminated. */
+export function encodeKeyTuplePrefix(values: AttributeValue[], prefix: AttributeValue): Buffer {
+  return Buffer.concat([encodeKeyTuple(values), escapeComponent(encodeKeyValue(prefix))]);
+}
+
+const TERMINATOR = Buffer.from([0x00, 0x00]);
+
+function escapeComponent(bytes: Buffer): Buffer {
+  if (!bytes.includes(0x00)) return bytes;
+  const out: number[] = [];
+  for (const b of bytes) {
+    out.push(b);
+    if (b === 0x00) out.push(0xff);
+  }
+  return Buffer.from(out);
+}

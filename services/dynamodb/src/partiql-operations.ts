@@ -9,7 +9,7 @@ import { evaluateCondition, project } from './expression/evaluate.js';
 import type { createItemOperations } from './item-operations.js';
 import { encodeKeyValue } from './key-encoding.js';
 import { equalities, parseStatement, type Statement } from './partiql.js';
-import { EMPTY, readItem, writeItem, checkIndexKeys, checkItemSize, encodeItemKey } from './table-engine.js';
+import { EMPTY, readItem, writeItem, checkIndexKeys, checkItemSize, encodeItemKey, indexKey } from './table-engine.js';
 import { applyUpdate } from './expression/evaluate.js';
 import type { TableInfo } from './table-schema.js';
 
@@ -96,16 +96,15 @@ export function createPartiqlOperations(ctx: DynamoDbContext, _items: ItemOps) {
     }
     let token: string | undefined;
     if (more && last) {
-      const pos = index
+      const at = index ? indexKey(index, last.item) : undefined;
+      const pos = at
         ? {
-            pk: last.pk.toString('hex'),
-            sk: encodeKeyValue(last.item[index.rangeKey ?? ''] ?? { S: '' }).toString('hex'),
+            pk: at.pk.toString('hex'),
+            sk: at.sk.toString('hex'),
             tpk: encodeKeyValue(last.item[table.hashKey]!).toString('hex'),
             tsk: table.rangeKey ? encodeKeyValue(last.item[table.rangeKey]!).toString('hex') : EMPTY.toString('hex'),
           }
         : { pk: last.pk.toString('hex'), sk: last.sk.toString('hex') };
-      if (index) pos.pk = encodeKeyValue(last.item[index.hashKey]!).toString('hex');
-      if (index && !index.rangeKey) pos.sk = '';
       token = Buffer.from(JSON.stringify(pos)).toString('base64');
     }
     return { Items: items, ...(token ? { NextToken: token } : {}) };

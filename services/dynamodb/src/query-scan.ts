@@ -4,15 +4,15 @@
 import { EncodedJson, type RequestContext } from '@atoll/core';
 import { deserializeItem, typeOf, validateItem, ValidationError, type AttributeValue, type Item } from './attribute-value.js';
 import type { DynamoDbContext } from './dynamodb-context.js';
-import type { RangeBound, RowCursor } from './dynamodb-store.js';
+import { prefixEnd, type RangeBound, type RowCursor } from './dynamodb-store.js';
 import { Errors, toServiceError } from './errors.js';
 import type { Condition, Operand } from './expression/ast.js';
 import { evaluateCondition, project } from './expression/evaluate.js';
 import { consumed, optional } from './item-operations.js';
-import { encodeKeyValue } from './key-encoding.js';
+import { encodeKeyTuple, encodeKeyTuplePrefix, encodeKeyValue } from './key-encoding.js';
 import { compileExpressions, type Compiled, type ExpressionInput } from './request-expressions.js';
-import { EMPTY, readItem, readUnits } from './table-engine.js';
-import { attrType, type IndexInfo, type TableInfo } from './table-schema.js';
+import { EMPTY, encodePart, readItem, readUnits } from './table-engine.js';
+import { attrType, hashKeysOf, indexKeyNames, rangeKeysOf, type IndexInfo, type TableInfo } from './table-schema.js';
 
 type Input = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const PAGE_BYTES = 1024 * 1024;
@@ -64,6 +64,144 @@ function conditionAttribute(c: Condition): string | undefined {
   if (c.k === 'between') return attrOf(c.a);
   if (c.k === 'fn') return c.fn.args[0] ? attrOf(c.fn.args[0]) : undefined;
   return undefined;
+}
+
+/** One condition of a key condition: the attribute, the operator and its values. */
+interface KeyPart {
+  name: string;
+  op: RangeBound['op'];
+  values: AttributeValue[];
+}
+
+/**
+ * The conditions of a key condition on a multi-attribute GSI key: every partition attribute with
+ * `=`, and sort attributes from the left, all but the last with `=`. AWS's wording for the refusals
+ * specific to multi-attribute keys is not published: they answer DynamoDB's general
+ * "Query key condition not supported".
+ */
+function planMultiKeys(cond: Condition, hashKeys: string[], rangeKeys: string[], types: (n: string) => string): { pk: Buffer; range?: RangeBound } {
+  const parts: Condition[] = [];
+  flatten(cond, parts);
+  checkOperators(parts, false);
+  const found = new Map<string, KeyPart>();
+  const described = parts.map(describePart);
+  for (const part of described) {
+    if (!hashKeys.includes(part.name) && !rangeKeys.includes(part.name)) {
+      const missing = hashKeys.find((h) => !described.some((d) => d.name === h));
+      throw new ValidationError(missing ? `Query condition missed key schema element: ${missing}` : 'Query key condition not supported');
+    }
+    if (found.has(part.name)) throw new ValidationError(`${KCE}KeyConditionExpressions must only contain one condition per key`);
+    found.set(part.name, part);
+    for (const v of part.values) {
+      if (typeOf(v) !== types(part.name)) throw new ValidationError('One or more parameter values were invalid: Condition parameter type does not match schema type');
+    }
+  }
+  const hashValues: AttributeValue[] = [];
+  for (const h of hashKeys) {
+    const part = found.get(h);
+    if (!part) throw new ValidationError(`Query condition missed key schema element: ${h}`);
+    if (part.op !== '=') throw new ValidationError('Query key condition not supported');
+    hashValues.push(part.values[0]!);
+  }
+  const pk = hashValues.length === 1 ? encodeKeyValue(hashValues[0]!) : encodeKeyTuple(hashValues);
+  const used = rangeKeys.filter((r) => found.has(r));
+  if (used.length === 0) return { pk };
+  if (used.some((r, i) => rangeKeys[i] !== r)) throw new ValidationError('Query key condition not supported');
+  if (used.slice(0, -1).some((r) => found.get(r)!.op !== '=')) throw new ValidationError('Query key condition not supported');
+  const last = found.get(used[used.length - 1]!)!;
+  if (last.op === 'begins_with' && types(last.name) === 'N') {
+    throw new ValidationError(`${KCE}Incorrect operand type for operator or function; operator or function: begins_with, operand type: N`);
+  }
+  if (rangeKeys.length === 1) return { pk, range: singleBound(last) };
+  const prefix = used.slice(0, -1).map((r) => found.get(r)!.values[0]!);
+  const p = encodeKeyTuple(prefix);
+  const upTo = (bytes: Buffer) => prefixEnd(bytes);
+  const e = (v: AttributeValue) => encodeKeyTuple([...prefix, v]);
+  const v = last.values[0]!;
+  let range: RangeBound;
+  switch (last.op) {
+    case '=':
+      range = { op: 'range', a: e(v), ...optionalBuffer(upTo(e(v))) };
+      break;
+    case '<':
+      range = { op: 'range', a: p, b: e(v) };
+      break;
+    case '<=':
+      range = { op: 'range', a: p, ...optionalBuffer(upTo(e(v))) };
+      break;
+    case '>':
+      range = { op: 'range', a: upTo(e(v)) ?? e(v), ...optionalBuffer(p.length ? upTo(p) : undefined) };
+      break;
+    case '>=':
+      range = { op: 'range', a: e(v), ...optionalBuffer(p.length ? upTo(p) : undefined) };
+      break;
+    case 'between': {
+      const hi = last.values[1]!;
+      if (Buffer.compare(encodeKeyValue(v), encodeKeyValue(hi)) > 0) {
+        throw new ValidationError(`${KCE}Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be greater than or equal to lower bound`);
+      }
+      range = { op: 'range', a: e(v), ...optionalBuffer(upTo(e(hi))) };
+      break;
+    }
+    default: {
+      const start = encodeKeyTuplePrefix(prefix, v);
+      range = { op: 'range', a: start, ...optionalBuffer(upTo(start)) };
+    }
+  }
+  return { pk, range };
+}
+
+function optionalBuffer(b: Buffer | undefined): { b?: Buffer } {
+  return b ? { b } : {};
+}
+
+/** A sort key bound on a single sort attribute (a multi-attribute partition key's index). */
+function singleBound(part: KeyPart): RangeBound {
+  const bound: RangeBound = { op: part.op, a: encodeKeyValue(part.values[0]!) };
+  if (part.values[1]) bound.b = encodeKeyValue(part.values[1]);
+  if (bound.b && Buffer.compare(bound.a, bound.b) > 0) {
+    throw new ValidationError(`${KCE}Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be greater than or equal to lower bound`);
+  }
+  return bound;
+}
+
+function checkOperators(parts: Condition[], legacy: boolean): void {
+  for (const p of parts) {
+    if (p.k === 'or' || p.k === 'not' || p.k === 'in' || (p.k === 'cmp' && p.op === '<>') || (p.k === 'fn' && p.fn.name !== 'begins_with')) {
+      throw new ValidationError(legacy ? `Unsupported operator on KeyCondition: ${operatorName(p)}` : `${KCE}Invalid operator used in KeyConditionExpression: ${operatorName(p)}`);
+    }
+  }
+}
+
+/** The attribute, operator and values of one key condition (DynamoDB's messages for malformed ones). */
+function describePart(p: Condition): KeyPart {
+  if (p.k === 'cmp') {
+    let op = p.op;
+    let name = attrOf(p.a);
+    let v = valueOf(p.b);
+    if (name === undefined) {
+      name = attrOf(p.b);
+      v = valueOf(p.a);
+      const flip: Record<string, string> = { '<': '>', '<=': '>=', '>': '<', '>=': '<=', '=': '=' };
+      op = flip[op] as typeof op;
+    }
+    if (name === undefined || v === undefined) throw new ValidationError(`${KCE}Invalid condition in KeyConditionExpression: ${p.op} operator must have exactly one key attribute and one value`);
+    return { name, op: op as RangeBound['op'], values: [v] };
+  }
+  if (p.k === 'between') {
+    const name = attrOf(p.a);
+    const lo = valueOf(p.lo);
+    const hi = valueOf(p.hi);
+    if (!name || !lo || !hi) throw new ValidationError(`${KCE}Invalid condition in KeyConditionExpression: BETWEEN operator must have the key attribute as its first operand`);
+    return { name, op: 'between', values: [lo, hi] };
+  }
+  if (p.k === 'fn') {
+    const name = attrOf(p.fn.args[0]!);
+    const v = valueOf(p.fn.args[1]!);
+    if (!name || !v) throw new ValidationError(`${KCE}Invalid condition in KeyConditionExpression: begins_with operator must have the key attribute as its first operand`);
+    return { name, op: 'begins_with', values: [v] };
+  }
+  throw new ValidationError('Query key condition not supported');
 }
 
 /** Turns a key condition into the partition value and a sort key range, with DynamoDB's messages. */
@@ -147,6 +285,8 @@ interface Source {
   index?: IndexInfo;
   hashKey: string;
   rangeKey?: string;
+  /** Set for a GSI with a multi-attribute partition or sort key. */
+  multi?: { hashKeys: string[]; rangeKeys: string[] };
 }
 
 function source(found: TableInfo | undefined, input: Input): Source {
@@ -156,7 +296,10 @@ function source(found: TableInfo | undefined, input: Input): Source {
   const index = table.indexes.find((i) => i.name === input.IndexName);
   if (!index) throw new ValidationError(`The table does not have the specified index: ${input.IndexName}`);
   if (index.kind === 'GSI' && input.ConsistentRead) throw new ValidationError('Consistent reads are not supported on global secondary indexes');
-  return { table, index, hashKey: index.hashKey, ...(index.rangeKey ? { rangeKey: index.rangeKey } : {}) };
+  const hashKeys = hashKeysOf(index);
+  const rangeKeys = rangeKeysOf(index);
+  const multi = hashKeys.length > 1 || rangeKeys.length > 1 ? { multi: { hashKeys, rangeKeys } } : {};
+  return { table, index, hashKey: index.hashKey, ...(index.rangeKey ? { rangeKey: index.rangeKey } : {}), ...multi };
 }
 
 /** Validates ExclusiveStartKey and decodes it to the position after which to resume. */
@@ -175,10 +318,7 @@ function startKey(src: Source, esk: Item | undefined): { pk: Buffer; sk: Buffer;
   }
   const { table, index } = src;
   const needed = new Set([table.hashKey, ...(table.rangeKey ? [table.rangeKey] : [])]);
-  if (index) {
-    needed.add(index.hashKey);
-    if (index.rangeKey) needed.add(index.rangeKey);
-  }
+  if (index) for (const name of indexKeyNames(index)) needed.add(name);
   const names = Object.keys(key);
   if (names.length !== needed.size || names.some((n) => !needed.has(n) || typeOf(key[n]!) !== attrType(table, n))) {
     throw new ValidationError('The provided starting key is invalid: The provided key element does not match the schema');
@@ -187,7 +327,7 @@ function startKey(src: Source, esk: Item | undefined): { pk: Buffer; sk: Buffer;
   const tpk = enc(table.hashKey);
   const tsk = enc(table.rangeKey);
   if (!index) return { pk: tpk, sk: tsk };
-  return { pk: enc(index.hashKey), sk: enc(index.rangeKey), tpk, tsk };
+  return { pk: encodePart(hashKeysOf(index), key)!, sk: encodePart(rangeKeysOf(index), key) ?? EMPTY, tpk, tsk };
 }
 
 function compileFor(input: Input, names: string[]): Compiled {
@@ -218,10 +358,7 @@ function checkSelect(input: Input, compiled: Compiled, src: Source): void {
 function lastKey(src: Source, item: Item): Item {
   const out: Item = { [src.table.hashKey]: item[src.table.hashKey]! };
   if (src.table.rangeKey) out[src.table.rangeKey] = item[src.table.rangeKey]!;
-  if (src.index) {
-    out[src.index.hashKey] = item[src.index.hashKey]!;
-    if (src.index.rangeKey) out[src.index.rangeKey] = item[src.index.rangeKey]!;
-  }
+  if (src.index) for (const name of indexKeyNames(src.index)) out[name] = item[name]!;
   return out;
 }
 
@@ -311,8 +448,13 @@ export function createQueryOperations(ctx: DynamoDbContext) {
         if (!compiled.keyCondition) throw new ValidationError('Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.');
         const src = source(table, input);
         checkSelect(input, compiled, src);
-        const plan = planKeys(compiled.keyCondition, src.hashKey, src.rangeKey, (n) => attrType(src.table, n), input.KeyConditions !== undefined);
-        const pk = encodeKeyValue(plan.hash);
+        const types = (n: string) => attrType(src.table, n);
+        const plan = src.multi
+          ? planMultiKeys(compiled.keyCondition, src.multi.hashKeys, src.multi.rangeKeys, types)
+          : (({ hash, range }: KeyPlan) => ({ pk: encodeKeyValue(hash), ...(range ? { range } : {}) }))(
+              planKeys(compiled.keyCondition, src.hashKey, src.rangeKey, types, input.KeyConditions !== undefined),
+            );
+        const pk = plan.pk;
         const start = startKey(src, input.ExclusiveStartKey);
         if (start && !start.pk.equals(pk)) throw new ValidationError('The provided starting key is outside query boundaries based on provided conditions');
         const forward = input.ScanIndexForward !== false;

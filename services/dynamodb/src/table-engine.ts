@@ -12,8 +12,8 @@ import {
   type Item,
 } from './attribute-value.js';
 import type { ItemAccess } from './dynamodb-store.js';
-import { encodeKeyValue } from './key-encoding.js';
-import { attrType, type IndexInfo, type TableInfo } from './table-schema.js';
+import { encodeKeyTuple, encodeKeyValue } from './key-encoding.js';
+import { attrType, hashKeysOf, indexKeyNames, rangeKeysOf, type IndexInfo, type TableInfo } from './table-schema.js';
 
 export const EMPTY: Buffer = Buffer.alloc(0);
 export const KEY_MISMATCH = 'The provided key element does not match the schema';
@@ -84,8 +84,7 @@ export function encodeItemKey(table: TableInfo, item: Item): EncodedKey {
 
 export function checkIndexKeys(table: TableInfo, item: Item): void {
   for (const index of table.indexes) {
-    for (const name of [index.hashKey, index.rangeKey]) {
-      if (!name) continue;
+    for (const name of indexKeyNames(index)) {
       const value = item[name];
       if (!value) continue;
       const expected = attrType(table, name);
@@ -115,10 +114,7 @@ export function checkItemSize(item: Item, update = false): number {
 export function keyOf(table: TableInfo, item: Item, index?: IndexInfo): Item {
   const out: Item = { [table.hashKey]: item[table.hashKey]! };
   if (table.rangeKey) out[table.rangeKey] = item[table.rangeKey]!;
-  if (index) {
-    out[index.hashKey] = item[index.hashKey]!;
-    if (index.rangeKey) out[index.rangeKey] = item[index.rangeKey]!;
-  }
+  if (index) for (const name of indexKeyNames(index)) out[name] = item[name]!;
   return out;
 }
 
@@ -130,15 +126,26 @@ export function projectForIndex(table: TableInfo, index: IndexInfo, item: Item):
   return out;
 }
 
-function indexKey(index: IndexInfo, item: Item): EncodedKey | undefined {
-  const h = item[index.hashKey];
-  if (!h) return undefined;
-  if (index.rangeKey) {
-    const r = item[index.rangeKey];
-    if (!r) return undefined;
-    return { pk: encodeKeyValue(h), sk: encodeKeyValue(r) };
-  }
-  return { pk: encodeKeyValue(h), sk: EMPTY };
+/**
+ * An item's key in an index, or undefined when the item lacks one of the index's key attributes (it
+ * is then not in the index). A part of one attribute is that value's encoding; a multi-attribute
+ * part (GSI) is the tuple's.
+ */
+export function indexKey(index: IndexInfo, item: Item): EncodedKey | undefined {
+  if (!complete(index, item)) return undefined;
+  return { pk: encodePart(hashKeysOf(index), item)!, sk: encodePart(rangeKeysOf(index), item) ?? EMPTY };
+}
+
+function complete(index: IndexInfo, item: Item): boolean {
+  for (const name of indexKeyNames(index)) if (!item[name]) return false;
+  return true;
+}
+
+/** The encoding of one part of a key (its partition or sort attributes), from an item or key. */
+export function encodePart(names: string[], item: Item): Buffer | undefined {
+  if (names.length === 0) return undefined;
+  if (names.length === 1) return encodeKeyValue(item[names[0]!]!);
+  return encodeKeyTuple(names.map((n) => item[n]!));
 }
 
 export interface WriteOptions {

@@ -3,13 +3,12 @@
 // A change reads the stored table, checks and changes it in one transaction (so two nodes changing
 // one table do not undo each other), and the store's signal drops every node's cached copy.
 import { randomUUID } from 'node:crypto';
-import type { RequestContext } from '@atoll/core';
+import { serviceError, type RequestContext } from '@atoll/core';
 import { deserializeItem, itemSize, serializeItem, ValidationError } from './attribute-value.js';
 import type { DynamoDbContext } from './dynamodb-context.js';
 import type { ServiceError } from './errors.js';
 import { Errors, validated } from './errors.js';
-import { encodeKeyValue } from './key-encoding.js';
-import { EMPTY, projectForIndex } from './table-engine.js';
+import { indexKey, projectForIndex } from './table-engine.js';
 import {
   checkTableName,
   describeTable,
@@ -65,11 +64,10 @@ export function createTableOperations(ctx: DynamoDbContext) {
         const chunk = await items.scan(table.id, undefined, undefined, from).next(1000);
         for (const row of chunk) {
           const item = deserializeItem(row.item);
-          const h = item[index.hashKey];
-          const r = index.rangeKey ? item[index.rangeKey] : undefined;
-          if (!h || (index.rangeKey && !r)) continue;
+          const key = indexKey(index, item);
+          if (!key) continue;
           const projected = projectForIndex(table, index, item);
-          await items.putIndexEntry(table.id, index.name, encodeKeyValue(h), r ? encodeKeyValue(r) : EMPTY, row.pk, row.sk, itemSize(projected), serializeItem(projected));
+          await items.putIndexEntry(table.id, index.name, key.pk, key.sk, row.pk, row.sk, itemSize(projected), serializeItem(projected));
         }
         return chunk.length < 1000 ? undefined : chunk[chunk.length - 1]!;
       });
@@ -158,13 +156,7 @@ export function createTableOperations(ctx: DynamoDbContext) {
       const found = await find(ctx, req, input.TableName);
       if (!found) throw tableNotFound(input.TableName)();
       const updates = input.GlobalSecondaryIndexUpdates as Input[] | undefined;
-      const anything =
-        updates ?? input.BillingMode ?? input.ProvisionedThroughput ?? input.StreamSpecification ?? input.DeletionProtectionEnabled ?? input.TableClass;
-      if (anything === undefined) {
-        throw Errors.validation(
-          'At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required',
-        );
-      }
+      validated(() => checkUpdateTable(input));
       const { table, result: newIndexes } = await change(
         found,
         (table) => {
@@ -178,6 +170,7 @@ export function createTableOperations(ctx: DynamoDbContext) {
             }
           }
           const billing = input.BillingMode ?? table.billingMode;
+          checkThroughputChange(input, table);
           for (const u of updates ?? []) {
             if (u.Create) {
               const defs = [...table.attributeDefinitions, ...((input.AttributeDefinitions ?? []) as TableInfo['attributeDefinitions'])];
@@ -270,6 +263,8 @@ export function createTableOperations(ctx: DynamoDbContext) {
     },
 
     async TagResource(input: Input, req: RequestContext) {
+      checkResourceArn('TagResource', input.ResourceArn, req);
+      if ((input.Tags as unknown[]).length === 0) throw Errors.validation('Atleast one Tag needs to be provided as Input.');
       const found = await ctx.resolve(req.accountId, req.region, input.ResourceArn);
       if (!found) throw arnNotFound(input.ResourceArn)();
       await change(
@@ -283,6 +278,7 @@ export function createTableOperations(ctx: DynamoDbContext) {
     },
 
     async UntagResource(input: Input, req: RequestContext) {
+      checkResourceArn('UntagResource', input.ResourceArn, req);
       const found = await ctx.resolve(req.accountId, req.region, input.ResourceArn);
       if (!found) throw arnNotFound(input.ResourceArn)();
       await change(
@@ -296,6 +292,7 @@ export function createTableOperations(ctx: DynamoDbContext) {
     },
 
     async ListTagsOfResource(input: Input, req: RequestContext) {
+      checkResourceArn('ListTagsOfResource', input.ResourceArn, req);
       const table = await ctx.resolve(req.accountId, req.region, input.ResourceArn);
       if (!table) throw arnNotFound(input.ResourceArn)();
       return { Tags: Object.entries(table.tags).map(([Key, Value]) => ({ Key, Value })) };
@@ -326,6 +323,91 @@ export function createTableOperations(ctx: DynamoDbContext) {
       };
     },
   };
+}
+
+/**
+ * A tagging call's ResourceArn, checked as DynamoDB does (dynalite's tests): an ARN that IAM cannot
+ * parse is refused by authorization (AccessDeniedException naming the caller); one that is not a
+ * table's ARN answers "Invalid TableArn".
+ */
+function checkResourceArn(operation: string, arn: string, req: RequestContext): void {
+  if (!/^.+:.+:.+:.+:.+:.+\/.+$/.test(arn)) {
+    throw serviceError('AccessDeniedException', 400, `User: ${req.identity.arn} is not authorized to perform: dynamodb:${operation} on resource: ${arn || '*'}`);
+  }
+  if (!/^arn:aws:dynamodb:.+:\d+:table\/[^/]{2}[^/]+$/.test(arn)) throw Errors.validation(`Invalid TableArn: Invalid ResourceArn provided as input ${arn}`);
+}
+
+/** UpdateTable's checks of the request alone, in DynamoDB's order (dynalite's validations/updateTable.js). */
+function checkUpdateTable(input: Input): void {
+  const updates = input.GlobalSecondaryIndexUpdates as Input[] | undefined;
+  const anything =
+    input.ProvisionedThroughput ??
+    input.BillingMode ??
+    input.StreamSpecification ??
+    (updates?.length ? updates : undefined) ??
+    input.SSESpecification ??
+    input.ReplicaUpdates ??
+    input.DeletionProtectionEnabled ??
+    input.TableClass ??
+    input.OnDemandThroughput;
+  if (anything === undefined) {
+    throw new ValidationError(
+      'At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required',
+    );
+  }
+  if (input.BillingMode === 'PROVISIONED' && !input.ProvisionedThroughput) {
+    throw new ValidationError('One or more parameter values were invalid: ProvisionedThroughput must be specified when BillingMode is PROVISIONED');
+  }
+  const t = input.ProvisionedThroughput as TableInfo['throughput'] | undefined;
+  if (t && t.ReadCapacityUnits > 1e12) throw new ValidationError(`Given value ${t.ReadCapacityUnits} for ReadCapacityUnits is out of bounds`);
+  if (t && t.WriteCapacityUnits > 1e12) throw new ValidationError(`Given value ${t.WriteCapacityUnits} for WriteCapacityUnits is out of bounds`);
+  const names = new Set<string>();
+  for (const u of updates ?? []) {
+    if (!u.Update && !u.Create && !u.Delete) {
+      throw new ValidationError(
+        'One or more parameter values were invalid: One of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Delete must not be null',
+      );
+    }
+    const name = (u.Update ?? u.Create ?? u.Delete).IndexName as string;
+    if (names.has(name)) {
+      throw new ValidationError(`One or more parameter values were invalid: Only one global secondary index update per index is allowed simultaneously. Index: ${name}`);
+    }
+    names.add(name);
+  }
+  if ((updates?.length ?? 0) > 5) {
+    throw Errors.limitExceeded('Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table');
+  }
+}
+
+/** Throughput changes against the stored table (dynalite's actions/updateTable.js). */
+function checkThroughputChange(input: Input, table: TableInfo): void {
+  const billing = input.BillingMode ?? table.billingMode;
+  const t = input.ProvisionedThroughput as TableInfo['throughput'] | undefined;
+  if (t && billing === 'PAY_PER_REQUEST') {
+    throw new ValidationError('One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST');
+  }
+  const updates = (input.GlobalSecondaryIndexUpdates ?? []) as Input[];
+  const changes: { asked: TableInfo['throughput']; current: TableInfo['throughput'] }[] = [];
+  if (t && table.billingMode === 'PROVISIONED') changes.push({ asked: t, current: table.throughput });
+  for (const u of updates) {
+    const index = u.Update ? table.indexes.find((i) => i.name === u.Update.IndexName) : undefined;
+    if (index?.throughput && u.Update.ProvisionedThroughput) changes.push({ asked: u.Update.ProvisionedThroughput, current: index.throughput });
+  }
+  for (const { asked, current } of changes) {
+    if (asked.ReadCapacityUnits === current.ReadCapacityUnits && asked.WriteCapacityUnits === current.WriteCapacityUnits) {
+      throw new ValidationError(
+        'The provisioned throughput for the table will not change. The requested value equals the current value. ' +
+          `Current ReadCapacityUnits provisioned for the table: ${current.ReadCapacityUnits}. Requested ReadCapacityUnits: ${asked.ReadCapacityUnits}. ` +
+          `Current WriteCapacityUnits provisioned for the table: ${current.WriteCapacityUnits}. Requested WriteCapacityUnits: ${asked.WriteCapacityUnits}. ` +
+          'Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits.',
+      );
+    }
+  }
+  if (input.BillingMode === 'PROVISIONED' && table.billingMode !== 'PROVISIONED') {
+    const updated = new Set(updates.filter((u) => u.Update?.ProvisionedThroughput).map((u) => u.Update.IndexName as string));
+    const missing = table.indexes.filter((i) => i.kind === 'GSI' && !updated.has(i.name)).map((i) => i.name);
+    if (missing.length) throw new ValidationError(`One or more parameter values were invalid: ProvisionedThroughput must be specified for index: ${missing.join(',')}`);
+  }
 }
 
 function serviceTableNotFound(name: string) {

@@ -59,13 +59,25 @@ export function attrType(table: TableInfo, name: string): KeyType {
   return table.attributeDefinitions.find((d) => d.AttributeName === name)!.AttributeType;
 }
 
+/** An index's partition key attributes, in key schema order (more than one: a multi-attribute GSI key). */
+export function hashKeysOf(index: IndexInfo): string[] {
+  return index.keySchema.filter((k) => k.KeyType === 'HASH').map((k) => k.AttributeName);
+}
+
+/** An index's sort key attributes, in key schema order (none, one, or up to four on a GSI). */
+export function rangeKeysOf(index: IndexInfo): string[] {
+  return index.keySchema.filter((k) => k.KeyType === 'RANGE').map((k) => k.AttributeName);
+}
+
+/** Every key attribute of an index, partition attributes first. */
+export function indexKeyNames(index: IndexInfo): string[] {
+  return index.keySchema.map((k) => k.AttributeName);
+}
+
 /** Every attribute that is a key of the table or of one of its indexes. */
 export function keyAttributes(table: TableInfo): string[] {
   const names = new Set([table.hashKey, ...(table.rangeKey ? [table.rangeKey] : [])]);
-  for (const index of table.indexes) {
-    names.add(index.hashKey);
-    if (index.rangeKey) names.add(index.rangeKey);
-  }
+  for (const index of table.indexes) for (const name of indexKeyNames(index)) names.add(name);
   return [...names];
 }
 
@@ -176,12 +188,45 @@ export function validateCreateTable(input: CreateTableInput): IndexInfo[] {
   return indexes;
 }
 
+/** Multi-attribute GSI keys: up to four partition and four sort key attributes (AWS, November 2025). */
+export const MAX_KEY_ATTRIBUTES = 4;
+
+/**
+ * A GSI's key schema: one to four HASH elements, then zero to four RANGE elements, each attribute
+ * once. A two-element schema keeps DynamoDB's classic messages; the wording of the multi-attribute
+ * refusals is Atoll's (AWS's is not published).
+ */
+function checkGsiKeySchema(indexName: string, keySchema: KeySchemaElement[], defs: string[]): void {
+  if (keySchema.length <= 2 && !(keySchema.length === 2 && keySchema[1]!.KeyType === 'HASH')) {
+    checkKeySchema(keySchema, defs);
+    return;
+  }
+  const keys = keySchema.map((k) => k.AttributeName);
+  if (keys.some((k) => !defs.includes(k))) {
+    fail(`One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [${keys.join(', ')}], AttributeDefinitions: [${defs.join(', ')}]`);
+  }
+  if (keySchema[0]!.KeyType !== 'HASH') fail('Invalid KeySchema: The first KeySchemaElement is not a HASH key type');
+  const duplicate = keys.find((k, i) => keys.indexOf(k) !== i);
+  if (duplicate) fail(`One or more parameter values were invalid: Duplicate attribute in KeySchema of index ${indexName}: ${duplicate}`);
+  const firstRange = keySchema.findIndex((k) => k.KeyType === 'RANGE');
+  if (firstRange >= 0 && keySchema.slice(firstRange).some((k) => k.KeyType !== 'RANGE')) {
+    fail(`Invalid KeySchema: All HASH KeySchemaElements must precede the RANGE KeySchemaElements for index: ${indexName}`);
+  }
+  const hashes = keySchema.filter((k) => k.KeyType === 'HASH').length;
+  const ranges = keySchema.length - hashes;
+  if (hashes > MAX_KEY_ATTRIBUTES || ranges > MAX_KEY_ATTRIBUTES) {
+    fail(
+      `One or more parameter values were invalid: Index KeySchema of ${indexName} exceeds the limit of ${MAX_KEY_ATTRIBUTES} HASH and ${MAX_KEY_ATTRIBUTES} RANGE key attributes`,
+    );
+  }
+}
+
 export function validateGsi(
   gsi: { IndexName: string; KeySchema: KeySchemaElement[]; Projection: Projection; ProvisionedThroughput?: Throughput },
   defs: string[],
   perRequest: boolean,
 ): void {
-  checkKeySchema(gsi.KeySchema, defs);
+  checkGsiKeySchema(gsi.IndexName, gsi.KeySchema, defs);
   checkProjection(gsi.Projection);
   if (perRequest && gsi.ProvisionedThroughput) {
     fail(`One or more parameter values were invalid: ProvisionedThroughput should not be specified for index: ${gsi.IndexName} when BillingMode is PAY_PER_REQUEST`);
@@ -197,7 +242,7 @@ export function indexInfo(kind: 'GSI' | 'LSI', name: string, keySchema: KeySchem
     kind,
     keySchema,
     hashKey: keySchema[0]!.AttributeName,
-    ...(keySchema[1] ? { rangeKey: keySchema[1].AttributeName } : {}),
+    ...(keySchema.find((k) => k.KeyType === 'RANGE') ? { rangeKey: keySchema.find((k) => k.KeyType === 'RANGE')!.AttributeName } : {}),
     projection,
     ...(throughput ? { throughput } : {}),
     status: 'ACTIVE',
