@@ -134,5 +134,12 @@ export interface StorageBackend {
   open(name: string, migrations: readonly StoreMigration[], options?: OpenStoreOptions): Promise<StoreDatabase>;
   /** Throws when the database cannot be reached now (readiness). */
   check(): Promise<void>;
+  /**
+   * Empties store `name` (every table but the migrations' record, which keeps the schema current)
+   * and removes its blobs (`<blobDir>/<name>/blobs`). Its users must have closed it (platform reset).
+   */
+  wipe?(name: string): Promise<void>;
+  /** The stores opened through this backend so far (platform reset and its tests). */
+  storesOpened?(): readonly string[];
   close(): Promise<void>;
 }

@@ -2,6 +2,8 @@
 // data directory, blobs beside them) or PostgreSQL (ATOLL_DATABASE_URL) with blobs in a shared
 // directory (ATOLL_BLOB_DIR). Services open their stores through it and run their once-only loops
 // under its leadership; they never look at which engine it is beyond the SQL dialect.
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AtollError, type OpenStoreOptions, type StorageBackend, type StoreDatabase, type StoreMigration } from '@atoll/core';
 import { LocalLeadership, PostgresLeadership } from './leadership.js';
@@ -38,6 +40,8 @@ class SqliteBackend implements StorageBackend {
   readonly blobUrl: string | undefined;
   readonly leadership: Leadership;
   readonly #signals = new LocalSignals();
+  /** Each store opened so far, by name, and its file relative to the data directory. */
+  readonly #files = new Map<string, string>();
 
   constructor(readonly options: StorageOptions) {
     this.database = `sqlite:${options.dataDir}`;
@@ -49,13 +53,28 @@ class SqliteBackend implements StorageBackend {
   async open(name: string, migrations: readonly StoreMigration[], options: OpenStoreOptions = {}): Promise<StoreDatabase> {
     // The engines load on first use, so that start-up does not wait for them.
     const { SqliteStoreDatabase } = await import('./sql/sqlite-store-database.js');
-    const store = await SqliteStoreDatabase.open(join(this.options.dataDir, options.file ?? join(name, `${name}.db`)), migrations, {
+    const file = options.file ?? join(name, `${name}.db`);
+    this.#files.set(name, file);
+    const store = await SqliteStoreDatabase.open(join(this.options.dataDir, file), migrations, {
       signals: this.#signals,
     });
     return store;
   }
 
   async check(): Promise<void> {}
+
+  storesOpened(): readonly string[] {
+    return [...this.#files.keys()];
+  }
+
+  async wipe(name: string): Promise<void> {
+    const file = join(this.options.dataDir, this.#files.get(name) ?? join(name, `${name}.db`));
+    if (existsSync(file)) {
+      const { emptySqliteFile } = await import('./sql/wipe-store.js');
+      emptySqliteFile(file);
+    }
+    await wipeBlobs(this, name);
+  }
 
   async close(): Promise<void> {
     await this.leadership.close();
@@ -79,7 +98,10 @@ class PostgresBackend implements StorageBackend {
     this.leadership = new PostgresLeadership(cluster, { intervalMs: options.leaderIntervalMs, onError: options.onError });
   }
 
+  readonly #opened = new Set<string>();
+
   open(name: string, migrations: readonly StoreMigration[]): Promise<StoreDatabase> {
+    this.#opened.add(name);
     return this.cluster.open(name, migrations);
   }
 
@@ -87,10 +109,28 @@ class PostgresBackend implements StorageBackend {
     return this.cluster.check();
   }
 
+  storesOpened(): readonly string[] {
+    return [...this.#opened];
+  }
+
+  async wipe(name: string): Promise<void> {
+    const { emptyPostgresSchema } = await import('./sql/wipe-store.js');
+    await emptyPostgresSchema(this.cluster, name);
+    await wipeBlobs(this, name);
+  }
+
   async close(): Promise<void> {
     await this.leadership.close();
     await this.cluster.close();
   }
+}
+
+/**
+ * Removes a store's blobs from the blob directory (or, with a bucket, from this node's cache of it:
+ * the bucket's objects are left, unreferenced).
+ */
+async function wipeBlobs(storage: { blobDir: string }, name: string): Promise<void> {
+  await rm(join(storage.blobDir, name, 'blobs'), { recursive: true, force: true });
 }
 
 /**

@@ -1,7 +1,8 @@
 // The services the edge serves. Each is known at start-up by its routing facts (the eager catalog)
 // and activated — module loaded, provider created and started — on first use or by the background
 // warm-up right after the listener opens, whichever comes first. Start-up therefore costs only
-// what the first request needs.
+// what the first request needs. A platform reset deactivates services (their providers closed, to
+// be activated afresh by the next request) while it holds their activation back.
 import { catalog, loadModel, type ServiceCatalogEntry, type ServiceModel } from '@atoll/aws-models';
 import { RestRouter } from '@atoll/aws-protocol';
 import type { ServiceFactory, ServiceProvider } from '@atoll/core';
@@ -13,6 +14,8 @@ export interface ServedService {
   provider?: ServiceProvider;
   /** Activates the service (once) and resolves with its provider. */
   activate(): Promise<ServiceProvider>;
+  /** Closes the provider, if any; the next `activate` creates a new one. */
+  deactivate(): Promise<void>;
 }
 
 export class ServiceDirectory {
@@ -22,9 +25,36 @@ export class ServiceDirectory {
   readonly #loadedModels = new Map<string, ServiceModel>();
   readonly #routers = new Map<string, RestRouter>();
   readonly #onActivated: (provider: ServiceProvider) => void;
+  /** Holds on activations: while one covers a service, its activation waits (a reset empties its state). */
+  readonly #holds = new Set<{ names: ReadonlySet<string>; released: Promise<void> }>();
 
-  constructor(onActivated: (provider: ServiceProvider) => void) {
-    this.#onActivated = onActivated;
+  /** `onChanged` runs after a provider is activated or deactivated (the platform's routes follow). */
+  constructor(onChanged: (provider: ServiceProvider) => void) {
+    this.#onActivated = onChanged;
+  }
+
+  /**
+   * Holds new activations of `names` back until the returned function is called, or `maxMs` has
+   * passed (so that a provider's close calling a held service cannot wait forever). Services already
+   * active keep serving.
+   */
+  hold(names: Iterable<string>, maxMs = 30_000): () => void {
+    let release!: () => void;
+    const hold = { names: new Set(names), released: new Promise<void>((resolve) => (release = resolve)) };
+    this.#holds.add(hold);
+    const timer = setTimeout(() => done(), maxMs);
+    timer.unref();
+    const done = () => {
+      clearTimeout(timer);
+      this.#holds.delete(hold);
+      release();
+    };
+    return done;
+  }
+
+  #heldBack(name: string): Promise<void> | undefined {
+    for (const hold of this.#holds) if (hold.names.has(name)) return hold.released;
+    return undefined;
   }
 
   /** Registers a service; `create` loads and constructs its provider when first needed. */
@@ -36,6 +66,8 @@ export class ServiceDirectory {
       name,
       entry,
       activate: () => {
+        const held = activation ? undefined : this.#heldBack(name);
+        if (held) return held.then(() => service.activate());
         activation ??= (async () => {
           const provider = await create();
           try {
@@ -50,10 +82,21 @@ export class ServiceDirectory {
           return provider;
         })();
         // A failed activation (its database unreachable, say) is tried again by the next request.
-        activation.catch(() => {
-          activation = undefined;
+        const current = activation;
+        current.catch(() => {
+          if (activation === current) activation = undefined;
         });
-        return activation;
+        return current;
+      },
+      deactivate: async () => {
+        const current = activation;
+        if (!current) return;
+        activation = undefined;
+        const provider = await current.catch(() => undefined);
+        if (!provider) return;
+        if (service.provider === provider) service.provider = undefined;
+        this.#onActivated(provider);
+        await provider.close?.();
       },
     };
     this.#services.set(name, service);

@@ -1,0 +1,107 @@
+// The platform's own signed routes under /_atoll/ (beside the unsigned health, ready and metrics):
+// `POST /_atoll/reset[?services=sqs,s3]`. They answer only the account's root identity, signed with
+// the root key as any AWS request is (SigV4, any signing name); another identity gets 403
+// AccessDenied (in `--auth permissive`, any caller is let through and recorded). Answers are JSON: `{ "__type": code, "message": … }` on failure.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { peekCredentialScope, sha256Hex, verifySigV4 } from '@atoll/auth';
+import { newRequestId, ServiceError, type AtollConfig, type CallerIdentity, type Logger } from '@atoll/core';
+import { rootIdentity, type IdentityResolver } from '../identity/identity-resolver.js';
+import { UnknownServiceError, type PlatformReset } from './platform-reset.js';
+
+const MAX_BODY = 64 * 1024;
+
+export interface AdminRouteDeps {
+  config: AtollConfig;
+  identities: IdentityResolver;
+  reset: PlatformReset;
+  logger: Logger;
+}
+
+class AdminError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Handles an admin route; false when `path` is not one. */
+export function handleAdminRoute(deps: AdminRouteDeps, req: IncomingMessage, res: ServerResponse, path: string, query: string): boolean {
+  if (path !== '/_atoll/reset') return false;
+  const requestId = newRequestId();
+  res.setHeader('x-amzn-requestid', requestId);
+  void (async () => {
+    if (req.method !== 'POST') throw new AdminError(405, 'MethodNotAllowed', `${req.method} is not allowed on ${path}; use POST`);
+    const body = await readBody(req);
+    const identity = await authenticateRoot(deps, req, path, query, body);
+    const params = new URLSearchParams(query);
+    const list = params.get('services');
+    const services = list === null ? undefined : list.split(',').map((s) => s.trim()).filter(Boolean);
+    if (services && services.length === 0) throw new AdminError(400, 'InvalidParameterValue', 'services names no service');
+    try {
+      const outcome = await deps.reset.reset({
+        services,
+        identity,
+        requestId,
+        region: deps.config.region,
+        sourceIp: req.socket.remoteAddress ?? '',
+        userAgent: String(req.headers['user-agent'] ?? ''),
+      });
+      send(res, 200, outcome);
+    } catch (error) {
+      if (error instanceof UnknownServiceError) throw new AdminError(400, 'InvalidParameterValue', error.message);
+      throw error;
+    }
+  })().catch((error: unknown) => {
+    if (error instanceof AdminError) return send(res, error.status, { __type: error.code, message: error.message });
+    if (error instanceof ServiceError) return send(res, error.status, { __type: error.code, message: error.message });
+    deps.logger.error({ err: error, path }, 'admin route failed');
+    send(res, 500, { __type: 'InternalFailure', message: 'the platform could not complete the request' });
+  });
+  return true;
+}
+
+/** SigV4 with any key the edge knows; only the root identity is let through. */
+async function authenticateRoot(deps: AdminRouteDeps, req: IncomingMessage, path: string, query: string, body: Buffer): Promise<CallerIdentity> {
+  if (deps.config.authMode === 'permissive') {
+    // Permissive mode skips authorization, as on the edge, but still names the caller.
+    const scope = peekCredentialScope({ headers: req.headers, query });
+    const known = scope ? await deps.identities.lookup(scope.accessKeyId) : undefined;
+    return known?.identity ?? rootIdentity(deps.config.accountId, scope?.accessKeyId);
+  }
+  const result = await verifySigV4(
+    { method: req.method ?? 'POST', path, query, headers: req.headers, bodyHash: sha256Hex(body) },
+    { lookupSecret: (accessKeyId) => deps.identities.lookup(accessKeyId), dialect: 'json' },
+  );
+  if (result.identity.type !== 'Root') {
+    throw new AdminError(403, 'AccessDenied', `User: ${result.identity.arn} is not authorized to perform: atoll:${path.slice('/_atoll/'.length)} (only the account's root identity may)`);
+  }
+  return result.identity;
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY) {
+        reject(new AdminError(413, 'RequestEntityTooLarge', `the body exceeds ${MAX_BODY} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) return void res.destroy();
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
