@@ -4,10 +4,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import AdmZip from 'adm-zip';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { CreateFunctionCommand, CreateEventSourceMappingCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { AddPermissionCommand, CreateFunctionCommand, CreateEventSourceMappingCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { startPlatform, type TestPlatform } from '@atoll/test-support';
+import { createLambdaRole, startPlatform, type TestPlatform } from '@atoll/test-support';
 
 const reporter = (queueUrl: string, pick: string) => {
   const archive = new AdmZip();
@@ -40,6 +40,13 @@ describe('functions triggered by other services', () => {
     p = await startPlatform({ services: ['sqs', 's3', 'lambda', 'dynamodb', 'dynamodbstreams', 'iam', 'sts'] });
     sqs = p.client(SQSClient);
     lambda = p.client(LambdaClient);
+    // The functions' execution role: it may report to the queues and read the table's stream, nothing else.
+    await createLambdaRole(p, 'r', {
+      'report-and-read-streams': [
+        { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: '*' },
+        { Effect: 'Allow', Action: ['dynamodb:DescribeStream', 'dynamodb:GetShardIterator', 'dynamodb:GetRecords', 'dynamodb:ListStreams'], Resource: '*' },
+      ],
+    });
   });
   after(() => p.stop());
 
@@ -56,6 +63,8 @@ describe('functions triggered by other services', () => {
     );
     const s3 = p.client(S3Client, { forcePathStyle: true });
     await s3.send(new CreateBucketCommand({ Bucket: 'inbox' }));
+    // S3 may invoke the function for this bucket only with its permission, as in AWS.
+    await lambda.send(new AddPermissionCommand({ FunctionName: 's3-reporter', StatementId: 's3', Action: 'lambda:InvokeFunction', Principal: 's3.amazonaws.com', SourceArn: 'arn:aws:s3:::inbox', SourceAccount: p.accountId }));
     await s3.send(
       new PutBucketNotificationConfigurationCommand({
         Bucket: 'inbox',

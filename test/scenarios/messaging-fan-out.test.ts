@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CreateTopicCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { startPlatform, type TestPlatform } from '@atoll/test-support';
+import { queuePolicyAllowing, startPlatform, type TestPlatform } from '@atoll/test-support';
 
 async function receiveAll(sqs: SQSClient, QueueUrl: string, expected: number): Promise<string[]> {
   const bodies: string[] = [];
@@ -30,7 +30,9 @@ describe('messaging across services', () => {
     const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'orders' }));
     const queues: { url: string; arn: string }[] = [];
     for (const name of ['all-orders', 'big-orders', 'raw-orders']) {
-      const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
+      // Each queue's policy lets the topic deliver to it, as AWS requires.
+      const Policy = queuePolicyAllowing(`arn:aws:sqs:${p.region}:${p.accountId}:${name}`, 'sns.amazonaws.com', TopicArn!);
+      const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: { Policy } }));
       const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
       queues.push({ url: QueueUrl!, arn: attrs.Attributes!.QueueArn! });
     }
@@ -63,7 +65,9 @@ describe('messaging across services', () => {
 
   test('creating an object sends an S3 event notification to the configured queue, honouring the filter', async () => {
     const s3 = p.client(S3Client, { forcePathStyle: true });
-    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'uploads' }));
+    // The queue's policy lets S3 send the bucket's events, as AWS requires.
+    const Policy = queuePolicyAllowing(`arn:aws:sqs:${p.region}:${p.accountId}:uploads`, 's3.amazonaws.com', 'arn:aws:s3:::photos');
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'uploads', Attributes: { Policy } }));
     const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
     await s3.send(new CreateBucketCommand({ Bucket: 'photos' }));
     await s3.send(

@@ -6,6 +6,9 @@ import type { AddressInfo } from 'node:net';
 import { EventBus, type AtollConfig, type ServiceFactory, type HttpRoute, type Logger, type PlatformContext } from '@atoll/core';
 import { AuditLog, createLogger, RequestMetrics } from '@atoll/telemetry';
 import { openStorage } from '@atoll/storage/backend';
+import { claimDataDir } from '@atoll/storage/snapshot';
+import { handleAdminRoute } from './admin/admin-routes.js';
+import { PlatformReset } from './admin/platform-reset.js';
 import { RequestPipeline } from './edge/request-pipeline.js';
 import { ServiceDirectory } from './edge/service-directory.js';
 import { IdentityResolver } from './identity/identity-resolver.js';
@@ -68,14 +71,24 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
   const shutdown = new AbortController();
   let endpoint = `http://${config.host}:${config.port}`;
   let routes: HttpRoute[] = [];
-  const directory = new ServiceDirectory((provider) => {
+  const directory = new ServiceDirectory(() => {
     // Routes by exact path or prefix are tried before patterns, whatever order services start in.
-    routes = routes.concat(provider.routes ?? []).sort((a, b) => Number(typeof a.path !== 'string') - Number(typeof b.path !== 'string'));
+    routes = directory
+      .active()
+      .flatMap((provider) => provider.routes ?? [])
+      .sort((a, b) => Number(typeof a.path !== 'string') - Number(typeof b.path !== 'string'));
   });
-  const identities = new IdentityResolver(root.credentials, async () => {
-    const iam = directory.get('iam');
-    return iam ? (await iam.activate()).identityDirectory : undefined;
-  });
+  const identities = new IdentityResolver(
+    root.credentials,
+    async () => {
+      const iam = directory.get('iam');
+      return iam ? (await iam.activate()).identityDirectory : undefined;
+    },
+    async () => {
+      const sts = directory.get('sts');
+      return sts ? (await sts.activate()).sessionDirectory : undefined;
+    },
+  );
 
   const pipeline = new RequestPipeline({ config, directory, identities, logger, metrics, audit, shutdown: shutdown.signal, endpoint: () => endpoint });
   const platform: PlatformContext = {
@@ -89,10 +102,14 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
       (await pipeline.call(service, operation, input, ctx)) as O,
   };
 
+  const storesOf = new Map<string, readonly string[]>();
+  const reset = new PlatformReset({ directory, storage, audit, logger, storesOf: (name) => storesOf.get(name) ?? [name] });
+
   const only = options.services ?? config.services;
   const wanted = only ? new Set(only) : undefined;
   for (const registration of SERVICES) {
     if (wanted && !wanted.has(registration.name)) continue;
+    if (registration.stores) storesOf.set(registration.name, registration.stores);
     directory.register(registration.name, async () => {
       const factory = await registration.load();
       return factory({ ...platform, logger: logger.child({ service: registration.name }) });
@@ -156,6 +173,7 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
       void warmUp.then(() => route(req, res));
       return;
     }
+    if (rawPath.startsWith('/_atoll/') && handleAdminRoute({ config, identities, reset, logger }, req, res, rawPath, rawQuery)) return;
     for (const route of routes) {
       if (!matchRoute(route, method, rawPath)) continue;
       Promise.resolve(route.handle(req, res, { requestId: '', endpoint, accountId: config.accountId, region: config.region })).catch((error) => {
@@ -183,6 +201,8 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
   });
   const port = (server.address() as AddressInfo).port;
   endpoint = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  // Marks the data directory in use: a snapshot is not loaded into it while this platform runs.
+  const lock = claimDataDir(config.dataDir, { endpoint });
   ready = true;
   // Warm-up: activate every service in the background (those with background work — queues,
   // tasks, listeners — start it then), and load the metrics library.
@@ -198,6 +218,7 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
     });
     await audit.open();
     await metrics.load();
+    await reset.start().catch((error) => logger.warn({ err: error }, 'reset: not listening for other nodes'));
     for (const failure of await directory.activateAll()) {
       logger.error({ err: failure.error, service: failure.service }, 'service failed to start');
     }
@@ -233,8 +254,10 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
           logger.error({ err: error, service: provider.service }, 'service did not close cleanly');
         }
       }
+      reset.close();
       await audit.close();
       await storage.close();
+      lock.release();
     })();
     return closing;
   };

@@ -24,13 +24,16 @@ export type AuthFailureKind =
   | 'unsigned-headers'
   | 'content-sha256-mismatch'
   | 'incomplete-body'
-  | 'access-denied';
+  | 'access-denied'
+  | 'invalid-token'
+  | 'expired-token';
 
 const SIGNATURE_MESSAGE =
   'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
 const S3_SIGNATURE_MESSAGE =
   'The request signature we calculated does not match the signature you provided. Check your key and signing method.';
 const TOKEN_MESSAGE = 'The security token included in the request is invalid.';
+const EXPIRED_MESSAGE = 'The security token included in the request is expired';
 
 /** A failed authentication: a ServiceError in the dialect's shape that also names its kind. */
 export class AuthError extends ServiceError {
@@ -73,6 +76,26 @@ export const AuthErrors = {
     }
     if (dialect === 'query') return new AuthError('unknown-key', 'InvalidClientTokenId', 403, TOKEN_MESSAGE);
     return new AuthError('unknown-key', 'UnrecognizedClientException', dialect === 'json' ? 400 : 403, TOKEN_MESSAGE, {}, 'InvalidClientTokenId');
+  },
+
+  /** A session token (`X-Amz-Security-Token`) that is malformed, tampered with, or not the key's. */
+  invalidToken(dialect: AuthDialect): AuthError {
+    if (dialect === 's3') return new AuthError('invalid-token', 'InvalidToken', 400, 'The provided token is malformed or otherwise invalid.');
+    if (dialect === 'query') return new AuthError('invalid-token', 'InvalidClientTokenId', 403, TOKEN_MESSAGE);
+    return new AuthError('invalid-token', 'UnrecognizedClientException', dialect === 'json' ? 400 : 403, TOKEN_MESSAGE, {}, 'InvalidClientTokenId');
+  },
+
+  /** A session token past its expiry. */
+  expiredToken(dialect: AuthDialect): AuthError {
+    if (dialect === 's3') return new AuthError('expired-token', 'ExpiredToken', 400, 'The provided token has expired.');
+    return build('expired-token', dialect, 'ExpiredToken', 403, EXPIRED_MESSAGE);
+  },
+
+  /** The same failure in another dialect (a token error raised before the edge knew the dialect). */
+  inDialect(error: AuthError, dialect: AuthDialect): AuthError {
+    if (error.kind === 'invalid-token') return AuthErrors.invalidToken(dialect);
+    if (error.kind === 'expired-token') return AuthErrors.expiredToken(dialect);
+    return error;
   },
 
   /** A signature that does not verify; S3 adds the fields a client author needs to debug it. */

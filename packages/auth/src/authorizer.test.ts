@@ -1,7 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CallerIdentity } from '@atoll/core';
-import { accessDeniedError, authorize, globalConditionKeys } from './authorizer.js';
+import { accessDeniedError, authorize } from './authorizer.js';
+import { globalConditionKeys } from './policy-context.js';
 import type { PolicyDocument } from './policy-document.js';
 
 const alice: CallerIdentity = { type: 'IAMUser', accountId: '000000000000', arn: 'arn:aws:iam::000000000000:user/alice', principalId: 'AIDAALICE', userName: 'alice' };

@@ -1,40 +1,28 @@
-// The authorize step's decision: combines identity and resource policies as IAM does for one
-// account or across accounts, fills the global `aws:` condition keys, and builds AWS's AccessDenied.
-// Loading the policies (IAM users, groups, roles; queue, topic and bucket policies) is the caller's.
+// The authorize step's decision: combines identity policies, resource policies, a permissions
+// boundary and session policies as IAM does within one account and across accounts, and builds
+// AWS's AccessDenied. Loading the policies (IAM, a queue's Policy …) is the caller's; they arrive as
+// texts, documents or compiled policies (compiled once, cached by text).
+// Rules (IAM User Guide, "Policy evaluation logic", "Cross-account policy evaluation logic",
+// "Permissions boundaries for IAM entities", "Session policies"):
+// - an explicit Deny in any of the policies wins;
+// - same account: a resource policy that names the caller directly (its user ARN, its role
+//   session's ARN, `*`) allows on its own, not limited by a boundary or session policies; one that
+//   names the session's role ARN adds to the identity policies (still limited by the boundary and
+//   session policies); one that names only the account delegates to the identity policies;
+// - otherwise an identity policy must allow, and the boundary and the session policies (when
+//   present) must allow too;
+// - cross account: the caller's side (identity ∩ boundary ∩ session) and the resource policy must both allow;
+// - the account root may do anything in its own account unless a resource policy denies it;
+// - an AWS service principal is allowed only by a resource policy that names it.
+// Limitations: no SCPs, RCPs or VPC endpoint policies; the NotPrincipal-with-boundary quirk is not reproduced.
 import type { CallerIdentity } from '@atoll/core';
 import { AuthError, type AuthDialect } from './auth-errors.js';
-import { evaluatePolicies, type PolicyDecision } from './policy-evaluator.js';
+import { compilePolicy, type CompiledPolicy } from './policy-compiler.js';
+import { ConditionContext } from './policy-context.js';
 import type { PolicyDocument } from './policy-document.js';
+import { evaluatePolicySet, prepareRequest, type EvaluateOptions, type PolicyDecision, type RequestPrincipal, type SetEvaluation } from './policy-evaluator.js';
 
-export interface RequestFacts {
-  identity: CallerIdentity;
-  sourceIp?: string;
-  /** True for HTTPS. */
-  secureTransport?: boolean;
-  userAgent?: string;
-  region?: string;
-  now?: Date;
-}
-
-/** The global condition keys (`aws:username`, `aws:SourceIp`, `aws:CurrentTime` …) for a request. */
-export function globalConditionKeys(facts: RequestFacts): Record<string, string> {
-  const { identity } = facts;
-  const now = facts.now ?? new Date();
-  const keys: Record<string, string> = {
-    'aws:PrincipalArn': identity.arn,
-    'aws:PrincipalAccount': identity.accountId,
-    'aws:PrincipalType': identity.type === 'Root' ? 'Account' : identity.type === 'IAMUser' ? 'User' : identity.type,
-    'aws:userid': identity.principalId,
-    'aws:CurrentTime': now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    'aws:EpochTime': String(Math.floor(now.getTime() / 1000)),
-    'aws:SecureTransport': String(facts.secureTransport ?? false),
-  };
-  if (identity.userName !== undefined) keys['aws:username'] = identity.userName;
-  if (facts.sourceIp !== undefined) keys['aws:SourceIp'] = facts.sourceIp.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
-  if (facts.userAgent !== undefined) keys['aws:UserAgent'] = facts.userAgent;
-  if (facts.region !== undefined) keys['aws:RequestedRegion'] = facts.region;
-  return keys;
-}
+export type AnyPolicy = string | PolicyDocument | CompiledPolicy;
 
 export interface AuthorizeRequest {
   identity: CallerIdentity;
@@ -42,63 +30,135 @@ export interface AuthorizeRequest {
   action: string;
   /** The resource ARN, or `*`. */
   resource: string;
-  /** Condition keys; merge `globalConditionKeys(...)` with service keys. */
-  context?: Record<string, string | string[]>;
+  /** Condition keys: a ConditionContext (lazy) or a record (`globalConditionKeys(...)` with service keys). */
+  context?: Record<string, string | string[]> | ConditionContext;
   /** Policies attached to the user (directly and through groups) or role. */
-  identityPolicies: PolicyDocument[];
+  identityPolicies: readonly AnyPolicy[];
   /** The resource's own policy (queue, topic, bucket …), if it has one. */
-  resourcePolicies?: PolicyDocument[];
+  resourcePolicies?: readonly AnyPolicy[];
+  /** The user's or role's permissions boundary. */
+  boundary?: AnyPolicy;
+  /** A session's policies (inline and managed): they narrow the role's permissions. */
+  sessionPolicies?: readonly AnyPolicy[];
+  /** The account owning the resource; taken from the ARN when omitted (S3 ARNs name none). */
+  resourceAccount?: string;
+  /** Record every applicable statement (Simulate). */
+  collect?: boolean;
+  /** Receives condition keys the request lacked (Simulate). */
+  missing?: Set<string>;
 }
+
+export type DecisionSource = 'identity' | 'resource' | 'boundary' | 'session' | 'root';
 
 export interface AuthorizeDecision {
   decision: PolicyDecision;
-  /** Where an explicit deny came from, or which kind of policy was missing an allow. */
-  source: 'identity' | 'resource' | 'root';
+  /** Where an explicit deny came from, or which kind of policy was missing an allow, or what allowed. */
+  source: DecisionSource;
+  /** With `collect`: each set's evaluation. */
+  details?: { identity?: SetEvaluation; resource?: SetEvaluation; boundary?: SetEvaluation; session?: SetEvaluation };
 }
 
+/** The account part of an ARN (the fifth field), without splitting the whole ARN. */
 function resourceAccount(arn: string): string | undefined {
-  const account = arn.split(':')[4];
-  return account ? account : undefined;
+  let start = 0;
+  for (let i = 0; i < 4; i++) {
+    start = arn.indexOf(':', start) + 1;
+    if (start === 0) return undefined;
+  }
+  const end = arn.indexOf(':', start);
+  return end > start ? arn.slice(start, end) : undefined;
 }
 
-/**
- * IAM's decision for one request. The account root may do anything in its own account. In one
- * account an allow from either the identity or the resource policy suffices; across accounts both
- * must allow. An explicit deny in any policy wins.
- */
+/** The facts that resource and trust policies' `Principal` match against. */
+export function requestPrincipal(identity: CallerIdentity): RequestPrincipal {
+  if (identity.type === 'AWSService') return { service: identity.service?.principal ?? identity.arn };
+  const principal: RequestPrincipal = { arn: identity.arn, accountId: identity.accountId };
+  if (identity.session?.roleArn) principal.roleArn = identity.session.roleArn;
+  if (identity.session?.webIdentity) principal.federated = identity.session.webIdentity.provider;
+  return principal;
+}
+
+const NONE: SetEvaluation = { decision: 'ImplicitDeny' };
+
+/** IAM's decision for one request (see the rules at the top of this file). */
 export function authorize(request: AuthorizeRequest): AuthorizeDecision {
   const { identity } = request;
-  const owner = resourceAccount(request.resource);
+  const owner = request.resourceAccount ?? resourceAccount(request.resource);
   const sameAccount = owner === undefined || owner === identity.accountId;
-  const principal = { arn: identity.arn, accountId: identity.accountId };
-  const policyRequest = { action: request.action, resource: request.resource, context: request.context ?? {}, principal };
-  const fromIdentity = identity.type === 'Root' && sameAccount ? 'Allow' : evaluatePolicies(policyRequest, request.identityPolicies);
-  const fromResource = evaluatePolicies(policyRequest, request.resourcePolicies ?? []);
-  if (fromIdentity === 'ExplicitDeny') return { decision: 'ExplicitDeny', source: 'identity' };
-  if (fromResource === 'ExplicitDeny') return { decision: 'ExplicitDeny', source: 'resource' };
-  if (sameAccount) {
-    if (fromIdentity === 'Allow') return { decision: 'Allow', source: identity.type === 'Root' ? 'root' : 'identity' };
-    if (fromResource === 'Allow') return { decision: 'Allow', source: 'resource' };
-    return { decision: 'ImplicitDeny', source: 'identity' };
+  const prepared = prepareRequest({ action: request.action, resource: request.resource, context: request.context, principal: requestPrincipal(identity) });
+  const base: EvaluateOptions = { ...(request.collect ? { collect: true } : {}), ...(request.missing ? { missing: request.missing } : {}) };
+  const set = (policies: readonly AnyPolicy[] | undefined, principals = false): SetEvaluation =>
+    policies && policies.length > 0 ? evaluatePolicySet(policies.map(compilePolicy), prepared, principals ? { ...base, principals } : base) : NONE;
+
+  const resource = set(request.resourcePolicies, true);
+  const details: AuthorizeDecision['details'] = request.collect ? { resource } : undefined;
+  const done = (decision: PolicyDecision, source: DecisionSource): AuthorizeDecision => ({ decision, source, ...(details ? { details } : {}) });
+  const resourceAllows = resource.decision === 'Allow' && resource.principalMatch !== undefined;
+
+  if (identity.type === 'AWSService') {
+    if (resource.decision === 'ExplicitDeny') return done('ExplicitDeny', 'resource');
+    return resourceAllows ? done('Allow', 'resource') : done('ImplicitDeny', 'resource');
   }
-  if (fromIdentity !== 'Allow') return { decision: 'ImplicitDeny', source: 'identity' };
-  if (fromResource !== 'Allow') return { decision: 'ImplicitDeny', source: 'resource' };
-  return { decision: 'Allow', source: 'identity' };
+  if (identity.type === 'Root') {
+    if (resource.decision === 'ExplicitDeny') return done('ExplicitDeny', 'resource');
+    if (sameAccount) return done('Allow', 'root');
+    return resourceAllows ? done('Allow', 'resource') : done('ImplicitDeny', 'resource');
+  }
+
+  const identitySet = set(request.identityPolicies);
+  const boundary = request.boundary !== undefined ? set([request.boundary]) : undefined;
+  const session = request.sessionPolicies !== undefined ? set(request.sessionPolicies) : undefined;
+  if (details) Object.assign(details, { identity: identitySet, ...(boundary ? { boundary } : {}), ...(session ? { session } : {}) });
+
+  if (identitySet.decision === 'ExplicitDeny') return done('ExplicitDeny', 'identity');
+  if (resource.decision === 'ExplicitDeny') return done('ExplicitDeny', 'resource');
+  if (boundary?.decision === 'ExplicitDeny') return done('ExplicitDeny', 'boundary');
+  if (session?.decision === 'ExplicitDeny') return done('ExplicitDeny', 'session');
+
+  if (sameAccount && resourceAllows && resource.principalMatch === 'direct') return done('Allow', 'resource');
+  const viaRole = sameAccount && resourceAllows && resource.principalMatch === 'role';
+  if (identitySet.decision !== 'Allow' && !viaRole) return done('ImplicitDeny', 'identity');
+  if (boundary && boundary.decision !== 'Allow') return done('ImplicitDeny', 'boundary');
+  if (session && session.decision !== 'Allow') return done('ImplicitDeny', 'session');
+  if (sameAccount) return done('Allow', identitySet.decision === 'Allow' ? 'identity' : 'resource');
+  return resourceAllows ? done('Allow', 'identity') : done('ImplicitDeny', 'resource');
+}
+
+const KIND: Record<DecisionSource, string> = {
+  identity: 'an identity-based policy',
+  resource: 'a resource-based policy',
+  boundary: 'a permissions boundary',
+  session: 'a session policy',
+  root: 'an identity-based policy',
+};
+const NO_ALLOW: Record<DecisionSource, string> = {
+  identity: 'no identity-based policy',
+  resource: 'no resource-based policy',
+  boundary: 'no permissions boundary',
+  session: 'no session policy',
+  root: 'no identity-based policy',
+};
+
+/** The principal an AccessDenied message names (a service principal by its name). */
+function callerName(identity: CallerIdentity): string {
+  return identity.type === 'AWSService' ? (identity.service?.principal ?? identity.arn) : identity.arn;
 }
 
 /**
- * AWS's AccessDenied for a refused request: `User: <arn> is not authorized to perform: <action> on
- * resource: <arn> because no identity-based policy allows the <action> action` (or `with an
- * explicit deny in a …-based policy`). S3 answers just "Access Denied".
+ * AWS's AccessDenied message for a refused request: `User: <arn> is not authorized to perform:
+ * <action> on resource: <arn> because no identity-based policy allows the <action> action` (or
+ * `… because no permissions boundary allows …`, `… with an explicit deny in a resource-based policy`).
  */
-export function accessDeniedError(dialect: AuthDialect, request: Pick<AuthorizeRequest, 'identity' | 'action' | 'resource'>, result: AuthorizeDecision): AuthError {
-  if (dialect === 's3') return new AuthError('access-denied', 'AccessDenied', 403, 'Access Denied');
-  const kind = result.source === 'resource' ? 'resource-based' : 'identity-based';
+export function accessDeniedMessage(request: Pick<AuthorizeRequest, 'identity' | 'action' | 'resource'>, result: Pick<AuthorizeDecision, 'decision' | 'source'>): string {
   const reason =
-    result.decision === 'ExplicitDeny'
-      ? `with an explicit deny in a${kind === 'identity-based' ? 'n' : ''} ${kind} policy`
-      : `because no ${kind} policy allows the ${request.action} action`;
-  const message = `User: ${request.identity.arn} is not authorized to perform: ${request.action} on resource: ${request.resource} ${reason}`;
+    result.decision === 'ExplicitDeny' ? `with an explicit deny in ${KIND[result.source]}` : `because ${NO_ALLOW[result.source]} allows the ${request.action} action`;
+  return `User: ${callerName(request.identity)} is not authorized to perform: ${request.action} on resource: ${request.resource} ${reason}`;
+}
+
+/** AWS's AccessDenied error in the protocol's dialect. S3 answers just "Access Denied". */
+export function accessDeniedError(dialect: AuthDialect, request: Pick<AuthorizeRequest, 'identity' | 'action' | 'resource'>, result: Pick<AuthorizeDecision, 'decision' | 'source'>): AuthError {
+  if (dialect === 's3') return new AuthError('access-denied', 'AccessDenied', 403, 'Access Denied');
+  const message = accessDeniedMessage(request, result);
   if (dialect === 'query') return new AuthError('access-denied', 'AccessDenied', 403, message);
   return new AuthError('access-denied', 'AccessDeniedException', dialect === 'json' ? 400 : 403, message, {}, 'AccessDenied');
 }

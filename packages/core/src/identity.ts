@@ -20,6 +20,15 @@ export interface IdentityDirectory {
 }
 
 /**
+ * Opens temporary credentials (STS): the session token sealed for an `ASIA…` key gives its secret
+ * and the session's identity. Throws the edge's AuthError (kind `invalid-token` / `expired-token`)
+ * for a token that is tampered with, not the key's, or expired.
+ */
+export interface SessionDirectory {
+  openSession(accessKeyId: string, sessionToken: string): AccessKeyCredentials | Promise<AccessKeyCredentials>;
+}
+
+/**
  * Everything IAM evaluates for a principal, as JSON policy texts. A request is allowed when an
  * identity policy (or a same-account resource policy) allows it, and the boundary and the session
  * policies (when present) allow it too; an explicit deny anywhere wins.

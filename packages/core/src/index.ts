@@ -22,7 +22,7 @@ export type {
   ServiceProvider,
   SessionFacts,
 } from './provider.js';
-export type { AccessKeyCredentials, IdentityDirectory, PrincipalPermissions } from './identity.js';
+export type { AccessKeyCredentials, IdentityDirectory, PrincipalPermissions, SessionDirectory } from './identity.js';
 export type { AuditEvent, AuditPage, AuditQuery, AuditTrail } from './audit.js';
 export { EncodedJson, stringifyJson } from './encoded-json.js';
 export type {

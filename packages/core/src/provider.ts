@@ -5,7 +5,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { AuditTrail } from './audit.js';
 import type { AtollConfig } from './config.js';
 import type { EventBus } from './event-bus.js';
-import type { IdentityDirectory } from './identity.js';
+import type { IdentityDirectory, SessionDirectory } from './identity.js';
 import type { StorageBackend } from './storage.js';
 
 /** Who made a request, as CloudTrail's `userIdentity` and STS's GetCallerIdentity describe it. */
@@ -118,6 +118,8 @@ export interface ServiceProvider {
   close?(): void | Promise<void>;
   /** Set by the identity service (IAM): the edge resolves access keys and policies through it. */
   readonly identityDirectory?: IdentityDirectory;
+  /** Set by STS: the edge opens temporary credentials' session tokens through it. */
+  readonly sessionDirectory?: SessionDirectory;
   /**
    * What an operation asks of IAM, for the edge's authorize step: the action, when it is not
    * `<signing name>:<Operation>` (S3's ListObjectsV2 is `s3:ListBucket`, SQS's SendMessageBatch is

@@ -7,3 +7,5 @@ export type { FakePlatform } from './fake-platform.js';
 export { tempDir } from './temp-dir.js';
 export { createPostgresTestDatabase, forEachEngine, TEST_POSTGRES_URL } from './storage-engines.js';
 export type { EngineContext, PostgresTestDatabase } from './storage-engines.js';
+export { createLambdaRole, createServiceRole, queuePolicyAllowing } from './workload-roles.js';
+export type { RoleOptions, RolePlatform } from './workload-roles.js';

@@ -7,6 +7,9 @@
 // - An event's Resources are read from its request parameters (bucket, queue, table, topic,
 //   function, user), not from AWS's per-operation resource lists.
 // - Events are kept as long as the data directory; there is no 90-day expiry.
+// - Operations added to CloudTrail's model since 2023 (botocore 1.43) are not implemented (501):
+//   dashboards (Create/Get/Update/Delete/List/StartDashboardRefresh), Get/PutEventConfiguration,
+//   GenerateQuery, SearchSampleQueries and ListInsightsData.
 import { createHash } from 'node:crypto';
 import type { AuditEvent, PlatformContext, RequestContext, ServiceProvider } from '@atoll/core';
 import type { Event, LookupEventsRequest, LookupEventsResult, Resource } from '@atoll/aws-models/cloudtrail';

@@ -9,7 +9,7 @@
 //   given to the process as `ATOLL_PORT_<containerPort>` and `PORT` (first mapping); the process must
 //   listen on it. networkMode `bridge`/`host` with a non-zero hostPort uses that port (RESOURCE:PORTS when taken).
 // - A process's environment is exactly: PATH (the platform's), AWS_ENDPOINT_URL, AWS_REGION,
-//   AWS_DEFAULT_REGION, credentials (below), ATOLL_TASK_ARN, ATOLL_CLUSTER, ATOLL_CONTAINER_NAME, the
+//   AWS_DEFAULT_REGION, the credentials endpoint variables (below), ATOLL_TASK_ARN, ATOLL_CLUSTER, ATOLL_CONTAINER_NAME, the
 //   port variables, then the definition's `environment`, the overrides' and the `secrets`. Nothing else
 //   of the platform's environment is inherited. No ECS_CONTAINER_METADATA_URI / task metadata endpoint.
 // - A task without a container health check or a load balancer counts as healthy for a rollout once it
@@ -25,8 +25,13 @@
 // - Logs: stdout/stderr of every container go to a JSON-lines log stream under `<dataDir>/ecs/logs/`
 //   (named after the awslogs group/stream options); an `ecs.LogStreamCreated` bus event announces each.
 //   They are not yet pushed into CloudWatch Logs.
-// - Credentials: a task whose definition has `taskRoleArn` gets STS AssumeRole credentials when STS is
-//   served (hook: EcsServiceOptions.credentials); other tasks get AWS_ENDPOINT_URL and region only.
+// - Credentials: a task whose definition has `taskRoleArn` gets AWS_CONTAINER_CREDENTIALS_FULL_URI and
+//   AWS_CONTAINER_AUTHORIZATION_TOKEN, pointing at the platform's container credentials endpoint
+//   (task-credentials.ts), which assumes the role through STS as `ecs-tasks.amazonaws.com` with the
+//   task ARN as aws:SourceArn; no static keys are ever handed to a task. `executionRoleArn` is
+//   assumed the same way when the task starts (a role that cannot be assumed stops the task with
+//   ResourceInitializationError) and recorded; secrets are still read from files, so the session is
+//   not used for them. RegisterTaskDefinition does not require an execution role for secrets.
 // - Clusters record settings, configuration and the FARGATE / FARGATE_SPOT capacity providers (tasks run
 //   locally whatever the strategy). No container instances, custom capacity providers, task sets,
 //   placement strategies/constraints, Service Connect, service discovery registries, ExecuteCommand,
@@ -52,8 +57,12 @@
 //   leadership stops its tasks. Secrets, log files and leftover-process cleanup are read on the
 //   leader's host, and the `ecs.TaskStateChange` / `ecs.LogStreamCreated` events go to the in-process
 //   bus of the node that made the change (mostly the leader).
+// - Operations added to ECS's model since 2023 (botocore 1.43) are not implemented (501): daemons and
+//   daemon task definitions (Create/Update/Delete/Describe/ListDaemon…), Express gateway services
+//   (Create/Update/Delete/DescribeExpressGatewayService) and service deployments and revisions
+//   (Describe/List/Stop/ContinueServiceDeployment…, DescribeServiceRevisions).
 import { join } from 'node:path';
-import { formatArn, type OperationHandler, type PlatformContext, type RequestContext, type ServiceProvider } from '@atoll/core';
+import { formatArn, type HttpRoute, type OperationHandler, type PlatformContext, type RequestContext, type ServiceProvider } from '@atoll/core';
 import { detectContainerRuntime } from '@atoll/supervisor';
 import {
   ClientException,
@@ -69,13 +78,15 @@ import { ServiceScheduler, addEvent, newDeployment, type SchedulerOptions } from
 import { buildTaskDefinition, parseTaskDefinitionRef, type RegisterInput } from './task-definitions.js';
 import { ClusterOperations } from './cluster-operations.js';
 import { changeTags } from './resource-tags.js';
-import { TaskRunner, idOf, type TaskCredentialsProvider } from './task-runner.js';
+import { TaskRunner, idOf } from './task-runner.js';
+import { TaskCredentials, type TaskRoleAssumer } from './task-credentials.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Input = Record<string, any>;
 
 export interface EcsServiceOptions extends SchedulerOptions {
-  credentials?: TaskCredentialsProvider;
+  /** Assumes task and execution roles (STS AssumeRole as `ecs-tasks.amazonaws.com` by default). */
+  assumeRole?: TaskRoleAssumer;
   /** Cap on the target group deregistration delay (default 15 s). */
   maxDrainMs?: number;
   defaultStopTimeoutMs?: number;
@@ -95,6 +106,8 @@ export class EcsProvider implements ServiceProvider {
   readonly #registrar: LoadBalancerRegistrar;
   readonly #platform: PlatformContext;
   readonly operations: ServiceProvider['operations'];
+  /** The container credentials endpoint (task-credentials.ts). */
+  readonly routes: readonly HttpRoute[];
   /** Operations wait for the store to open and, on a node that leads at once, for the first sweep. */
   #started: Promise<unknown>;
   #stopLeading: (() => void) | undefined;
@@ -107,8 +120,10 @@ export class EcsProvider implements ServiceProvider {
     // A failed open is answered to every operation (and to start()), not left unhandled.
     this.#started.catch(() => {});
     this.#registrar = new LoadBalancerRegistrar(platform, { maxDrainMs: options.maxDrainMs });
+    const credentials = new TaskCredentials(this.store, platform, options.assumeRole);
+    this.routes = [credentials.route];
     this.runner = new TaskRunner(this.store, platform, this.#registrar, dir, {
-      credentials: options.credentials,
+      credentials,
       defaultStopTimeoutMs: options.defaultStopTimeoutMs,
     });
     this.scheduler = new ServiceScheduler(this.store, this.runner, this.#registrar, platform, options);

@@ -120,6 +120,11 @@ export interface TaskInternal {
   node?: string;
   /** Recorded by RunTask on a node that does not lead the scheduler: the leader starts it. */
   queued?: boolean;
+  /** The task role its containers get credentials for (task-credentials.ts), and the SHA-256 of their token. */
+  taskRoleArn?: string;
+  credentialsTokenHash?: string;
+  /** The execution role session assumed when the task started (`arn:aws:sts::…:assumed-role/…`), or the role in permissive mode. */
+  executionRoleSession?: string;
 }
 
 export interface Task {

@@ -19,5 +19,5 @@ function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): EcsServiceOptions
 export { EcsProvider };
 export type { EcsServiceOptions };
 export { EcsStore } from './ecs-store.js';
-export type { TaskCredentialsProvider } from './task-runner.js';
+export type { ContainerCredentials, TaskRoleAssumer } from './task-credentials.js';
 export { circuitBreakerThreshold } from './service-scheduler.js';

@@ -25,9 +25,8 @@ import type { EcsStore, Scope, StoredTask } from './ecs-store.js';
 import type { Container, ContainerDefinition, Task, TaskDefinition, TaskInternal, TaskStatus } from './ecs-types.js';
 import type { LoadBalancerRegistrar } from './load-balancer-registrar.js';
 import { parseTaskDefinitionRef } from './task-definitions.js';
+import type { TaskCredentials } from './task-credentials.js';
 
-/** Environment variables with credentials for a task (AWS_ACCESS_KEY_ID …), or none. */
-export type TaskCredentialsProvider = (task: { taskArn: string; taskRoleArn?: string; accountId: string; region: string }) => Promise<Record<string, string>>;
 
 export interface ContainerOverride {
   name?: string;
@@ -79,7 +78,8 @@ interface Runtime {
 }
 
 export interface TaskRunnerOptions {
-  credentials?: TaskCredentialsProvider;
+  /** Serves the task role's credentials (the container credentials endpoint). */
+  credentials: TaskCredentials;
   /** Default time between SIGTERM and SIGKILL when a container sets no stopTimeout (ECS: 30 s). */
   defaultStopTimeoutMs?: number;
 }
@@ -102,7 +102,7 @@ export class TaskRunner {
   /** Called once a task has reached STOPPED on this node. */
   onStopped: (stored: StoredTask) => void = () => {};
 
-  constructor(store: EcsStore, platform: PlatformContext, registrar: LoadBalancerRegistrar, dataDir: string, options: TaskRunnerOptions = {}) {
+  constructor(store: EcsStore, platform: PlatformContext, registrar: LoadBalancerRegistrar, dataDir: string, options: TaskRunnerOptions) {
     this.#store = store;
     this.#platform = platform;
     this.#logger = platform.logger;
@@ -266,13 +266,32 @@ export class TaskRunner {
   async #start(taskId: string, scope: Scope, definition: TaskDefinition, overrides: ContainerOverride[]): Promise<void> {
     const runtime = this.#runtimes.get(taskId)!;
     await new Promise((r) => setImmediate(r));
-    const stored = await this.#update(scope, taskId, (task) => {
+    // The containers' token for the credentials endpoint: only its hash is kept, with the task.
+    const token = definition.taskRoleArn ? this.#options.credentials.newToken() : undefined;
+    const stored = await this.#update(scope, taskId, (task, internal) => {
       task.lastStatus = 'PENDING';
       task.pullStartedAt = now();
       task.pullStoppedAt = now();
+      if (token) {
+        internal.taskRoleArn = definition.taskRoleArn;
+        internal.credentialsTokenHash = token.hash;
+      }
     });
     if (!stored) return;
-    const credentials = await this.#credentials(stored.task, definition, scope);
+    if (definition.executionRoleArn) {
+      // The execution role is what pulls the image and reads the secrets: a role ECS cannot assume stops the task.
+      try {
+        const session = await this.#executionSession(stored.task.taskArn, definition.executionRoleArn, scope);
+        await this.#update(scope, taskId, (_task, internal) => {
+          internal.executionRoleSession = session;
+        });
+      } catch (error) {
+        const first = definition.containerDefinitions[0]?.name ?? '';
+        await this.#failStart(scope, taskId, first, `ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to assume the task execution role ${definition.executionRoleArn}: ${(error as Error).message}`, undefined);
+        return;
+      }
+    }
+    const credentials = token ? this.#options.credentials.environment(stored.task.taskArn, scope.accountId, scope.region, token.token) : {};
     const runtimeCli = detectContainerRuntime();
     for (const def of definition.containerDefinitions) {
       if (runtime.stopRequested) return;
@@ -417,14 +436,11 @@ export class TaskRunner {
     throw new Error(`unable to pull secrets or registry auth: secret ${valueFrom} not found in ${this.secretsDir}`);
   }
 
-  async #credentials(task: Task, definition: TaskDefinition, scope: Scope): Promise<Record<string, string>> {
-    const provider = this.#options.credentials ?? defaultCredentials(this.#platform);
-    try {
-      return await provider({ taskArn: task.taskArn, taskRoleArn: definition.taskRoleArn, accountId: scope.accountId, region: scope.region });
-    } catch (error) {
-      this.#logger.warn({ err: error, taskArn: task.taskArn }, 'ecs: no credentials for task');
-      return {};
-    }
+  /** Assumes the task execution role (as `ecs-tasks.amazonaws.com` for the task): the session's ARN. */
+  async #executionSession(taskArn: string, roleArn: string, scope: Scope): Promise<string> {
+    await this.#options.credentials.assumeOnce(roleArn, taskArn, scope.accountId, scope.region);
+    const account = roleArn.split(':')[4] || scope.accountId;
+    return `arn:aws:sts::${account}:assumed-role/${roleArn.slice(roleArn.lastIndexOf('/') + 1)}/${taskArn.slice(taskArn.lastIndexOf('/') + 1)}`;
   }
 
   async #openLog(stored: StoredTask, definition: TaskDefinition, def: ContainerDefinition, taskId: string): Promise<LogStreamWriter> {
@@ -568,6 +584,7 @@ export class TaskRunner {
       }
       if (containerReason) internal.targets = [];
     });
+    if (stored) this.#options.credentials.forget(stored.task.taskArn);
     if (stored && changed) this.onStopped(stored);
   }
 
@@ -736,30 +753,6 @@ export function taskHealth(task: Task, checkedNames: readonly string[]): Task['h
   if (checked.length === 0) return 'UNKNOWN';
   if (checked.some((c) => c.healthStatus === 'UNHEALTHY')) return 'UNHEALTHY';
   return checked.every((c) => c.healthStatus === 'HEALTHY') ? 'HEALTHY' : 'UNKNOWN';
-}
-
-/**
- * The default credentials hook: a task whose definition names a `taskRoleArn` gets temporary
- * credentials from STS AssumeRole (when STS is served); other tasks get none. The platform's own
- * keys are never handed to a task.
- */
-function defaultCredentials(platform: PlatformContext): TaskCredentialsProvider {
-  return async ({ taskArn, taskRoleArn, accountId, region }) => {
-    if (!taskRoleArn) return {};
-    const out = await platform.call<{ Credentials?: { AccessKeyId: string; SecretAccessKey: string; SessionToken?: string } }>(
-      'sts',
-      'AssumeRole',
-      { RoleArn: taskRoleArn, RoleSessionName: idOf(taskArn), DurationSeconds: 43200 },
-      { accountId, region },
-    );
-    const c = out.Credentials;
-    if (!c) return {};
-    return {
-      AWS_ACCESS_KEY_ID: c.AccessKeyId,
-      AWS_SECRET_ACCESS_KEY: c.SecretAccessKey,
-      ...(c.SessionToken ? { AWS_SESSION_TOKEN: c.SessionToken } : {}),
-    };
-  };
 }
 
 export type { TaskStatus };

@@ -37,6 +37,9 @@
 //   not lead them, registered targets stay `initial` (Elb.RegistrationInProgress). `file://`
 //   certificates are read on the node that checks them and on the leader; ACM-style certificate files
 //   live under the shared blob directory (`<blobDir>/elbv2/certificates/`).
+// - Added to ELBv2's model since 2023 (botocore 1.43) and not implemented: DescribeCapacityReservation,
+//   ModifyCapacityReservation and ModifyIpPools (501); rule Transforms, RegexValues conditions, JWT
+//   validation actions, TargetControlPort and IPAM pools are not applied.
 import { randomInt, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { OperationHandler, PlatformContext, RequestContext, ServiceFactory, ServiceProvider } from '@atoll/core';

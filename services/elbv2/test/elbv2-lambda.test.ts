@@ -13,7 +13,7 @@ import {
   ElasticLoadBalancingV2Client,
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { startPlatform } from '@atoll/test-support';
+import { createLambdaRole, startPlatform } from '@atoll/test-support';
 
 const freePort = (): Promise<number> =>
   new Promise((resolve) => {
@@ -28,6 +28,7 @@ test('a Lambda target group answers requests with the function\'s result', async
   const platform = await startPlatform({ services: ['elbv2', 'lambda', 'sts', 'iam'] });
   try {
     const lambda = platform.client(LambdaClient);
+    await createLambdaRole(platform, 'fn', {});
     const elb = platform.client(ElasticLoadBalancingV2Client);
     const archive = new AdmZip();
     archive.addFile('index.js', Buffer.from(`exports.handler = async (event) => ({

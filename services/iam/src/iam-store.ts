@@ -1,12 +1,23 @@
-// IAM's state: users, their access keys and inline policies, per account (IAM is global: no region),
-// behind the asynchronous store contract (SQLite or PostgreSQL). Every write that changes what the
-// edge authenticates or authorizes with sends a signal (`iam.key`, `iam.user`) so that identity
-// caches on every node drop what it changed; the caches themselves live in iam-directory.ts.
+// IAM's state, per account (IAM is global: no region), behind the asynchronous store contract (SQLite
+// or PostgreSQL): the schema (migrations) and users with their access keys here; roles, groups,
+// managed policies, inline policies and attachments, instance profiles and OIDC providers in their own
+// store modules over the same database (`store.roles`, `store.groups` …). Every write that changes
+// what the edge authenticates or authorizes with sends a signal (`iam.key`, `iam.user`, `iam.role`,
+// `iam.group`, `iam.policy`) so that identity caches on every node drop what it changed; the caches
+// themselves live in iam-directory.ts.
 //
 // User names are case-insensitive: SQLite compares them with the columns' COLLATE NOCASE, PostgreSQL
-// with lower() (a unique index on lower(user_name)). Keys and policies always store the user's name
-// as it was created, read inside the same transaction.
+// with lower() (a unique index on lower(user_name)). Keys store the user's name as it was created,
+// read inside the same transaction. The later tables (migration 2 on) key every name by its lower-case
+// form in a `*_key` column instead (IAM names are ASCII), and keep the name as created beside it.
 import type { SqlDialect, SqlExecutor, StorageBackend, StoreDatabase, StoreMigration } from '@atoll/core';
+import { count, KEY_SIGNAL, nameKey, USER_SIGNAL, userKey } from './iam-signals.js';
+import { EntityPolicyStore } from './entity-policy-store.js';
+import { GroupStore } from './group-store.js';
+import { InstanceProfileStore } from './instance-profile-store.js';
+import { ManagedPolicyStore } from './managed-policy-store.js';
+import { OidcProviderStore } from './oidc-provider-store.js';
+import { RoleStore } from './role-store.js';
 
 export interface UserRow {
   account_id: string;
@@ -16,6 +27,8 @@ export interface UserRow {
   arn: string;
   create_date: string;
   tags: string;
+  /** The permissions boundary's policy ARN (migration 2). */
+  boundary_arn?: string | null;
 }
 
 export interface AccessKeyRow {
@@ -36,13 +49,7 @@ export interface ActiveKeyRow {
   arn: string;
 }
 
-/** A key changed (status, deleted): payload is the access key id. */
-export const KEY_SIGNAL = 'iam.key';
-/** A user's policies or the user changed: payload is `userSignalKey(accountId, userName)`. */
-export const USER_SIGNAL = 'iam.user';
-
-/** The cache key (and signal payload) of a user: names compare case-insensitively (ASCII: IAM names are ASCII). */
-export const userKey = (accountId: string, userName: string): string => `${accountId}/${userName.toLowerCase()}`;
+export { GROUP_SIGNAL, KEY_SIGNAL, POLICY_SIGNAL, ROLE_SIGNAL, USER_SIGNAL, entityKey, nameKey, userKey } from './iam-signals.js';
 
 const MIGRATIONS: StoreMigration[] = [
   {
@@ -81,6 +88,51 @@ const MIGRATIONS: StoreMigration[] = [
       CREATE INDEX user_policies_user ON user_policies (account_id, lower(user_name));`,
     },
   },
+  {
+    version: 2,
+    name: 'roles, groups, managed policies and versions, inline policies and attachments of every entity, boundaries, instance profiles, OIDC providers',
+    up: `
+      CREATE TABLE roles (
+        account_id TEXT NOT NULL, role_key TEXT NOT NULL, role_name TEXT NOT NULL, role_id TEXT NOT NULL UNIQUE,
+        path TEXT NOT NULL, arn TEXT NOT NULL, create_date TEXT NOT NULL, trust_policy TEXT NOT NULL,
+        description TEXT, max_session_duration INTEGER NOT NULL, boundary_arn TEXT, tags TEXT NOT NULL DEFAULT '[]',
+        last_used_date TEXT, last_used_region TEXT, PRIMARY KEY (account_id, role_key));
+      CREATE TABLE groups (
+        account_id TEXT NOT NULL, group_key TEXT NOT NULL, group_name TEXT NOT NULL, group_id TEXT NOT NULL UNIQUE,
+        path TEXT NOT NULL, arn TEXT NOT NULL, create_date TEXT NOT NULL, PRIMARY KEY (account_id, group_key));
+      CREATE TABLE group_members (
+        account_id TEXT NOT NULL, group_key TEXT NOT NULL, user_key TEXT NOT NULL, PRIMARY KEY (account_id, group_key, user_key));
+      CREATE INDEX group_members_user ON group_members (account_id, user_key);
+      CREATE TABLE managed_policies (
+        account_id TEXT NOT NULL, policy_key TEXT NOT NULL, policy_name TEXT NOT NULL, policy_id TEXT NOT NULL UNIQUE,
+        path TEXT NOT NULL, arn TEXT NOT NULL UNIQUE, description TEXT, default_version TEXT NOT NULL,
+        next_version INTEGER NOT NULL, create_date TEXT NOT NULL, update_date TEXT NOT NULL, tags TEXT NOT NULL DEFAULT '[]',
+        PRIMARY KEY (account_id, policy_key));
+      CREATE TABLE policy_versions (
+        account_id TEXT NOT NULL, policy_key TEXT NOT NULL, version_id TEXT NOT NULL, document TEXT NOT NULL,
+        create_date TEXT NOT NULL, PRIMARY KEY (account_id, policy_key, version_id));
+      CREATE TABLE inline_policies (
+        account_id TEXT NOT NULL, entity_type TEXT NOT NULL, entity_key TEXT NOT NULL, policy_name TEXT NOT NULL,
+        document TEXT NOT NULL, PRIMARY KEY (account_id, entity_type, entity_key, policy_name));
+      INSERT INTO inline_policies (account_id, entity_type, entity_key, policy_name, document)
+        SELECT account_id, 'user', lower(user_name), policy_name, document FROM user_policies;
+      DROP TABLE user_policies;
+      CREATE TABLE attachments (
+        account_id TEXT NOT NULL, entity_type TEXT NOT NULL, entity_key TEXT NOT NULL, policy_arn TEXT NOT NULL,
+        PRIMARY KEY (account_id, entity_type, entity_key, policy_arn));
+      CREATE INDEX attachments_policy ON attachments (account_id, policy_arn);
+      ALTER TABLE users ADD COLUMN boundary_arn TEXT;
+      CREATE TABLE instance_profiles (
+        account_id TEXT NOT NULL, profile_key TEXT NOT NULL, profile_name TEXT NOT NULL, profile_id TEXT NOT NULL UNIQUE,
+        path TEXT NOT NULL, arn TEXT NOT NULL, create_date TEXT NOT NULL, tags TEXT NOT NULL DEFAULT '[]',
+        PRIMARY KEY (account_id, profile_key));
+      CREATE TABLE instance_profile_roles (
+        account_id TEXT NOT NULL, profile_key TEXT NOT NULL, role_key TEXT NOT NULL, PRIMARY KEY (account_id, profile_key, role_key));
+      CREATE INDEX instance_profile_roles_role ON instance_profile_roles (account_id, role_key);
+      CREATE TABLE oidc_providers (
+        account_id TEXT NOT NULL, arn TEXT NOT NULL, url TEXT NOT NULL, client_ids TEXT NOT NULL, thumbprints TEXT NOT NULL,
+        create_date TEXT NOT NULL, tags TEXT NOT NULL DEFAULT '[]', PRIMARY KEY (account_id, arn));`,
+  },
 ];
 
 /**
@@ -106,7 +158,11 @@ function statements(dialect: SqlDialect) {
       ORDER BY ${n.column} LIMIT ?`,
     deleteUser: `DELETE FROM users WHERE ${user}`,
     countKeys: `SELECT count(*) AS n FROM access_keys WHERE ${user}`,
-    countPolicies: `SELECT count(*) AS n FROM user_policies WHERE ${user}`,
+    countPolicies: `SELECT count(*) AS n FROM inline_policies WHERE account_id = ? AND entity_type = 'user' AND entity_key = ?`,
+    countAttached: `SELECT count(*) AS n FROM attachments WHERE account_id = ? AND entity_type = 'user' AND entity_key = ?`,
+    countGroups: 'SELECT count(*) AS n FROM group_members WHERE account_id = ? AND user_key = ?',
+    setBoundary: `UPDATE users SET boundary_arn = ? WHERE ${user}`,
+    setTags: `UPDATE users SET tags = ? WHERE ${user}`,
     insertKey: 'INSERT INTO access_keys (access_key_id, secret_access_key, account_id, user_name, status, create_date) VALUES (?, ?, ?, ?, ?, ?)',
     getKey: 'SELECT * FROM access_keys WHERE access_key_id = ?',
     activeKey: `SELECT k.secret_access_key, u.account_id, u.user_name, u.user_id, u.arn FROM access_keys k
@@ -115,25 +171,32 @@ function statements(dialect: SqlDialect) {
     listKeys: `SELECT * FROM access_keys WHERE ${user} ORDER BY create_date, access_key_id`,
     setKeyStatus: `UPDATE access_keys SET status = ? WHERE access_key_id = ? AND ${user}`,
     deleteKey: `DELETE FROM access_keys WHERE access_key_id = ? AND ${user}`,
-    putPolicy: `INSERT INTO user_policies (account_id, user_name, policy_name, document) VALUES (?, ?, ?, ?)
-      ON CONFLICT (account_id, user_name, policy_name) DO UPDATE SET document = excluded.document`,
-    getPolicy: `SELECT document FROM user_policies WHERE ${user} AND policy_name = ?`,
-    listPolicyNames: `SELECT policy_name FROM user_policies WHERE ${user} ORDER BY policy_name`,
-    listPolicies: `SELECT document FROM user_policies WHERE ${user}`,
-    deletePolicy: `DELETE FROM user_policies WHERE ${user} AND policy_name = ?`,
   };
 }
 
-export type DeleteUserOutcome = 'deleted' | 'missing' | 'has-keys' | 'has-policies';
+export type DeleteUserOutcome = 'deleted' | 'missing' | 'has-keys' | 'has-policies' | 'has-attached' | 'has-groups';
 export type CreateKeyOutcome = 'created' | 'missing' | 'limit';
 
 export class IamStore {
   readonly db: StoreDatabase;
   readonly #sql: ReturnType<typeof statements>;
+  /** Inline policies and managed-policy attachments of users, roles and groups. */
+  readonly entities: EntityPolicyStore;
+  readonly roles: RoleStore;
+  readonly groups: GroupStore;
+  readonly policies: ManagedPolicyStore;
+  readonly profiles: InstanceProfileStore;
+  readonly oidc: OidcProviderStore;
 
   private constructor(db: StoreDatabase) {
     this.db = db;
     this.#sql = statements(db.dialect);
+    this.entities = new EntityPolicyStore(db);
+    this.roles = new RoleStore(db);
+    this.groups = new GroupStore(db);
+    this.policies = new ManagedPolicyStore(db);
+    this.profiles = new InstanceProfileStore(db);
+    this.oidc = new OidcProviderStore(db);
   }
 
   /** Opens IAM's database (`iam/iam.db` on SQLite, schema `iam` on PostgreSQL). */
@@ -156,13 +219,16 @@ export class IamStore {
     return this.db.all<UserRow>(this.#sql.listUsers, [accountId, `${pathPrefix.replace(/[\\%_]/g, '\\$&')}%`, after ?? null, after ?? null, limit]);
   }
 
-  /** Deletes a user that has no keys and no policies left, in one transaction. */
+  /** Deletes a user that has no keys, inline or attached policies, nor groups left, in one transaction. */
   async deleteUser(accountId: string, userName: string): Promise<DeleteUserOutcome> {
     const sql = this.#sql;
+    const key = nameKey(userName);
     return this.db.transaction(async (tx) => {
       if (!(await tx.get(sql.userName, [accountId, userName]))) return 'missing';
       if ((await count(tx, sql.countKeys, [accountId, userName])) > 0) return 'has-keys';
-      if ((await count(tx, sql.countPolicies, [accountId, userName])) > 0) return 'has-policies';
+      if ((await count(tx, sql.countPolicies, [accountId, key])) > 0) return 'has-policies';
+      if ((await count(tx, sql.countAttached, [accountId, key])) > 0) return 'has-attached';
+      if ((await count(tx, sql.countGroups, [accountId, key])) > 0) return 'has-groups';
       await tx.run(sql.deleteUser, [accountId, userName]);
       tx.notify(USER_SIGNAL, userKey(accountId, userName));
       return 'deleted';
@@ -212,35 +278,19 @@ export class IamStore {
     });
   }
 
-  /** Creates or replaces an inline policy; false when the user does not exist. */
-  async putPolicy(accountId: string, userName: string, policyName: string, document: string): Promise<boolean> {
-    const sql = this.#sql;
+  /** Sets (or with null removes) a user's permissions boundary; false when the user does not exist. */
+  setBoundary(accountId: string, userName: string, boundaryArn: string | null): Promise<boolean> {
+    return this.#changeUser(this.#sql.setBoundary, [boundaryArn, accountId, userName], accountId, userName);
+  }
+
+  /** Replaces a user's tags (JSON text); false when the user does not exist. */
+  setTags(accountId: string, userName: string, tags: string): Promise<boolean> {
+    return this.#changeUser(this.#sql.setTags, [tags, accountId, userName], accountId, userName);
+  }
+
+  #changeUser(sql: string, params: (string | null)[], accountId: string, userName: string): Promise<boolean> {
     return this.db.transaction(async (tx) => {
-      const user = await tx.get<{ user_name: string }>(sql.userName, [accountId, userName]);
-      if (!user) return false;
-      await tx.run(sql.putPolicy, [accountId, user.user_name, policyName, document]);
-      tx.notify(USER_SIGNAL, userKey(accountId, userName));
-      return true;
-    });
-  }
-
-  async getPolicy(accountId: string, userName: string, policyName: string): Promise<string | undefined> {
-    return (await this.db.get<{ document: string }>(this.#sql.getPolicy, [accountId, userName, policyName]))?.document;
-  }
-
-  async listPolicyNames(accountId: string, userName: string): Promise<string[]> {
-    return (await this.db.all<{ policy_name: string }>(this.#sql.listPolicyNames, [accountId, userName])).map((r) => r.policy_name);
-  }
-
-  async listPolicies(accountId: string, userName: string): Promise<string[]> {
-    return (await this.db.all<{ document: string }>(this.#sql.listPolicies, [accountId, userName])).map((r) => r.document);
-  }
-
-  /** Deletes an inline policy; false when there was none of that name. */
-  async deletePolicy(accountId: string, userName: string, policyName: string): Promise<boolean> {
-    const sql = this.#sql;
-    return this.db.transaction(async (tx) => {
-      const { changes } = await tx.run(sql.deletePolicy, [accountId, userName, policyName]);
+      const { changes } = await tx.run(sql, params);
       if (changes > 0) tx.notify(USER_SIGNAL, userKey(accountId, userName));
       return changes > 0;
     });
@@ -249,8 +299,4 @@ export class IamStore {
   close(): Promise<void> {
     return this.db.close();
   }
-}
-
-async function count(ex: SqlExecutor, sql: string, params: string[]): Promise<number> {
-  return (await ex.get<{ n: number }>(sql, params))!.n;
 }

@@ -10,6 +10,7 @@ import { functionArn, parseFunctionName, type Scope } from './function-names.js'
 import type { LambdaReader, LambdaTransaction } from './lambda-store.js';
 import { page, scopeOf, type FunctionApi } from './function-api.js';
 import { checkFilters } from './event-filter.js';
+import { checkSourceAccess } from './event-source-access.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Input = Record<string, any>;
@@ -28,10 +29,11 @@ export class EventSourceMappingApi {
   async createEventSourceMapping(input: Input, ctx: RequestContext): Promise<unknown> {
     const scope = scopeOf(ctx);
     const ref = parseFunctionName(input.FunctionName, scope);
-    await this.functions.versionFor(scope, ref.name, ref.qualifier);
+    const version = await this.functions.versionFor(scope, ref.name, ref.qualifier);
     const source = String(input.EventSourceArn ?? '');
     const kind = sourceKind(source);
     if (!kind) throw LambdaErrors.invalidParameter(`Unsupported event source type: ${source || '(none)'}. Atoll supports SQS queues and DynamoDB streams.`);
+    await checkSourceAccess(this.c.platform, scope, version.config.Role, kind, source);
     const fnArn = ref.qualifier ? `${functionArn(scope, ref.name)}:${ref.qualifier}` : functionArn(scope, ref.name);
     const checkDuplicate = async (r: LambdaReader) => {
       const duplicate = (await r.listMappings(scope)).find((m) => m.doc.EventSourceArn === source && m.doc.FunctionArn === fnArn);

@@ -8,6 +8,7 @@ import type { EventSourceMappingRecord } from './lambda-records.js';
 import type { Invoker } from './invoker.js';
 import type { DestinationSender } from './destinations.js';
 import { sourceKind } from './event-source-mapping-api.js';
+import { parseFunctionName } from './function-names.js';
 import { SqsPoller } from './sqs-poller.js';
 import { StreamPoller, type StreamPollerHost } from './stream-poller.js';
 
@@ -36,6 +37,13 @@ export class EventSourcePollers {
       destinations,
       pollWaitSeconds: c.options.pollWaitSeconds,
       mapping: (uuid) => this.c.store.getMapping(uuid),
+      callContext: async (m) => {
+        const scope = { account: m.account, region: m.region };
+        const ref = parseFunctionName(m.doc.FunctionArn, scope);
+        const target = await invoker.resolve(scope, ref.name, ref.qualifier);
+        const session = await this.c.roles.session(scope, target.version.config.Role, target.fn.name);
+        return { accountId: m.account, region: m.region, ...(session.identity ? { identity: session.identity } : {}) };
+      },
       recordResult: async (uuid, result) => {
         // Most batches leave the result as it was: read first, write only a change.
         const m = await this.c.store.getMapping(uuid).catch(() => undefined);

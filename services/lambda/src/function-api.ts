@@ -68,6 +68,7 @@ export class FunctionApi {
     const env = checkEnvironment(input.Environment?.Variables);
     checkLimits(input);
     if (await this.#c.store.getFunction(scope, name)) throw LambdaErrors.resourceConflict(`Function already exist: ${name}`);
+    await this.#c.roles.check(scope, input.Role, name);
     const layers = await this.#resolveLayers(scope, input.Layers);
     const code = await this.#readCode(input.Code ?? {}, ctx);
     const stored = await this.#c.code.put(code);
@@ -162,6 +163,7 @@ export class FunctionApi {
     if (input.Runtime !== undefined) checkRuntime(input.Runtime);
     checkLimits(input);
     const env = input.Environment ? checkEnvironment(input.Environment.Variables) : undefined;
+    if (input.Role !== undefined && input.Role !== latest.config.Role) await this.#c.roles.check(scope, input.Role, name);
     const layers = input.Layers !== undefined ? await this.#resolveLayers(scope, input.Layers) : undefined;
     return this.#update(scope, name, input, (v) => {
       const c = v.config;
@@ -187,7 +189,7 @@ export class FunctionApi {
     });
   }
 
-  async deleteFunction(input: Input, ctx: RequestContext): Promise<Record<string, never>> {
+  async deleteFunction(input: Input, ctx: RequestContext): Promise<{ StatusCode: number }> {
     const scope = scopeOf(ctx);
     const ref = parseFunctionName(input.FunctionName, scope, input.Qualifier);
     const qualifier = ref.qualifier;
@@ -208,7 +210,9 @@ export class FunctionApi {
       return fn;
     });
     this.#c.runtime.retire(qualifier === undefined ? `${fn.arn}:` : `${fn.arn}:${qualifier}:`);
-    return {};
+    if (qualifier === undefined) this.#c.roles.forget(scope, ref.name);
+    // The model binds StatusCode to the HTTP status (200 by default); AWS answers 204 here.
+    return { StatusCode: 204 };
   }
 
   async publishVersion(input: Input, ctx: RequestContext): Promise<FunctionConfiguration> {

@@ -1,9 +1,9 @@
 // Invocation: resolves a function name and qualifier (alias routing included) to a version, turns
-// the version into the data plane's FunctionSpec (code directory, layers, environment, scoped
-// credentials, concurrency limit) and runs it. Used by Invoke, the async queue, event source
+// the version into the data plane's FunctionSpec (code directory, layers, environment, the execution
+// role's session credentials, concurrency limit) and runs it. Used by Invoke, the async queue, event source
 // mappings and function URLs alike.
 import { randomUUID } from 'node:crypto';
-import { newAccessKeyId, newSecretAccessKey, newTraceId, type CallContext } from '@atoll/core';
+import { newTraceId } from '@atoll/core';
 import { ConcurrencyLimitExceededError, type FunctionSpec, type InvocationResult } from '@atoll/function-runtime';
 import type { LambdaContext } from './lambda-context.js';
 import type { FunctionRecord, VersionRecord } from './lambda-records.js';
@@ -28,16 +28,10 @@ export interface InvokeOptions {
   tail?: boolean;
 }
 
-interface Credentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-  expires: number;
-}
-
 export class Invoker {
   readonly #c: LambdaContext;
-  readonly #credentials = new Map<string, Credentials>();
+  /** The spec key each function last ran under, to retire its environments once its credentials change. */
+  readonly #lastKeys = new Map<string, string>();
 
   constructor(context: LambdaContext) {
     this.#c = context;
@@ -85,7 +79,7 @@ export class Invoker {
     const { fn, version } = target;
     const config = version.config;
     const reserved = fn.reservedConcurrency;
-    const credentials = await this.#credentialsFor(scope, config.Role, fn.name);
+    const credentials = await this.#c.roles.session(scope, config.Role, fn.name);
     const environment: Record<string, string> = {
       ...(config.Environment?.Variables ?? {}),
       AWS_ENDPOINT_URL: this.#c.platform.endpoint(),
@@ -93,8 +87,17 @@ export class Invoker {
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     };
     if (credentials.sessionToken) environment.AWS_SESSION_TOKEN = credentials.sessionToken;
+    // Environments get their credentials when they start: a renewed session starts new ones, and
+    // the idle environments of the previous session are stopped (busy ones after their invocation).
+    const key = `${fn.arn}:${version.version}:${config.RevisionId}:${credentials.accessKeyId}`;
+    const poolOf = `${fn.arn}:${version.version}`;
+    const previous = this.#lastKeys.get(poolOf);
+    if (previous !== key) {
+      if (previous) this.#c.runtime.retire(previous);
+      this.#lastKeys.set(poolOf, key);
+    }
     return {
-      key: `${fn.arn}:${version.version}:${config.RevisionId}:${credentials.accessKeyId}`,
+      key,
       functionArn: fn.arn,
       functionName: fn.name,
       version: version.version,
@@ -111,56 +114,6 @@ export class Invoker {
         ? { concurrencyLimit: reserved, concurrencyScope: 'reserved' as const }
         : { concurrencyLimit: this.#c.options.accountConcurrencyLimit - (await this.#c.store.reservedSum(scope)), concurrencyScope: 'unreserved' as const }),
     };
-  }
-
-  /**
-   * Credentials for the function's execution role, in order of preference:
-   * 1. STS AssumeRole on the role (temporary credentials, refreshed before they expire), once the
-   *    `sts` service implements it;
-   * 2. the hook used until IAM has roles: an IAM user per function (`/atoll/lambda/` path) with one
-   *    access key, kept in this service's store, and an inline policy allowing every action;
-   * 3. when neither service is served: a stable random key pair only a permissive platform accepts.
-   */
-  async #credentialsFor(scope: Scope, role: string, name: string): Promise<Credentials> {
-    const cacheKey = `${scope.account}/${scope.region}/${name}/${role}`;
-    const cached = this.#credentials.get(cacheKey);
-    if (cached && cached.expires > Date.now() + 5 * 60_000) return cached;
-    const ctx: CallContext = { accountId: scope.account, region: scope.region };
-    let credentials: Credentials | undefined;
-    try {
-      const out = await this.#c.platform.call<{ Credentials?: { AccessKeyId: string; SecretAccessKey: string; SessionToken: string; Expiration: Date | string } }>(
-        'sts', 'AssumeRole', { RoleArn: role, RoleSessionName: name.slice(0, 64), DurationSeconds: 3600 }, ctx,
-      );
-      const c = out.Credentials!;
-      credentials = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expires: new Date(c.Expiration).getTime() };
-    } catch {
-      credentials = await this.#iamUserKey(scope, name, ctx).catch(() => undefined);
-    }
-    credentials ??= cached ?? { accessKeyId: newAccessKeyId('ASIA'), secretAccessKey: newSecretAccessKey(), expires: Number.MAX_SAFE_INTEGER };
-    this.#credentials.set(cacheKey, credentials);
-    return credentials;
-  }
-
-  async #iamUserKey(scope: Scope, name: string, ctx: CallContext): Promise<Credentials> {
-    const metaKey = `function-key:${scope.account}:${scope.region}:${name}`;
-    const saved = await this.#c.store.getMeta(metaKey);
-    if (saved) return { ...(JSON.parse(saved) as Credentials), expires: Date.now() + 3_600_000 };
-    const userName = `lambda-${name.slice(0, 40)}-${scope.region}`.slice(0, 64);
-    const call = <O>(op: string, input: unknown) => this.#c.platform.call<O>('iam', op, input, ctx);
-    try {
-      await call('CreateUser', { UserName: userName, Path: '/atoll/lambda/' });
-    } catch (error) {
-      if ((error as { code?: string }).code !== 'EntityAlreadyExists') throw error;
-    }
-    await call('PutUserPolicy', {
-      UserName: userName,
-      PolicyName: 'atoll-lambda-execution',
-      PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }),
-    });
-    const out = await call<{ AccessKey: { AccessKeyId: string; SecretAccessKey: string } }>('CreateAccessKey', { UserName: userName });
-    const credentials = { accessKeyId: out.AccessKey.AccessKeyId, secretAccessKey: out.AccessKey.SecretAccessKey, expires: 0 };
-    await this.#c.store.putMeta(metaKey, JSON.stringify(credentials));
-    return { ...credentials, expires: Date.now() + 3_600_000 };
   }
 }
 

@@ -4,6 +4,7 @@ import type { PlatformContext } from '@atoll/core';
 import type { FunctionRuntime } from '@atoll/function-runtime';
 import type { LambdaStore } from './lambda-store.js';
 import type { CodeStore } from './code-store.js';
+import type { ExecutionRoles } from './execution-role.js';
 
 export interface LambdaOptions {
   /** The account's concurrent executions limit (default 1000, as Lambda's default quota). */
@@ -24,6 +25,8 @@ export interface LambdaContext {
   options: Required<LambdaOptions>;
   /** The key that signs code download URLs (the same on every node). */
   codeUrlSecret: Buffer;
+  /** Sessions of the functions' execution roles. */
+  roles: ExecutionRoles;
 }
 
 /** Lambda keeps at least this much concurrency unreserved. */

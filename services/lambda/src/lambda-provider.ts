@@ -16,12 +16,17 @@
 //   process (50 ms polls); processes the runtime forks are not counted.
 // - The state machine is compressed: code is extracted before CreateFunction/UpdateFunction* answer,
 //   which show Pending/InProgress as AWS does, while the stored state is already Active/Successful.
-// - Credentials: STS has no AssumeRole yet and IAM has no roles, so (the hook in invoker.ts) each
-//   function runs as an IAM user of its own (`/atoll/lambda/lambda-<name>-<region>`) with one access
-//   key and an inline policy allowing every action: the execution role's permissions are not
-//   applied. Without an `iam` service the function gets a random key only a permissive platform
-//   accepts. The role ARN itself is not checked; DeleteFunction leaves the IAM user in place.
-//   Resource policies are stored but not enforced on Invoke.
+// - Credentials: a function runs with its execution role's session (STS AssumeRole as the
+//   `lambda.amazonaws.com` principal with the function's ARN as aws:SourceArn; execution-role.ts),
+//   renewed 5 minutes before it expires: environments get their credentials when they start, so a
+//   renewed session starts new environments and retires the old ones. CreateFunction and a Role
+//   change check that the role can be assumed. Without STS, or in permissive mode with a role that
+//   cannot be assumed, a function gets a random key pair only a permissive platform accepts. The
+//   per-function IAM users of earlier releases are removed once (legacy-function-users.ts).
+// - Resource policies (AddPermission) are enforced by the edge's authorize step (resourcePolicy):
+//   SNS, S3 and other service principals must be permitted. Event source pollers call SQS and
+//   DynamoDB Streams as the execution role's session; CreateEventSourceMapping checks the role's
+//   policies through IAM SimulatePrincipalPolicy when IAM implements it.
 // - Several nodes (PostgreSQL): execution environments are per node: an invocation runs on the node
 //   that takes it (the caller's node for Invoke and function URLs, the leader of
 //   `lambda:async-invocations` for Event invocations and destinations, the leader of
@@ -51,6 +56,10 @@
 //   run MaximumConcurrency (default 5) long-poll loops and do not scale with the queue depth.
 // - Logs are kept in their own store (logs.db or schema lambda_logs, written every 200 ms without waiting for an fsync) and published on the platform bus
 //   as `lambda.LogEvents` for a CloudWatch Logs service to take over; no retention is applied.
+// - Operations added to Lambda's model since 2023 (botocore 1.43) are not implemented (501): capacity
+//   providers (Create/Get/Update/Delete/ListCapacityProviders, ListFunctionVersionsByCapacityProvider),
+//   durable executions (Get/List/Stop/CheckpointDurableExecution…, SendDurableExecutionCallback…) and
+//   Get/PutFunctionScalingConfig.
 import { join, dirname } from 'node:path';
 import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
@@ -74,6 +83,8 @@ import { FunctionUrlApi, URL_ROUTE } from './function-url-api.js';
 import { EventSourceMappingApi } from './event-source-mapping-api.js';
 import { EventSourcePollers } from './event-source-pollers.js';
 import { createDestinationSender } from './destinations.js';
+import { ExecutionRoles } from './execution-role.js';
+import { removeLegacyFunctionUsers } from './legacy-function-users.js';
 
 /** The service's parts, made once its stores are open. */
 interface LambdaParts {
@@ -226,6 +237,7 @@ export class LambdaProvider implements ServiceProvider {
       runtime: this.runtime,
       options: this.#options,
       codeUrlSecret: Buffer.from(await store.meta('code-url-secret', () => randomUUID() + randomUUID())),
+      roles: new ExecutionRoles(platform),
     };
     const functions = new FunctionApi(context);
     const invoker = new Invoker(context);
@@ -257,6 +269,8 @@ export class LambdaProvider implements ServiceProvider {
     const leadership = this.#platform.storage.leadership;
     this.#leases.push(leadership.lead('lambda:async-invocations', (signal) => parts.queue.lead(signal)));
     this.#leases.push(leadership.lead('lambda:event-sources', (signal) => parts.pollers.lead(signal)));
+    // In the background: IAM may start after this service.
+    void removeLegacyFunctionUsers(this.#platform, parts.store, this.#platform.logger.child({ service: 'lambda' })).catch(() => {});
   }
 
   async close(): Promise<void> {
@@ -271,6 +285,22 @@ export class LambdaProvider implements ServiceProvider {
     await parts?.logStore.close();
   }
 
+  /**
+   * A function's resource policy (AddPermission statements) for the edge's authorize step: the
+   * unqualified ARN gives the function's, a qualified one the version's or alias's. From the store's cache.
+   */
+  async resourcePolicy(resourceArn: string): Promise<string | undefined> {
+    const parts = resourceArn.split(':');
+    if (parts.length < 7 || parts[2] !== 'lambda' || parts[5] !== 'function') return undefined;
+    const { store } = await this.#ready;
+    const fn = await store.getFunction({ account: parts[4]!, region: parts[3]! }, parts[6]!);
+    const statements = fn?.policies[parts[7] ?? '$LATEST'];
+    if (!statements?.length) return undefined;
+    let text = policyTexts.get(statements);
+    if (text === undefined) policyTexts.set(statements, (text = JSON.stringify({ Version: '2012-10-17', Id: 'default', Statement: statements })));
+    return text;
+  }
+
   /** The log lines of a function (for tests and the future CloudWatch Logs hand-over). */
   async logs(scope: Scope, logGroupName: string): Promise<string[]> {
     const { logStore } = await this.#ready;
@@ -282,6 +312,9 @@ export class LambdaProvider implements ServiceProvider {
     return (await this.#ready).store.countAsync();
   }
 }
+
+/** Policy texts by the (cached) statement lists they were made from: the same text while the function is cached. */
+const policyTexts = new WeakMap<object, string>();
 
 /** The node_modules directory holding the AWS SDK v3, offered to functions as Lambda's runtimes do. */
 function sdkNodeModules(): string | undefined {

@@ -368,6 +368,7 @@ export function lambdaStoreCases(engine: EngineContext): void {
   it('a function created on node 1 is gettable and invocable on node 2, and its update reaches node 2', { skip: engine.engine === 'sqlite' ? ONE_NODE : false, timeout: 60_000 }, async () => {
     const nodes = [await engine.open(), await engine.node()].map((storage) => {
       const platform = { ...fakePlatform(tempDir('atoll-lambda-node-')), storage };
+      platform.handlers.set('sts.AssumeRole', fakeAssumeRole);
       return { platform, provider: new LambdaProvider(platform) };
     });
     const [one, two] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
@@ -423,6 +424,10 @@ export function lambdaStoreCases(engine: EngineContext): void {
       destination.push((input as { MessageBody: string }).MessageBody);
       return { MessageId: randomUUID() };
     });
+    for (const node of [leader, follower]) {
+      node.handlers.set('sts.AssumeRole', fakeAssumeRole);
+      node.handlers.set('iam.SimulatePrincipalPolicy', fakeSimulateAllowed);
+    }
     const one = new LambdaProvider(leader, { pollWaitSeconds: 0 });
     const two = new LambdaProvider(follower, { pollWaitSeconds: 0 });
     const ctx = requestContext({ requestId: randomUUID(), service: 'lambda' });
@@ -456,4 +461,18 @@ export function lambdaStoreCases(engine: EngineContext): void {
       follower.cleanup();
     }
   });
+}
+
+/** STS's answer to Lambda's AssumeRole of an execution role, for nodes without STS. */
+function fakeAssumeRole(input: unknown): unknown {
+  const { RoleArn, RoleSessionName } = input as { RoleArn: string; RoleSessionName: string };
+  return {
+    Credentials: { AccessKeyId: `ASIA${randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase()}`, SecretAccessKey: randomUUID(), SessionToken: randomUUID(), Expiration: new Date(Date.now() + 3_600_000) },
+    AssumedRoleUser: { AssumedRoleId: `AROAFAKE:${RoleSessionName}`, Arn: `arn:aws:sts::000000000000:assumed-role/${RoleArn.split('/').pop()}/${RoleSessionName}` },
+  };
+}
+
+/** IAM's simulation allowing every action asked for (CreateEventSourceMapping's role check). */
+function fakeSimulateAllowed(input: unknown): unknown {
+  return { EvaluationResults: (input as { ActionNames: string[] }).ActionNames.map((EvalActionName) => ({ EvalActionName, EvalDecision: 'allowed' })) };
 }

@@ -63,6 +63,16 @@ export const LAMBDA_MIGRATIONS: readonly StoreMigration[] = [
       postgres: POSTGRES_INIT,
     },
   },
+  {
+    // Functions run with their execution role's sessions now: the access keys of the per-function
+    // IAM users are forgotten, and the users themselves are deleted once (legacy-function-users.ts).
+    version: 2,
+    name: 'execution-role-sessions',
+    up: `
+      DELETE FROM meta WHERE key LIKE 'function-key:%';
+      INSERT INTO meta (key, value) VALUES ('legacy-function-users', 'pending') ON CONFLICT (key) DO NOTHING;
+    `,
+  },
 ];
 
 /** Signal channels: a function changed (`account\nregion\nname`), a mapping changed (its uuid), an invocation was queued. */

@@ -2,6 +2,7 @@
 // batch (batch size, batching window), invokes the function synchronously and deletes what
 // succeeded. Failed messages are left alone so that they return after the visibility timeout and
 // the queue's redrive policy applies. Up to ScalingConfig.MaximumConcurrency batches run at once.
+// Receives and deletes are made as the function's execution role session.
 import type { CallContext, Logger, PlatformContext } from '@atoll/core';
 import type { EventSourceMappingRecord } from './lambda-records.js';
 import type { Invoker } from './invoker.js';
@@ -23,6 +24,11 @@ export interface PollerHost {
   pollWaitSeconds: number;
   /** The current mapping, or undefined when it was deleted. */
   mapping(uuid: string): Promise<EventSourceMappingRecord | undefined>;
+  /**
+   * How the poller calls the event source: as the function's execution role session (its identity
+   * policies must allow sqs:ReceiveMessage, dynamodb:GetRecords …, as in Lambda).
+   */
+  callContext(m: EventSourceMappingRecord): Promise<CallContext>;
   /** Records LastProcessingResult (never rejects). */
   recordResult(uuid: string, result: string): Promise<void>;
 }
@@ -55,9 +61,10 @@ export class SqsPoller {
         continue;
       }
       if (!m || m.doc.State !== 'Enabled') return;
-      const ctx: CallContext = { accountId: m.account, region: m.region };
       try {
-        queueUrl ??= await this.#queueUrl(m, ctx);
+        const ctx = await this.host.callContext(m);
+        // Finding the queue's URL is the platform's own lookup (Lambda polls the queue's ARN).
+        queueUrl ??= await this.#queueUrl(m, { accountId: m.account, region: m.region });
         const started = Date.now();
         const batch = await this.#gather(m, queueUrl, ctx);
         if (batch.length === 0 || this.#stopped) {

@@ -56,8 +56,8 @@ export class StreamPoller {
         continue;
       }
       if (!m || m.doc.State !== 'Enabled') return;
-      const ctx: CallContext = { accountId: m.account, region: m.region };
       try {
+        const ctx: CallContext = await this.host.callContext(m);
         const out = await this.host.platform.call<{ StreamDescription?: { Shards?: Shard[] } }>('dynamodbstreams', 'DescribeStream', { StreamArn: m.doc.EventSourceArn }, ctx);
         const shards = out.StreamDescription?.Shards ?? [];
         const known = new Set(shards.map((s) => s.ShardId));
@@ -84,8 +84,8 @@ export class StreamPoller {
         continue;
       }
       if (!m || m.doc.State !== 'Enabled') return;
-      const ctx: CallContext = { accountId: m.account, region: m.region };
       try {
+        const ctx: CallContext = await this.host.callContext(m);
         if (!iterator) {
           const checkpoint = m.checkpoints?.[shardId];
           const out = await this.host.platform.call<{ ShardIterator?: string }>('dynamodbstreams', 'GetShardIterator', {

@@ -4,7 +4,7 @@ import { mkdtempSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LambdaClient, CreateFunctionCommand, InvokeCommand, PutFunctionConcurrencyCommand, DeleteFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
-import { spawnPlatform } from '@atoll/test-support';
+import { createLambdaRole, spawnPlatform } from '@atoll/test-support';
 import { zip, ROLE } from './helpers.js';
 
 test('an acknowledged Event invocation survives kill -9 of the platform and runs after the restart', async () => {
@@ -15,6 +15,7 @@ test('an acknowledged Event invocation survives kill -9 of the platform and runs
   let first = await spawnPlatform({ dataDir, services: ['lambda', 'iam', 'sts'] });
   let lambda = clientFor(first);
   try {
+    await createLambdaRole(first);
     await lambda.send(new CreateFunctionCommand({
       FunctionName: 'writer',
       Runtime: 'nodejs20.x',

@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { LambdaClient, CreateFunctionCommand, CreateEventSourceMappingCommand, GetEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { DynamoDBClient, CreateTableCommand, PutItemCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { startPlatform, type TestPlatform } from '@atoll/test-support';
+import { createLambdaRole, startPlatform, type TestPlatform } from '@atoll/test-support';
 import { zip, ROLE } from './helpers.js';
 
 let platform: TestPlatform;
@@ -11,6 +11,8 @@ let dynamodb: DynamoDBClient;
 
 before(async () => {
   platform = await startPlatform({ services: ['lambda', 'dynamodb', 'dynamodbstreams', 'iam', 'sts'] });
+  // The execution role the functions name (ROLE): Lambda assumes it as lambda.amazonaws.com.
+  await createLambdaRole(platform);
   lambda = platform.client(LambdaClient);
   dynamodb = platform.client(DynamoDBClient);
 });

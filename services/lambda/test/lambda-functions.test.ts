@@ -27,7 +27,7 @@ import {
   waitUntilFunctionActiveV2,
   waitUntilFunctionUpdatedV2,
 } from '@aws-sdk/client-lambda';
-import { startPlatform, type TestPlatform } from '@atoll/test-support';
+import { createLambdaRole, startPlatform, type TestPlatform } from '@atoll/test-support';
 import { zip, ROLE, decode } from './helpers.js';
 
 let platform: TestPlatform;
@@ -41,6 +41,8 @@ async function createFunction(name: string, code: Buffer, extra: Record<string, 
 
 before(async () => {
   platform = await startPlatform({ services: ['lambda', 'sts', 'iam'] });
+  // The execution role the functions name (ROLE): Lambda assumes it as lambda.amazonaws.com.
+  await createLambdaRole(platform);
   lambda = platform.client(LambdaClient);
 });
 
@@ -131,7 +133,10 @@ describe('function lifecycle', () => {
     await createFunction('doomed', handlerZip('exports.handler = async () => 1;'));
     const listed = await lambda.send(new ListFunctionsCommand({}));
     assert.ok(listed.Functions?.some((f) => f.FunctionName === 'doomed'));
-    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'doomed' }));
+    // The 2025 model binds DeleteFunction's StatusCode to the HTTP status: 204 for a function deleted at once.
+    const deleted = await lambda.send(new DeleteFunctionCommand({ FunctionName: 'doomed' }));
+    assert.equal(deleted.$metadata.httpStatusCode, 204);
+    assert.equal(deleted.StatusCode, 204);
     await assert.rejects(lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'doomed' })), { name: 'ResourceNotFoundException' });
   });
 });

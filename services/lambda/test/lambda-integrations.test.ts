@@ -1,10 +1,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { LambdaClient, CreateFunctionCommand, InvokeCommand, CreateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
+import { LambdaClient, AddPermissionCommand, CreateFunctionCommand, InvokeCommand, CreateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { S3Client, CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { SNSClient, CreateTopicCommand, SubscribeCommand, PublishCommand } from '@aws-sdk/client-sns';
 import { SQSClient, CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { startPlatform, type TestPlatform } from '@atoll/test-support';
+import { createLambdaRole, startPlatform, type TestPlatform } from '@atoll/test-support';
 import { zip, ROLE, decode } from './helpers.js';
 
 let platform: TestPlatform;
@@ -13,6 +13,8 @@ let sqs: SQSClient;
 
 before(async () => {
   platform = await startPlatform({ services: ['lambda', 's3', 'sns', 'sqs', 'iam', 'sts'] });
+  // The execution role the functions name (ROLE): Lambda assumes it as lambda.amazonaws.com.
+  await createLambdaRole(platform);
   lambda = platform.client(LambdaClient);
   sqs = platform.client(SQSClient);
 });
@@ -56,6 +58,8 @@ exports.handler = async (event) => { const r = event.Records[0]; await sqs.send(
   }));
   const sns = platform.client(SNSClient);
   const topic = await sns.send(new CreateTopicCommand({ Name: 'events' }));
+  // SNS may invoke the function only with its permission, as in AWS.
+  await lambda.send(new AddPermissionCommand({ FunctionName: 'sns-handler', StatementId: 'sns', Action: 'lambda:InvokeFunction', Principal: 'sns.amazonaws.com', SourceArn: topic.TopicArn }));
   await sns.send(new SubscribeCommand({ TopicArn: topic.TopicArn, Protocol: 'lambda', Endpoint: `arn:aws:lambda:${platform.region}:${platform.accountId}:function:sns-handler` }));
   await sns.send(new PublishCommand({ TopicArn: topic.TopicArn, Message: 'hello from sns' }));
   assert.equal(await receiveOne(sink.QueueUrl!), 'aws:sns hello from sns');

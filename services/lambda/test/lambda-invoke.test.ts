@@ -11,7 +11,7 @@ import {
   PutFunctionEventInvokeConfigCommand,
   GetFunctionEventInvokeConfigCommand,
 } from '@aws-sdk/client-lambda';
-import { startPlatform, type TestPlatform } from '@atoll/test-support';
+import { createLambdaRole, startPlatform, type TestPlatform } from '@atoll/test-support';
 import { zip, ROLE, decode } from './helpers.js';
 import { tempDir } from '@atoll/test-support';
 
@@ -27,6 +27,8 @@ const invoke = (name: string, payload?: unknown, extra: Record<string, unknown> 
 
 before(async () => {
   platform = await startPlatform({ services: ['lambda', 'sts', 'iam'] });
+  // The execution role the functions name (ROLE): Lambda assumes it as lambda.amazonaws.com.
+  await createLambdaRole(platform);
   lambda = platform.client(LambdaClient);
 });
 
@@ -182,7 +184,9 @@ exports.handler = async () => { const out = await new STSClient({}).send(new Get
     assert.equal(out.FunctionError, undefined, Buffer.from(out.Payload ?? []).toString());
     const body = decode(out.Payload) as { arn: string; endpoint: string; key: string; token: boolean };
     assert.equal(body.endpoint, platform.endpoint);
-    // Until STS has AssumeRole, the function runs as an IAM user of its own (see invoker.ts).
-    assert.match(body.arn, /^arn:aws:iam::\d{12}:user\/atoll\/lambda\/lambda-caller-/);
+    // The function runs as a session of its execution role, named after the function.
+    assert.equal(body.arn, `arn:aws:sts::${platform.accountId}:assumed-role/lambda-role/caller`);
+    assert.equal(body.key, 'ASIA');
+    assert.equal(body.token, true);
   });
 });

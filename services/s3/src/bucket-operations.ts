@@ -3,7 +3,7 @@
 import type { OperationHandler, RequestContext } from '@atoll/core';
 import { isValidBucketName } from './bucket-name.js';
 import { policyError } from './bucket-policy.js';
-import { destinationsOf, type NotificationConfiguration } from './notifications.js';
+import { destinationsOf, type DestinationKind, type NotificationConfiguration } from './notifications.js';
 import { S3Errors } from './s3-errors.js';
 import { ownerOf, type S3Core } from './s3-core.js';
 import { ownerFullControl } from './object-operations.js';
@@ -210,7 +210,7 @@ export function bucketOperations(core: S3Core): Record<string, OperationHandler>
       return (await notification.get(input, ctx)) ?? {};
     },
     async PutBucketNotificationConfiguration(input: Input, ctx) {
-      await core.bucket(input.Bucket, ctx, 's3:PutBucketNotification');
+      const owner = (await core.bucket(input.Bucket, ctx, 's3:PutBucketNotification')).account;
       const value = (input.NotificationConfiguration ?? {}) as NotificationConfiguration;
       const destinations = destinationsOf(value);
       for (const [config] of destinations) {
@@ -228,18 +228,23 @@ export function bucketOperations(core: S3Core): Record<string, OperationHandler>
         }
       }
       if (input.SkipDestinationValidation !== true) {
-        const failed: string[] = [];
+        // S3 sends a test event (or, for a function, checks its permission) as its service principal.
+        const failed: [DestinationKind, string][] = [];
         await Promise.all(
           destinations.map(async ([, kind, arn]) => {
             try {
-              await core.notifier.sendTestEvent(kind, arn, input.Bucket, ctx.requestId);
+              await core.notifier.sendTestEvent(kind, arn, input.Bucket, owner, ctx.requestId);
             } catch {
-              failed.push(arn);
+              failed.push([kind, arn]);
             }
           }),
         );
         if (failed.length > 0) {
-          throw S3Errors.invalidArgument('Unable to validate the following destination configurations', failed[0], 'Permissions on the destination queue do not allow S3 to publish notifications from this bucket');
+          const [kind, arn] = failed[0]!;
+          const reason = kind === 'function'
+            ? `Not authorized to invoke function [${arn}]`
+            : `Permissions on the destination ${kind} do not allow S3 to publish notifications from this bucket`;
+          throw S3Errors.invalidArgument('Unable to validate the following destination configurations', arn, reason);
         }
       }
       return notification.put(input, ctx, value);

@@ -155,6 +155,7 @@ function notify(core: S3Core, bucket: BucketState, eventName: string, key: strin
     eventName,
     bucket: bucket.name,
     bucketOwner: bucket.account,
+    bucketAccount: bucket.account,
     region: bucket.region,
     key,
     requestId: 'lifecycle',

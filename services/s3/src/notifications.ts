@@ -1,7 +1,9 @@
 // Bucket event notifications: matching an event against the bucket's notification configuration
 // (event name patterns, prefix/suffix key filters) and delivering S3's event JSON to SQS queues, SNS
-// topics and Lambda functions (asynchronous invocations) through their public operations. Delivery is asynchronous and best-effort: it never
-// delays or fails the request that caused the event (a crash can lose an undelivered event).
+// topics and Lambda functions (asynchronous invocations) through their public operations, as the
+// `s3.amazonaws.com` service principal for the bucket: the destination's policy must allow it, as in
+// AWS. Delivery is asynchronous and best-effort: it never delays or fails the request that caused the
+// event (a crash can lose an undelivered event).
 import { randomBytes } from 'node:crypto';
 import type { CallContext, CallerIdentity, Logger, PlatformContext } from '@atoll/core';
 
@@ -31,6 +33,8 @@ export interface ObjectEvent {
   eventName: string;
   bucket: string;
   bucketOwner: string;
+  /** The account that owns the bucket (`aws:SourceAccount` of S3's deliveries). */
+  bucketAccount: string;
   region: string;
   key: string;
   size?: number;
@@ -41,12 +45,19 @@ export interface ObjectEvent {
   principalId: string;
 }
 
-const S3_SERVICE_IDENTITY = (accountId: string): CallerIdentity => ({
-  type: 'AWSService',
-  accountId,
-  arn: 's3.amazonaws.com',
-  principalId: 's3.amazonaws.com',
-});
+/**
+ * S3's service principal acting for a bucket (`aws:SourceArn` the bucket, `aws:SourceAccount` its
+ * owner): the destination's resource policy (queue, topic, function permission) must allow it.
+ */
+export function s3ServiceIdentity(bucket: string, bucketAccount: string): CallerIdentity {
+  return {
+    type: 'AWSService',
+    accountId: bucketAccount,
+    arn: '',
+    principalId: 's3.amazonaws.com',
+    service: { principal: 's3.amazonaws.com', sourceArn: `arn:aws:s3:::${bucket}`, sourceAccount: bucketAccount },
+  };
+}
 
 /** True when `eventName` (e.g. `ObjectCreated:Put`) matches a configured pattern (`s3:ObjectCreated:*`). */
 export function eventMatches(patterns: readonly string[], eventName: string): boolean {
@@ -130,7 +141,7 @@ export class Notifier {
   publish(config: NotificationConfiguration | undefined, event: ObjectEvent): void {
     this.#platform.bus.emit({
       type: Notifier.busType(event.eventName),
-      accountId: event.bucketOwner,
+      accountId: event.bucketAccount,
       region: event.region,
       detail: { ...event },
     });
@@ -139,21 +150,23 @@ export class Notifier {
       if (!eventMatches(destination.Events ?? [], event.eventName)) continue;
       if (!keyMatchesFilter(destination.Filter, event.key)) continue;
       const body = JSON.stringify({ Records: [eventRecord(event, destination.Id ?? '')] });
-      this.#deliver(kind, arn, body).catch((error: unknown) =>
+      this.#deliver(kind, arn, body, s3ServiceIdentity(event.bucket, event.bucketAccount)).catch((error: unknown) =>
         this.#log.warn({ err: error, bucket: event.bucket, destination }, 'S3 event notification not delivered'),
       );
     }
   }
 
   /**
-   * Sends S3's `s3:TestEvent` to a queue or topic; for a function, checks that it exists (S3 sends
-   * functions no test event). Rejects when the destination does not exist.
+   * Sends S3's `s3:TestEvent` to a queue or topic; for a function, checks with a DryRun invoke that
+   * S3 may invoke it (S3 sends functions no test event). Rejects when the destination does not exist
+   * or does not allow S3 to deliver from this bucket.
    */
-  async sendTestEvent(kind: DestinationKind, arn: string, bucket: string, requestId: string): Promise<void> {
+  async sendTestEvent(kind: DestinationKind, arn: string, bucket: string, bucketAccount: string, requestId: string): Promise<void> {
+    const identity = s3ServiceIdentity(bucket, bucketAccount);
     if (kind === 'function') {
       const parts = arnParts(arn);
       if (!parts) throw new Error(`not an ARN: ${arn}`);
-      await this.#platform.call('lambda', 'GetFunction', { FunctionName: arn }, { accountId: parts.account, region: parts.region, identity: S3_SERVICE_IDENTITY(parts.account) });
+      await this.#platform.call('lambda', 'Invoke', { FunctionName: arn, InvocationType: 'DryRun' }, { accountId: parts.account, region: parts.region, identity });
       return;
     }
     const body = JSON.stringify({
@@ -164,19 +177,20 @@ export class Notifier {
       RequestId: requestId,
       HostId: randomBytes(32).toString('base64'),
     });
-    await this.#deliver(kind, arn, body);
+    await this.#deliver(kind, arn, body, identity);
   }
 
-  async #deliver(kind: DestinationKind, arn: string, body: string): Promise<void> {
+  async #deliver(kind: DestinationKind, arn: string, body: string, identity: CallerIdentity): Promise<void> {
     const parts = arnParts(arn);
     if (!parts) throw new Error(`not an ARN: ${arn}`);
-    const ctx: CallContext = { accountId: parts.account, region: parts.region, identity: S3_SERVICE_IDENTITY(parts.account) };
+    const ctx: CallContext = { accountId: parts.account, region: parts.region, identity };
     if (kind === 'queue') {
+      // S3 sends to the queue's ARN: finding its URL is the platform's own lookup, not S3's call.
       const { QueueUrl } = await this.#platform.call<{ QueueUrl: string }>(
         'sqs',
         'GetQueueUrl',
         { QueueName: parts.resource, QueueOwnerAWSAccountId: parts.account },
-        ctx,
+        { accountId: parts.account, region: parts.region },
       );
       await this.#platform.call('sqs', 'SendMessage', { QueueUrl, MessageBody: body }, ctx);
     } else if (kind === 'function') {

@@ -293,13 +293,14 @@ export class S3Core {
   }
 
   /** Publishes an object event to the bucket's configured destinations (asynchronously). */
-  notify(bucket: BucketState, ctx: RequestContext, event: Omit<ObjectEvent, 'bucket' | 'bucketOwner' | 'region' | 'requestId' | 'sourceIp' | 'principalId'>): void {
+  notify(bucket: BucketState, ctx: RequestContext, event: Omit<ObjectEvent, 'bucket' | 'bucketOwner' | 'bucketAccount' | 'region' | 'requestId' | 'sourceIp' | 'principalId'>): void {
     const config = bucket.config<NotificationConfiguration>('notification');
     if (!config && !this.platform.bus.hasHandlers(Notifier.busType(event.eventName))) return;
     this.notifier.publish(config, {
       ...event,
       bucket: bucket.name,
       bucketOwner: canonicalId(bucket.account),
+      bucketAccount: bucket.account,
       region: bucket.region,
       requestId: ctx.requestId,
       sourceIp: ctx.sourceIp,

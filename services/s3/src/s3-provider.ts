@@ -36,6 +36,11 @@
 //   unlink semantics (NFS).
 // - Bucket names are global across accounts, as in AWS; ListBuckets lists the caller's account.
 // - ListMultipartUploads and lifecycle sweeps read one bucket's uploads / versions into memory.
+// - Operations added to S3's model since 2023 (botocore 1.43) are not implemented (501): the bucket
+//   metadata table configurations (Create/Get/Delete/UpdateBucketMetadata…),
+//   GetBucketAbac/PutBucketAbac, RenameObject and UpdateObjectEncryption; the SHA512, MD5 and
+//   XXHASH64/3/128 checksum headers and the conditional DeleteObject headers
+//   x-amz-if-match-last-modified-time and x-amz-if-match-size are not checked.
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';

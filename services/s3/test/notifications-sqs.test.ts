@@ -3,7 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutObjectCommand, DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { startPlatform, type TestPlatform } from '@atoll/test-support';
+import { queuePolicyAllowing, startPlatform, type TestPlatform } from '@atoll/test-support';
 
 let p: TestPlatform;
 before(async () => {
@@ -16,7 +16,9 @@ test(
   async () => {
   const s3 = p.client(S3Client, { forcePathStyle: true });
   const sqs = p.client(SQSClient);
-  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 's3-events' }));
+  // The queue's policy lets S3 send the bucket's events, as AWS requires.
+  const Policy = queuePolicyAllowing(`arn:aws:sqs:${p.region}:${p.accountId}:s3-events`, 's3.amazonaws.com', 'arn:aws:s3:::notify');
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 's3-events', Attributes: { Policy } }));
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
   await s3.send(new CreateBucketCommand({ Bucket: 'notify' }));
   await s3.send(

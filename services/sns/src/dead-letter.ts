@@ -1,12 +1,13 @@
 // Subscription dead-letter queues: a message that cannot be delivered to a subscription (its queue
 // or function is gone, its HTTP endpoint keeps failing) goes to the SQS queue named by the
-// subscription's RedrivePolicy, through SQS's public SendMessage, with the error as attributes.
+// subscription's RedrivePolicy, through SQS's public SendMessage, with the error as attributes. SNS
+// sends as its service principal for the topic: the queue's policy must allow it (as in AWS).
 import type { Logger, PlatformContext } from '@atoll/core';
-import { parseQueueArn } from './delivery.js';
+import { parseQueueArn, snsServiceIdentity } from './delivery.js';
 import type { DeadLetter } from './sns-records.js';
 
 export function deadLetterSender(platform: PlatformContext, logger: Logger): DeadLetter {
-  return (policy, body, errorCode, errorMessage) => {
+  return (policy, body, errorCode, errorMessage, topicArn) => {
     if (!policy) return;
     let target: string | undefined;
     try {
@@ -29,7 +30,7 @@ export function deadLetterSender(platform: PlatformContext, logger: Logger): Dea
           },
           ...(queue.name.endsWith('.fifo') ? { MessageGroupId: 'sns-dlq', MessageDeduplicationId: `${Date.now()}-${Math.random()}` } : {}),
         },
-        { accountId: queue.accountId, region: queue.region },
+        { accountId: queue.accountId, region: queue.region, ...(topicArn ? { identity: snsServiceIdentity(topicArn) } : {}) },
       )
       .catch((error: unknown) => logger.warn({ err: error, deadLetterTargetArn: target }, 'sns dead-letter queue delivery failed'));
   };

@@ -1,10 +1,14 @@
 // Delivery channels, one per subscription protocol: SQS (through SQS's public SendMessageBatch) and
 // Lambda (asynchronous Invoke) here, HTTP/HTTPS in http-delivery.ts; and the Notifier that builds
-// the signed documents they carry.
+// the signed documents they carry. SQS and Lambda deliveries are made as the `sns.amazonaws.com`
+// service principal for the topic (`aws:SourceArn`, `aws:SourceAccount`): the queue's policy or the
+// function's permissions must allow them, as in AWS. A refused or failed delivery is logged, goes to
+// the subscription's dead-letter queue if it has one, and is announced as an `sns.DeliveryFailed`
+// bus event (AWS counts it in NumberOfNotificationsFailed).
 // A channel receives a subscription and the messages that passed its filter, oldest first.
 import type { KeyObject } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
-import type { Logger, PlatformContext } from '@atoll/core';
+import type { CallerIdentity, Logger, PlatformContext } from '@atoll/core';
 import { envelopeAttributes, sign, type Envelope } from './envelope.js';
 import type { DeadLetter, PublishedMessage, SubscriptionRecord, TopicRecord } from './sns-records.js';
 
@@ -19,6 +23,28 @@ export interface DeliveryChannel {
    * target (SQS) or scheduled with retries (HTTP, Lambda).
    */
   deliver(topic: TopicRecord, subscription: SubscriptionRecord, items: readonly DeliveryItem[]): Promise<void>;
+}
+
+/** SNS's service principal delivering for a topic. */
+export function snsServiceIdentity(topicArn: string): CallerIdentity {
+  const account = topicArn.split(':')[4] ?? '';
+  return {
+    type: 'AWSService',
+    accountId: account,
+    arn: '',
+    principalId: 'sns.amazonaws.com',
+    service: { principal: 'sns.amazonaws.com', sourceArn: topicArn, sourceAccount: account },
+  };
+}
+
+/** Announces a delivery that failed (`sns.DeliveryFailed`), for metrics and delivery status logs. */
+export function reportDeliveryFailure(platform: PlatformContext, topic: TopicRecord, sub: SubscriptionRecord, code: string, message: string, count = 1): void {
+  platform.bus.emit({
+    type: 'sns.DeliveryFailed',
+    accountId: topic.accountId,
+    region: topic.region,
+    detail: { topicArn: topic.arn, subscriptionArn: sub.arn, protocol: sub.protocol, endpoint: sub.endpoint, errorCode: code, errorMessage: message, count },
+  });
 }
 
 /** Builds the signed documents SNS sends, with URLs that point back at this platform. */
@@ -142,17 +168,19 @@ export class SqsChannel implements DeliveryChannel {
           'sqs',
           'SendMessageBatch',
           { QueueUrl: url, Entries },
-          { accountId: queue.accountId, region: queue.region },
+          { accountId: queue.accountId, region: queue.region, identity: snsServiceIdentity(topic.arn) },
         );
         for (const f of result.Failed ?? []) {
           this.logger.warn({ subscription: sub.arn, code: f.Code, message: f.Message }, 'sns delivery to sqs failed');
+          reportDeliveryFailure(this.platform, topic, sub, f.Code, f.Message);
           const entry = Entries[Number(f.Id.slice(1))];
-          if (entry) this.deadLetter(sub.attributes.RedrivePolicy, entry.MessageBody, f.Code, f.Message);
+          if (entry) this.deadLetter(sub.attributes.RedrivePolicy, entry.MessageBody, f.Code, f.Message, topic.arn);
         }
       } catch (error) {
         this.logger.warn({ err: error, subscription: sub.arn }, 'sns delivery to sqs failed');
         const e = error as { code?: string; message?: string };
-        for (const entry of Entries) this.deadLetter(sub.attributes.RedrivePolicy, entry.MessageBody, e.code ?? 'InternalError', e.message ?? '');
+        reportDeliveryFailure(this.platform, topic, sub, e.code ?? 'InternalError', e.message ?? '', Entries.length);
+        for (const entry of Entries) this.deadLetter(sub.attributes.RedrivePolicy, entry.MessageBody, e.code ?? 'InternalError', e.message ?? '', topic.arn);
       }
     }
   }
@@ -177,7 +205,7 @@ export class LambdaChannel implements DeliveryChannel {
 
   async deliver(topic: TopicRecord, sub: SubscriptionRecord, items: readonly DeliveryItem[]): Promise<void> {
     const parts = sub.endpoint.split(':');
-    const ctx = { accountId: parts[4] ?? topic.accountId, region: parts[3] ?? topic.region };
+    const ctx = { accountId: parts[4] ?? topic.accountId, region: parts[3] ?? topic.region, identity: snsServiceIdentity(topic.arn) };
     for (const item of items) {
       const n = this.notifier.notification(topic, sub, item);
       const event = {
@@ -207,7 +235,8 @@ export class LambdaChannel implements DeliveryChannel {
         .catch((error: unknown) => {
           this.logger.warn({ err: error, subscription: sub.arn }, 'sns delivery to lambda failed');
           const e = error as { code?: string; message?: string };
-          this.deadLetter(sub.attributes.RedrivePolicy, JSON.stringify(n), e.code ?? 'InternalError', e.message ?? '');
+          reportDeliveryFailure(this.platform, topic, sub, e.code ?? 'InternalError', e.message ?? '');
+          this.deadLetter(sub.attributes.RedrivePolicy, JSON.stringify(n), e.code ?? 'InternalError', e.message ?? '', topic.arn);
         });
     }
   }

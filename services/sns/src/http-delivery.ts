@@ -184,7 +184,7 @@ export class HttpChannel implements DeliveryChannel {
         if (retryable) this.logger.warn({ url: d.url, attempts: d.attempt + 1 }, 'sns http delivery gave up after retries');
         const sub = await this.store.getSubscription(d.subscriptionArn);
         if (sub && d.headers['x-amz-sns-message-type'] === 'Notification') {
-          this.deadLetter(sub.attributes.RedrivePolicy, d.body, 'DeliveryFailed', `${failure} from ${d.url}`);
+          this.deadLetter(sub.attributes.RedrivePolicy, d.body, 'DeliveryFailed', `${failure} from ${d.url}`, sub.topicArn);
         }
       }
       await this.store.finishHttpDelivery(d.id);

@@ -15,7 +15,8 @@
 // - `ReplayPolicy` and topic `ArchivePolicy` are stored, not applied. An undeliverable message goes to
 //   the subscription's RedrivePolicy dead-letter queue if it has one (else it is logged and dropped);
 //   a Lambda invoke is handed to Lambda's own asynchronous queue (its retries and destinations apply).
-// - Topic policies, `AddPermission` statements and `DataProtectionPolicy` are stored, not enforced.
+// - Topic policies and `AddPermission` statements are enforced by the edge's authorize step
+//   (resourcePolicy); `DataProtectionPolicy` is stored, not enforced.
 // - Delivery-status logging (`*FeedbackRoleArn`, sample rates) is stored, not acted on; `KmsMasterKeyId` is stored.
 // - The signing certificate is self-signed (served at SigningCertURL under /_atoll/sns/); verifiers that
 //   insist on an `sns.<region>.amazonaws.com` certificate host must be configured to accept it.
@@ -75,6 +76,16 @@ export class SnsProvider implements ServiceProvider {
   readonly routes: readonly HttpRoute[];
   readonly authorization = snsAuthorization;
   #stopSweeper: (() => void) | undefined;
+
+  /**
+   * A topic's `Policy` attribute for the edge's authorize step (from the topic cache). The default
+   * policy AWS shows for a topic without one is not returned: it grants nothing beyond the account's
+   * identity policies.
+   */
+  resourcePolicy = async (resourceArn: string): Promise<string | undefined> => {
+    if (!resourceArn.startsWith('arn:aws:sns:')) return undefined;
+    return (await this.store.topicView(resourceArn))?.topic.attributes.Policy || undefined;
+  };
 
   /** `dir` holds the signing key and certificate, shared by every node (under the blob directory). */
   constructor(readonly platform: PlatformContext, options: SnsProviderOptions = {}, dir = join(platform.storage.blobDir, 'sns')) {

@@ -54,5 +54,8 @@ export interface RetryPolicy {
   backoffFunction: 'linear' | 'arithmetic' | 'geometric' | 'exponential';
 }
 
-/** Sends an undeliverable message to the subscription's RedrivePolicy queue (if it has one). */
-export type DeadLetter = (subscriptionRedrivePolicy: string | undefined, body: string, errorCode: string, errorMessage: string) => void;
+/**
+ * Sends an undeliverable message to the subscription's RedrivePolicy queue (if it has one), as
+ * `sns.amazonaws.com` for the topic (the queue's policy must allow it, as in AWS).
+ */
+export type DeadLetter = (subscriptionRedrivePolicy: string | undefined, body: string, errorCode: string, errorMessage: string, topicArn?: string) => void;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateTopicCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { spawnPlatform } from '@atoll/test-support';
+import { queuePolicyAllowing, spawnPlatform } from '@atoll/test-support';
 
 test('acknowledged publishes survive kill -9 and are delivered after restart', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'atoll-sns-crash-'));
@@ -17,7 +17,9 @@ test('acknowledged publishes survive kill -9 and are delivered after restart', a
     const config = { endpoint: first.endpoint, region: 'us-east-1', credentials: first.credentials, maxAttempts: 1 };
     const sns = new SNSClient(config);
     const sqs = new SQSClient(config);
-    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'fanout-crash' }));
+    // The queue's policy lets SNS deliver to it, as AWS requires.
+    const Policy = queuePolicyAllowing('arn:aws:sqs:us-east-1:000000000000:fanout-crash', 'sns.amazonaws.com', 'arn:aws:sns:us-east-1:000000000000:crash');
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'fanout-crash', Attributes: { Policy } }));
     const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'crash' }));
     await sns.send(
       new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: `arn:aws:sqs:us-east-1:000000000000:fanout-crash`, Attributes: { RawMessageDelivery: 'true' } }),

@@ -5,15 +5,16 @@ import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import AdmZip from 'adm-zip';
-import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { AddPermissionCommand, CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateTopicCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { startPlatform, type TestPlatform } from '@atoll/test-support';
+import { createLambdaRole, startPlatform, type TestPlatform } from '@atoll/test-support';
 
 let platform: TestPlatform;
 let outDir: string;
 
 before(async () => {
   platform = await startPlatform({ services: ['sns', 'sqs', 'lambda', 'iam', 'sts'] });
+  await createLambdaRole(platform);
   outDir = mkdtempSync(join(tmpdir(), 'atoll-sns-lambda-'));
 });
 
@@ -39,6 +40,8 @@ test('a publish invokes a subscribed function with an aws:sns record', async () 
     }),
   );
   const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'to-lambda' }));
+  // SNS may invoke the function only with its permission, as in AWS.
+  await lambda.send(new AddPermissionCommand({ FunctionName: 'sns-target', StatementId: 'sns', Action: 'lambda:InvokeFunction', Principal: 'sns.amazonaws.com', SourceArn: TopicArn }));
   const sub = await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'lambda', Endpoint: fn.FunctionArn }));
   const { MessageId } = await sns.send(new PublishCommand({ TopicArn, Message: 'to the function', Subject: 'hi' }));
   // The function creates the file before it writes the line: wait for a whole line.

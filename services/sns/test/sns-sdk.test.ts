@@ -20,7 +20,7 @@ import {
   UnsubscribeCommand,
 } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { startPlatform, type TestPlatform } from '@atoll/test-support';
+import { queuePolicyAllowing, startPlatform, type TestPlatform } from '@atoll/test-support';
 
 let platform: TestPlatform;
 let sns: SNSClient;
@@ -35,9 +35,12 @@ async function rejectsWith(promise: Promise<unknown>, name: string, status: numb
   });
 }
 
+/** A queue whose policy lets SNS topics of this account send to it (as AWS requires). */
 async function queue(fifo = false): Promise<{ url: string; arn: string }> {
+  const name = `sub-${++n}${fifo ? '.fifo' : ''}`;
+  const Policy = queuePolicyAllowing(`arn:aws:sqs:${platform.region}:${platform.accountId}:${name}`, 'sns.amazonaws.com', `arn:aws:sns:${platform.region}:${platform.accountId}:*`);
   const { QueueUrl } = await sqs.send(
-    new CreateQueueCommand({ QueueName: `sub-${++n}${fifo ? '.fifo' : ''}`, Attributes: fifo ? { FifoQueue: 'true' } : undefined }),
+    new CreateQueueCommand({ QueueName: name, Attributes: fifo ? { FifoQueue: 'true', Policy } : { Policy } }),
   );
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
   return { url: QueueUrl!, arn: Attributes!.QueueArn! };

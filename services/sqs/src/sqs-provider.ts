@@ -3,8 +3,9 @@
 //
 // Known limitations:
 // - Queue URLs carry no region (`<endpoint>/<account>/<name>`); the region comes from the request.
-// - Cross-account access through queue policies is not evaluated: a queue is reachable only from its
-//   own account. `Policy`, `KmsMasterKeyId` and the SSE attributes are stored but have no effect.
+// - A queue's `Policy` is enforced by the edge's authorize step (resourcePolicy); cross-account
+//   calls still find only queues of the caller's account (QueueDoesNotExist). `KmsMasterKeyId` and
+//   the SSE attributes are stored but have no effect.
 // - `QueueDeletedRecently` is never raised: a deleted queue's name can be reused at once.
 // - Oversize messages answer `InvalidParameterValue` ("Message must be shorter than …"), as SQS does;
 //   invalid characters answer `InvalidMessageContents`.
@@ -154,6 +155,12 @@ export class SqsProvider implements ServiceProvider {
     if (this.#attemptSweeper) clearInterval(this.#attemptSweeper);
     this.waiters.close();
     await this.#store?.close();
+  }
+
+  /** A queue's `Policy` attribute for the edge's authorize step (from the store's queue cache). */
+  async resourcePolicy(resourceArn: string): Promise<string | undefined> {
+    if (!this.#store) return undefined;
+    return (await this.#store.getQueueByArn(resourceArn))?.attributes.Policy || undefined;
   }
 
   /** The queue a QueueUrl names, in the caller's account and region. */

@@ -21,23 +21,23 @@ import {
   type ProtocolResponse,
 } from '@atoll/aws-protocol';
 import {
+  AuthError,
   AwsChunkedDecoder,
   accessDeniedError,
   authorize as authorizeRequest,
-  globalConditionKeys,
+  compilePolicies,
+  ConditionContext,
   PayloadHashVerifier,
   STREAMING_SIGNED,
   STREAMING_SIGNED_TRAILER,
   STREAMING_UNSIGNED_TRAILER,
   authenticationKind,
   needsBodyHash,
-  parsePolicyDocument,
   peekCredentialScope,
   sha256Hex,
   verifySigV4,
   AuthErrors,
   type AuthDialect,
-  type PolicyDocument,
 } from '@atoll/auth';
 import {
   AtollError,
@@ -64,8 +64,10 @@ import { rootIdentity } from '../identity/identity-resolver.js';
 const DEFAULT_MAX_BODY = 20 * 1024 * 1024;
 const MAX_BODY: Record<string, number> = { lambda: 80 * 1024 * 1024, ecr: 80 * 1024 * 1024 };
 const IAM_NAMESPACE: Record<string, string> = { monitoring: 'cloudwatch' };
+/** STS operations that are called unsigned (the token in the input is the credential). */
+const UNSIGNED_STS = new Set(['AssumeRoleWithWebIdentity', 'AssumeRoleWithSAML']);
 /** Operations every authenticated principal may call, as in AWS. */
-const ALWAYS_ALLOWED = new Set(['sts:GetCallerIdentity']);
+const ALWAYS_ALLOWED = new Set(['sts:GetCallerIdentity', 'sts:GetSessionToken']);
 
 export interface PipelineDeps {
   config: AtollConfig;
@@ -181,6 +183,13 @@ function iamChecks(action: string, asked: IamRequest | undefined): { action: str
   const resources = asked?.resources ?? [];
   if (resources.length === 0 && also.length > 0 && asked?.resources !== undefined) return [...also];
   return [...(resources.length > 0 ? resources : ['*']).map((resource) => ({ action, resource })), ...also];
+}
+
+/** The request's session token: the `X-Amz-Security-Token` header, or the presigned URL's parameter. */
+function sessionTokenOf(ex: Exchange): string | undefined {
+  const header = ex.req.headers['x-amz-security-token'];
+  if (typeof header === 'string') return header;
+  return ex.rawQuery.includes('X-Amz-Security-Token') ? (ex.query.get('X-Amz-Security-Token') ?? undefined) : undefined;
 }
 
 function isFormRequest(req: IncomingMessage): boolean {
@@ -365,7 +374,11 @@ export class RequestPipeline {
     return Boolean(member?.streaming || (member && ex.model.shapes[member.shape]?.streaming));
   }
 
-  /** Step 3: SigV4 (header or presigned), or the permissive mode when it was asked for by name. */
+  /**
+   * Step 3: SigV4 (header or presigned), or the permissive mode when it was asked for by name.
+   * Temporary credentials bring their session token (`X-Amz-Security-Token` header, or query
+   * parameter when presigned): STS's opener gives the key's secret and the session's identity.
+   */
   private async authenticate(ex: Exchange): Promise<void> {
     const { config, identities } = this.#deps;
     const req = ex.req;
@@ -374,13 +387,14 @@ export class RequestPipeline {
     const scope = ex.scope;
     if (scope?.region) ex.region = scope.region;
     if (config.authMode === 'permissive') {
-      const known = scope ? await identities.lookup(scope.accessKeyId) : undefined;
+      const token = kind === 'none' ? undefined : sessionTokenOf(ex);
+      const known = scope ? await identities.lookup(scope.accessKeyId, token).catch(() => undefined) : undefined;
       ex.identity = known?.identity ?? rootIdentity(config.accountId, scope?.accessKeyId);
       this.attachStream(ex, undefined);
       return;
     }
     if (kind === 'none') {
-      if (ex.service?.name === 's3') {
+      if (ex.service?.name === 's3' || (ex.service?.name === 'sts' && UNSIGNED_STS.has(ex.operation?.name ?? ''))) {
         ex.identity = { type: 'Anonymous', accountId: config.accountId, arn: '', principalId: 'anonymous' };
         this.attachStream(ex, undefined);
         return;
@@ -391,7 +405,14 @@ export class RequestPipeline {
     const result = await verifySigV4(
       { method: req.method ?? 'GET', path: ex.rawPath, query: ex.rawQuery, headers: req.headers, bodyHash },
       {
-        lookupSecret: async (accessKeyId) => identities.lookup(accessKeyId),
+        lookupSecret: async (accessKeyId, { sessionToken }) => {
+          try {
+            return await identities.lookup(accessKeyId, sessionToken);
+          } catch (error) {
+            // Token errors are raised before the dialect is known: answer in the service's own.
+            throw error instanceof AuthError ? AuthErrors.inDialect(error, dialect) : error;
+          }
+        },
         dialect,
         service: ex.service?.entry.signingName,
       },
@@ -423,6 +444,9 @@ export class RequestPipeline {
         decodedContentLength: decodedLength !== undefined ? Number(decodedLength) : undefined,
       });
       req.on('error', (e) => decoder.destroy(e));
+      // The operation that reads the body sees its errors; a body left unread (the request failed
+      // first) must not throw them past the edge as an uncaught exception (found by test/fuzz).
+      decoder.on('error', ignoreUnreadBodyError);
       ex.bodyStream = req.pipe(decoder);
       ex.trailers = () => decoder.trailers;
       return;
@@ -430,6 +454,7 @@ export class RequestPipeline {
     if (auth && /^[0-9a-f]{64}$/i.test(sha)) {
       const verifier = new PayloadHashVerifier(sha);
       req.on('error', (e) => verifier.destroy(e));
+      verifier.on('error', ignoreUnreadBodyError);
       ex.bodyStream = req.pipe(verifier);
       return;
     }
@@ -437,30 +462,65 @@ export class RequestPipeline {
   }
 
   /**
-   * Step 5: identity policies of IAM users, for the action and on each resource the provider names
-   * (the root identity and anonymous S3 calls pass here; S3 checks bucket policies itself).
+   * Step 5: IAM's decision for IAM users, role sessions, federated users and service principals
+   * (the account root passes; anonymous calls reach only S3, which checks its bucket policy; the
+   * permissive mode skips this step).
    */
   private async authorize(ex: Exchange): Promise<void> {
     const identity = ex.identity!;
-    if (identity.type !== 'IAMUser' || this.#deps.config.authMode === 'permissive') return;
-    const signingName = ex.service!.entry.signingName;
-    const asked = ex.provider!.authorization?.(ex.operation!.name, ex.input ?? {}, { accountId: identity.accountId, region: ex.region });
-    const action = asked?.action ?? `${IAM_NAMESPACE[signingName] ?? signingName}:${ex.operation!.name}`;
+    if (identity.type === 'Root' || identity.type === 'Anonymous' || this.#deps.config.authMode === 'permissive') return;
+    await this.checkAccess(identity, ex.service!, ex.provider!, ex.operation!.name, ex.input ?? {}, ex.region, dialectFor(ex.service, ex.codec), {
+      sourceIp: ex.req.socket.remoteAddress ?? '',
+      userAgent: String(ex.req.headers['user-agent'] ?? ''),
+    });
+  }
+
+  /**
+   * The authorize step's checks, for an edge request or an in-process call: the identity's
+   * policies (with boundary and session policies) and each named resource's own policy, for the
+   * action on every resource the provider names. Policies are compiled once per text (cached).
+   */
+  private async checkAccess(
+    identity: CallerIdentity,
+    service: ServedService,
+    provider: ServiceProvider,
+    operation: string,
+    input: Record<string, unknown>,
+    region: string,
+    dialect: AuthDialect,
+    request: { sourceIp?: string; userAgent?: string },
+  ): Promise<void> {
+    const signingName = service.entry.signingName;
+    const asked = provider.authorization?.(operation, input, { accountId: identity.accountId, region });
+    const action = asked?.action ?? `${IAM_NAMESPACE[signingName] ?? signingName}:${operation}`;
     if (ALWAYS_ALLOWED.has(action)) return;
-    const policies: PolicyDocument[] = [];
-    for (const text of (await this.#deps.identities.permissionsFor(identity)).identityPolicies) {
-      try {
-        policies.push(parsePolicyDocument(text));
-      } catch {
-        // A stored policy that no longer parses grants nothing.
-      }
-    }
-    const context = globalConditionKeys({ identity, sourceIp: ex.req.socket.remoteAddress ?? '', userAgent: String(ex.req.headers['user-agent'] ?? ''), region: ex.region });
+    const permissions = identity.type === 'AWSService' ? undefined : await this.#deps.identities.permissionsFor(identity);
+    const sessionTexts = permissions?.sessionPolicies ?? (identity.session?.policy !== undefined ? [identity.session.policy] : undefined);
+    const identityPolicies = permissions ? compilePolicies(permissions.identityPolicies) : [];
+    const boundary = permissions?.boundary;
+    const sessionPolicies = sessionTexts ? compilePolicies(sessionTexts) : undefined;
+    const principalTags = permissions?.principalTags;
+    const context = ConditionContext.forRequest({ identity, ...request, region, ...(principalTags ? { principalTags } : {}) });
     for (const check of iamChecks(action, asked)) {
-      const request = { identity, action: check.action, resource: check.resource, context, identityPolicies: policies };
-      const decision = authorizeRequest(request);
+      let resourcePolicies: string[] | undefined;
+      if (check.resource !== '*' && provider.resourcePolicy) {
+        const found = provider.resourcePolicy(check.resource);
+        const text = found instanceof Promise ? await found : found;
+        if (text) resourcePolicies = [text];
+      }
+      const authorizeInput = {
+        identity,
+        action: check.action,
+        resource: check.resource,
+        context,
+        identityPolicies,
+        ...(resourcePolicies ? { resourcePolicies } : {}),
+        ...(boundary !== undefined ? { boundary } : {}),
+        ...(sessionPolicies ? { sessionPolicies } : {}),
+      };
+      const decision = authorizeRequest(authorizeInput);
       if (decision.decision === 'Allow') continue;
-      const error = accessDeniedError(dialectFor(ex.service, ex.codec), request, decision);
+      const error = accessDeniedError(dialect, authorizeInput, decision);
       throw asked?.deniedCode ? serviceError(asked.deniedCode, error.status, error.message) : error;
     }
   }
@@ -598,6 +658,11 @@ export class RequestPipeline {
     const handler = provider.operations[operation];
     if (!handler) throw CommonErrors.notImplemented(operation, serviceName);
     const identity = ctx.identity ?? rootIdentity(ctx.accountId);
+    // A caller acting as a principal (a role session, a service for its resource) is authorized as
+    // an edge request would be; without an identity, the platform acts as the account root.
+    if (identity.type !== 'Root' && identity.type !== 'Anonymous' && this.#deps.config.authMode !== 'permissive') {
+      await this.checkAccess(identity, service, provider, operation, (input ?? {}) as Record<string, unknown>, ctx.region, callDialect(service), {});
+    }
     return handler(input ?? {}, {
       requestId: ctx.requestId ?? newRequestId(),
       traceId: ctx.traceId ?? traceFromHeaders({}).traceId,
@@ -614,6 +679,16 @@ export class RequestPipeline {
     });
   }
 }
+
+/** The AccessDenied dialect of a service's own protocol, for in-process calls. */
+function callDialect(service: ServedService): AuthDialect {
+  if (service.name === 's3') return 's3';
+  const protocol = service.entry.protocol;
+  return protocol === 'json' ? 'json' : protocol === 'rest-json' ? 'rest-json' : 'query';
+}
+
+/** A body stream's error when nothing reads the body any more: the answer has been chosen already. */
+function ignoreUnreadBodyError(): void {}
 
 /** Whether an error (or one of its causes) is the storage layer saying the database cannot be reached. */
 function isStorageUnavailable(error: unknown): boolean {

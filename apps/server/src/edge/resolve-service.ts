@@ -59,6 +59,10 @@ export async function resolveService(directory: ServiceDirectory, hint: ServiceH
     return candidates[0];
   }
   if (!signingName) {
+    // Unsigned query calls (STS's AssumeRoleWithWebIdentity) name their API by Version.
+    const version = hint.form?.has('Action') ? hint.form.get('Version') : undefined;
+    const byVersion = version ? directory.all().find((s) => s.name === 'sts' && s.entry.apiVersion === version) : undefined;
+    if (byVersion) return byVersion;
     // Unsigned requests: anonymous S3 access (public buckets, presigned browser uploads, CORS preflight).
     return directory.get('s3');
   }
