@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { CreateQueueCommand, ListQueuesCommand, SQSClient, SQSServiceException } from '@aws-sdk/client-sqs';
+import { DeleteTaskDefinitionsCommand, ECSClient, ECSServiceException } from '@aws-sdk/client-ecs';
 import { createPostgresTestDatabase, spawnPlatform, startPlatform, type PostgresTestDatabase } from '@atoll/test-support';
 
 /** A TCP relay to PostgreSQL that a test can cut (every connection dropped, new ones refused) and restore. */
@@ -129,5 +130,35 @@ describe('starting a node against a database it cannot use', { skip }, () => {
       rmSync(dataDir, { recursive: true, force: true });
       await created.drop();
     }
+  });
+});
+
+// PostgreSQL keeps no U+0000 in text (SQLite does): such a value is the caller's fault, answered 400
+// in the service's own validation dialect and never 500. Found by the edge fuzzer on PostgreSQL.
+const nulDatabase = await createPostgresTestDatabase();
+
+describe('a value PostgreSQL cannot store', { skip: 'url' in nulDatabase ? false : nulDatabase.unavailable }, () => {
+  const db = nulDatabase as PostgresTestDatabase;
+  let platform: Awaited<ReturnType<typeof startPlatform>>;
+
+  before(async () => {
+    platform = await startPlatform({ services: ['ecs', 'sqs'], config: { databaseUrl: db.url } });
+  });
+
+  after(async () => {
+    await platform.stop();
+    await db.drop();
+  });
+
+  test('a NUL character answers 400, not 500, and the platform goes on serving', async () => {
+    const ecs = platform.client(ECSClient);
+    await assert.rejects(ecs.send(new DeleteTaskDefinitionsCommand({ taskDefinitions: ['web:1', '\u0000'] })), (e: ECSServiceException) => {
+      assert.equal(e.$metadata.httpStatusCode, 400);
+      assert.equal(e.name, 'ValidationException');
+      return true;
+    });
+    const sqs = platform.client(SQSClient);
+    await sqs.send(new CreateQueueCommand({ QueueName: 'after-nul' }));
+    assert.ok((await sqs.send(new ListQueuesCommand({}))).QueueUrls?.some((u) => u.endsWith('/after-nul')));
   });
 });

@@ -573,6 +573,13 @@ export class RequestPipeline {
       // The database cannot be reached: the caller may retry (SDKs do on 503), and the node recovers by itself.
       this.#deps.logger.warn({ err: error, requestId: ex.requestId, service: ex.service?.name }, 'storage unavailable');
       serviceErr = CommonErrors.serviceUnavailable();
+    } else if (isTextRefusedByStorage(error)) {
+      // PostgreSQL stores no U+0000 in text: a value that carries one is the caller's fault.
+      const message = 'Value contains a character that is not allowed (U+0000).';
+      const dialect = dialectFor(ex.service, ex.codec);
+      serviceErr = ex.service?.name === 's3'
+        ? serviceError('InvalidArgument', 400, message)
+        : dialect === 'query' ? CommonErrors.invalidParameterValue(message) : CommonErrors.validation(message);
     } else {
       this.#deps.logger.error({ err: error, requestId: ex.requestId, service: ex.service?.name, operation: ex.operation?.name }, 'request failed');
       serviceErr = ex.service?.name === 's3'
@@ -689,6 +696,15 @@ function callDialect(service: ServedService): AuthDialect {
 
 /** A body stream's error when nothing reads the body any more: the answer has been chosen already. */
 function ignoreUnreadBodyError(): void {}
+
+/** Whether an error (or one of its causes) is PostgreSQL refusing text it cannot store (a NUL character: 22021, 22P05). */
+function isTextRefusedByStorage(error: unknown): boolean {
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === '22021' || code === '22P05') return true;
+  }
+  return false;
+}
 
 /** Whether an error (or one of its causes) is the storage layer saying the database cannot be reached. */
 function isStorageUnavailable(error: unknown): boolean {
