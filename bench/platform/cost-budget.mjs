@@ -5,6 +5,10 @@
 // Goals (issue #21): DynamoDB GetItem/PutItem at or below dynalite; S3 4 KiB GET/PUT at or below half
 // of s3rver.
 // Usage: node tools/build.mjs && node bench/platform/cost-budget.mjs [--quick] [--ops N] [--rounds N]
+//          [--only dynamodb|s3|messaging] [--no-peers] [--prof DIR | --perf FILE]
+// `--prof DIR` writes a V8 CPU profile of Atoll's server into DIR when it stops (wall-clock samples:
+// time the server waits or is preempted counts too). `--perf FILE` records the server with Linux
+// perf instead (CPU time only; JS frames named through --perf-basic-prof; read with `perf report -i FILE`).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -16,7 +20,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { spawnPlatform } from '@atoll/test-support';
-import { machine, median, sampleProcess } from '../lib/report.mjs';
+import { machine, median, profileArgs, sampleProcess } from '../lib/report.mjs';
 
 const argValue = (name, fallback) => {
   const i = process.argv.indexOf(name);
@@ -26,6 +30,12 @@ const quick = process.argv.includes('--quick');
 const OPS = argValue('--ops', quick ? 2000 : 6000);
 const ROUNDS = argValue('--rounds', quick ? 1 : 3);
 const CONCURRENCY = 16;
+const onlyAt = process.argv.indexOf('--only');
+const ONLY = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
+const wanted = (group) => ONLY === undefined || ONLY === group;
+const PEERS = !process.argv.includes('--no-peers');
+const perfAt = process.argv.indexOf('--perf');
+const PERF_FILE = perfAt >= 0 ? process.argv[perfAt + 1] : undefined;
 const REGION = 'us-east-1';
 
 function startChild(script, name, credentials) {
@@ -59,8 +69,18 @@ function startS3rver() {
 
 async function startAtoll() {
   const dataDir = mkdtempSync(join(tmpdir(), 'atoll-cost-'));
-  const p = await spawnPlatform({ dataDir, services: ['dynamodb', 'dynamodbstreams', 's3', 'sqs', 'sns'], env: { ATOLL_LOG_LEVEL: 'error' } });
-  return { name: 'atoll', endpoint: p.endpoint, credentials: p.credentials, pid: p.process.pid, stop: () => (p.kill('SIGTERM'), setTimeout(() => rmSync(dataDir, { recursive: true, force: true }), 500)) };
+  const p = await spawnPlatform({ dataDir, services: ['dynamodb', 'dynamodbstreams', 's3', 'sqs', 'sns'], env: { ATOLL_LOG_LEVEL: 'error' }, nodeArgs: PERF_FILE ? ['--perf-basic-prof'] : profileArgs() });
+  return {
+    name: 'atoll',
+    endpoint: p.endpoint,
+    credentials: p.credentials,
+    pid: p.process.pid,
+    // SIGTERM lets the server shut down cleanly (and write its CPU profile when asked for).
+    stop: async () => {
+      await p.kill('SIGTERM');
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** A request signed once with SigV4 (headers), replayed as is. */
@@ -161,24 +181,33 @@ const record = (name, cases) => {
 };
 
 const atoll = await startAtoll();
+const perf = PERF_FILE ? spawn('perf', ['record', '-F', '1999', '-g', '-p', String(atoll.pid), '-o', PERF_FILE], { stdio: 'ignore' }) : undefined;
 try {
-  record('atoll', await dynamoCases(atoll));
-  record('atoll', await s3Cases(atoll));
-  record('atoll', await messagingCases(atoll));
+  if (wanted('dynamodb')) record('atoll', await dynamoCases(atoll));
+  if (wanted('s3')) record('atoll', await s3Cases(atoll));
+  if (wanted('messaging')) record('atoll', await messagingCases(atoll));
 } finally {
-  atoll.stop();
+  if (perf) {
+    perf.kill('SIGINT');
+    await new Promise((resolve) => perf.once('exit', resolve));
+  }
+  await atoll.stop();
 }
-const dynalite = await startDynalite();
-try {
-  record('peer', await dynamoCases(dynalite));
-} finally {
-  dynalite.stop();
+if (PEERS && wanted('dynamodb')) {
+  const dynalite = await startDynalite();
+  try {
+    record('peer', await dynamoCases(dynalite));
+  } finally {
+    dynalite.stop();
+  }
 }
-const s3rver = await startS3rver();
-try {
-  record('peer', await s3Cases(s3rver));
-} finally {
-  s3rver.stop();
+if (PEERS && wanted('s3')) {
+  const s3rver = await startS3rver();
+  try {
+    record('peer', await s3Cases(s3rver));
+  } finally {
+    s3rver.stop();
+  }
 }
 agent.destroy();
 

@@ -12,11 +12,12 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '@aws-crypto/sha256-js';
-import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { queuePolicyAllowing } from '@atoll/test-support';
 import { machine, median, printTable, sampleProcess, startServer, summarize } from '../lib/report.mjs';
 
 const args = process.argv.slice(2);
@@ -110,6 +111,9 @@ async function setUp(d) {
   const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'bench' }));
   const fanout = await sqs.send(new CreateQueueCommand({ QueueName: 'fanout' }));
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: fanout.QueueUrl, AttributeNames: ['QueueArn'] }));
+  // SNS delivers only to a queue whose policy lets the topic send (as on AWS).
+  const Policy = queuePolicyAllowing(Attributes.QueueArn, 'sns.amazonaws.com', TopicArn);
+  await sqs.send(new SetQueueAttributesCommand({ QueueUrl: fanout.QueueUrl, Attributes: { Policy } }));
   await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: Attributes.QueueArn }));
   // Messages for the receive case, which sees them again and again (VisibilityTimeout 0).
   for (let i = 0; i < 10; i++) await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: `seed ${i}` }));

@@ -12,9 +12,9 @@ import { Agent } from 'node:http';
 import os from 'node:os';
 import { join } from 'node:path';
 import { CreateTopicCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { spawnPlatform } from '@atoll/test-support';
+import { queuePolicyAllowing, spawnPlatform } from '@atoll/test-support';
 import { profileArgs } from '../lib/report.mjs';
 import { fsyncLatency } from '../sqs/disk-probe.mjs';
 import { startMoto } from '../sqs/moto-peer.mjs';
@@ -55,6 +55,9 @@ async function run(sns, sqs, pid, fanout, round) {
   for (let i = 0; i < fanout; i++) {
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `bench-${fanout}-${round}-${i}` }));
     const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+    // SNS delivers only to a queue whose policy lets the topic send (as on AWS).
+    const Policy = queuePolicyAllowing(Attributes.QueueArn, 'sns.amazonaws.com', TopicArn);
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { Policy } }));
     await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: Attributes.QueueArn }));
     queues.push(QueueUrl);
   }

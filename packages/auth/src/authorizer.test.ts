@@ -37,6 +37,15 @@ describe('authorize', () => {
     );
   });
 
+  test('treats AWS managed policies (account `aws`) as no other account\'s: an identity policy suffices', () => {
+    const getPolicy: PolicyDocument = { Version: '2012-10-17', Statement: { Effect: 'Allow', Action: 'iam:GetPolicy', Resource: '*' } };
+    const managed = 'arn:aws:iam::aws:policy/ReadOnlyAccess';
+    assert.equal(authorize({ identity: alice, action: 'iam:GetPolicy', resource: managed, identityPolicies: [getPolicy] }).decision, 'Allow');
+    assert.equal(authorize({ identity: alice, action: 'iam:GetPolicy', resource: managed, identityPolicies: [] }).decision, 'ImplicitDeny');
+    // An account id merely starting with letters a, w, s is still another account.
+    assert.equal(authorize({ identity: alice, action: 'iam:GetPolicy', resource: 'arn:aws:iam::awsx:policy/p', identityPolicies: [getPolicy] }).decision, 'ImplicitDeny');
+  });
+
   test('lets an explicit deny in either policy win', () => {
     assert.deepEqual(authorize({ identity: alice, action: 'sqs:SendMessage', resource: QUEUE, identityPolicies: [allowSend, denySend] }), {
       decision: 'ExplicitDeny',

@@ -66,7 +66,8 @@ function resourceAccount(arn: string): string | undefined {
     if (start === 0) return undefined;
   }
   const end = arn.indexOf(':', start);
-  return end > start ? arn.slice(start, end) : undefined;
+  // AWS managed policies (`arn:aws:iam::aws:policy/…`) belong to no account: every account reads them.
+  return end > start && !(end - start === 3 && arn.startsWith('aws', start)) ? arn.slice(start, end) : undefined;
 }
 
 /** The facts that resource and trust policies' `Principal` match against. */

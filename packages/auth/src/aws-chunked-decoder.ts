@@ -4,7 +4,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { AuthErrors } from './auth-errors.js';
-import { EMPTY_SHA256, hmac, sha256Hex, signaturesEqual } from './canonical-request.js';
+import { EMPTY_SHA256, hmacHex, sha256Hex, signaturesEqual } from './canonical-request.js';
 import { STREAMING_SIGNED, STREAMING_SIGNED_TRAILER, STREAMING_UNSIGNED_TRAILER } from './sigv4-verifier.js';
 import type { IncomingHttpHeaders } from 'node:http';
 
@@ -207,7 +207,7 @@ export class AwsChunkedDecoder extends Transform {
     if (!this.signing) return;
     const { signingKey, date, scope } = this.signing;
     const stringToSign = `AWS4-HMAC-SHA256-PAYLOAD\n${date}\n${scope}\n${this.previousSignature}\n${EMPTY_SHA256}\n${dataHash}`;
-    const expected = hmac(signingKey, stringToSign).toString('hex');
+    const expected = hmacHex(signingKey, stringToSign);
     if (!signaturesEqual(expected, this.chunkSignature ?? '')) throw AuthErrors.signatureMismatch('s3');
     this.previousSignature = expected;
   }
@@ -236,7 +236,7 @@ export class AwsChunkedDecoder extends Transform {
     if (this.signing && this.expectTrailer) {
       const { signingKey, date, scope } = this.signing;
       const stringToSign = `AWS4-HMAC-SHA256-TRAILER\n${date}\n${scope}\n${this.previousSignature}\n${sha256Hex(this.trailerCanonical)}`;
-      const expected = hmac(signingKey, stringToSign).toString('hex');
+      const expected = hmacHex(signingKey, stringToSign);
       if (!signaturesEqual(expected, this.trailerSignature ?? '')) throw AuthErrors.signatureMismatch('s3');
     }
     this.state = 'done';

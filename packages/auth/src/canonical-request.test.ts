@@ -1,6 +1,17 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { MalformedEscapeError, canonicalHeaderValue, canonicalPath, canonicalQuery, normalizeEncoded, parseQuery, uriEncode } from './canonical-request.js';
+import { createHmac } from 'node:crypto';
+import {
+  MalformedEscapeError,
+  canonicalHeaderValue,
+  canonicalPath,
+  canonicalQuery,
+  hmacHex,
+  normalizeEncoded,
+  parseQuery,
+  signaturesEqual,
+  uriEncode,
+} from './canonical-request.js';
 import { verifySigV4 } from './sigv4-verifier.js';
 import { lookup } from '../test/signing.js';
 
@@ -60,5 +71,34 @@ describe('canonical forms', () => {
       return true;
     });
     await assert.rejects(verifySigV4(request, { lookupSecret: lookup(), dialect: 's3' }), (err: Error) => err.name === 'InvalidURI');
+  });
+});
+
+describe('the per-request shortcuts give what the general forms give', () => {
+  test('hmacHex is HMAC-SHA256 in hex, for ASCII and other text, short and long keys', () => {
+    const keys = [Buffer.alloc(32, 7), Buffer.from('k'), Buffer.alloc(64, 1), Buffer.alloc(65, 2)];
+    const texts = ['', 'AWS4-HMAC-SHA256\n20260101T000000Z\n20260101/us-east-1/s3/aws4_request\n' + 'ab'.repeat(32), 'r\u00e9gion \u2603', 'x'.repeat(300)];
+    for (const key of keys) {
+      for (const text of texts) assert.equal(hmacHex(key, text), createHmac('sha256', key).update(text, 'utf8').digest('hex'), `${key.length}-byte key, ${JSON.stringify(text.slice(0, 20))}`);
+    }
+  });
+
+  test('signaturesEqual compares whole signatures', () => {
+    const a = 'ab'.repeat(32);
+    assert.equal(signaturesEqual(a, a.slice()), true);
+    assert.equal(signaturesEqual(a, `${a.slice(0, 63)}c`), false);
+    assert.equal(signaturesEqual(a, `c${a.slice(1)}`), false);
+    assert.equal(signaturesEqual(a, a.slice(1)), false);
+  });
+
+  test('canonical header values: plain values as they are, others trimmed and collapsed', () => {
+    assert.equal(canonicalHeaderValue('application/x-amz-json-1.0'), 'application/x-amz-json-1.0');
+    assert.equal(canonicalHeaderValue('a b  c'), 'a b c');
+    assert.equal(canonicalHeaderValue(' a\tb '), 'a b');
+    assert.equal(canonicalHeaderValue('a\r\nb'), 'a b');
+    assert.equal(canonicalHeaderValue(['x', ' y ']), 'x,y');
+    assert.equal(canonicalHeaderValue('caf\u00c3\u00a9'), 'caf\u00e9');
+    assert.equal(canonicalPath('/', false), '/');
+    assert.equal(canonicalPath('/', true), '/');
   });
 });

@@ -38,6 +38,24 @@ describe('verifySigV4 with the Authorization header', () => {
     assert.equal(result.signingKey.length, 32);
   });
 
+  test('reads an Authorization header laid out otherwise (spacing, field order) as the SDK form', async () => {
+    const request = await signRequest({ method: 'GET', path: '/', query: { Action: 'ListQueues', Version: '2012-11-05' } }, sqs());
+    const sdkForm = String(request.headers.authorization);
+    const m = /^AWS4-HMAC-SHA256 Credential=(\S+), SignedHeaders=(\S+), Signature=(\S+)$/.exec(sdkForm);
+    assert.ok(m, sdkForm);
+    const expected = await verifySigV4(request, opts());
+    for (const layout of [
+      `AWS4-HMAC-SHA256 Signature=${m[3]},SignedHeaders=${m[2]},Credential=${m[1]}`,
+      `AWS4-HMAC-SHA256  Credential=${m[1]},\tSignedHeaders=${m[2]}, Signature=${m[3]}`,
+      `AWS4-HMAC-SHA256 Credential=${m[1]},SignedHeaders=${m[2]},Signature=${m[3]}`,
+    ]) {
+      const result = await verifySigV4({ ...request, headers: { ...request.headers, authorization: layout } }, opts());
+      assert.deepEqual({ ...result, requestTime: result.requestTime.getTime() }, { ...expected, requestTime: expected.requestTime.getTime() }, layout);
+    }
+    const wrong = await rejection(verifySigV4({ ...request, headers: { ...request.headers, authorization: sdkForm.replace(/.$/, (c) => (c === '0' ? '1' : '0')) } }, opts()));
+    assert.equal(wrong.name, 'SignatureDoesNotMatch');
+  });
+
   test('accepts a POST whose body hash the caller supplies', async () => {
     const body = 'Action=SendMessage&MessageBody=hello%20world&QueueUrl=http%3A%2F%2Flocalhost%2Fq';
     const request = await signRequest(

@@ -14,7 +14,7 @@ import {
   canonicalQuery,
   decodeComponent,
   deriveSigningKey,
-  hmac,
+  hmacHex,
   parseQuery,
   signaturesEqual,
   type QueryParameter,
@@ -222,7 +222,27 @@ function headerText(headers: IncomingHttpHeaders, name: string): string | undefi
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** The Authorization header as SDKs write it: read with one expression, the general parser else. */
+const SDK_AUTHORIZATION = /^AWS4-HMAC-SHA256 Credential=([^\s,]+), ?SignedHeaders=([^\s,]+), ?Signature=([^\s,]+)$/;
+
 function parseAuthorizationHeader(ctx: Context): ParsedAuth {
+  const headers = ctx.request.headers;
+  const sdk = typeof headers.authorization === 'string' ? SDK_AUTHORIZATION.exec(headers.authorization) : null;
+  const amzDate = sdk ? (headerText(headers, 'x-amz-date') ?? headerText(headers, 'date')) : undefined;
+  if (sdk && amzDate !== undefined) {
+    return {
+      presigned: false,
+      credential: sdk[1]!,
+      signature: sdk[3]!,
+      signedHeaders: sdk[2]!.toLowerCase().split(';'),
+      amzDate,
+      sessionToken: headerText(headers, 'x-amz-security-token'),
+    };
+  }
+  return parseAuthorizationFields(ctx);
+}
+
+function parseAuthorizationFields(ctx: Context): ParsedAuth {
   const { dialect, s3 } = ctx;
   const header = String(ctx.request.headers.authorization).trim();
   if (!header.startsWith('AWS4-')) {
@@ -323,7 +343,15 @@ export function formatAmzDate(date: Date): string {
   return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** The last timestamp read (as epoch ms, NaN when invalid): requests signed in the same second share it. */
+let lastAmzDate = { text: '', ms: Number.NaN };
+
 function parseAmzDate(text: string): Date | undefined {
+  if (text !== lastAmzDate.text) lastAmzDate = { text, ms: parseAmzDateText(text)?.getTime() ?? Number.NaN };
+  return Number.isNaN(lastAmzDate.ms) ? undefined : new Date(lastAmzDate.ms);
+}
+
+function parseAmzDateText(text: string): Date | undefined {
   const m = ISO_BASIC.exec(text);
   if (!m) return undefined;
   const [year, month, day, hour, minute, second] = [+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!];
@@ -500,7 +528,7 @@ async function verifyParsed(ctx: Context, parsed: ParsedAuth): Promise<AuthResul
   const scope = `${scopeDate}/${region}/${service}/${terminator}`;
   const stringToSign = buildStringToSign(parsed.amzDate, scope, canonicalRequest);
   const signingKey = deriveSigningKey(found.secretAccessKey, scopeDate, region, service);
-  const expected = hmac(signingKey, stringToSign).toString('hex');
+  const expected = hmacHex(signingKey, stringToSign);
   if (!signaturesEqual(expected, parsed.signature)) {
     throw AuthErrors.signatureMismatch(dialect, {
       accessKeyId,

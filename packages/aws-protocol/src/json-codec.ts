@@ -1,7 +1,7 @@
 // Shape-directed conversion between JSON documents and typed values (Date, Buffer …), for the
 // `json` and `rest-json` protocols. `json` names body members by member name; `rest-json` honours
 // `locationName` (jsonName).
-import type { ServiceModel, ShapeRef, TimestampFormat } from '@atoll/aws-models';
+import type { Shape, ServiceModel, ShapeRef, TimestampFormat } from '@atoll/aws-models';
 import { EncodedJson } from '@atoll/core';
 import { decodeBase64, INTEGER_TYPES, isBlobLike, NUMERIC_TYPES, serializationError, setEntry, shapeOf } from './shapes.js';
 import { formatTimestamp, parseTimestamp } from './timestamps.js';
@@ -21,6 +21,31 @@ const describe = (value: unknown): string =>
  */
 export const MAX_JSON_DEPTH = 256;
 
+/** A structure's body members (not bound to headers, query or path) with their JSON keys. */
+interface BodyMember {
+  name: string;
+  member: ShapeRef;
+  key: string;
+}
+
+/** Per shape, made once: walking `Object.entries(members)` cost an array per structure per value. */
+const bodyMembersByName = new WeakMap<Shape, BodyMember[]>();
+const bodyMembersByLocationName = new WeakMap<Shape, BodyMember[]>();
+
+function bodyMembers(shape: Shape, useLocationName: boolean): BodyMember[] {
+  const cache = useLocationName ? bodyMembersByLocationName : bodyMembersByName;
+  let members = cache.get(shape);
+  if (members === undefined) {
+    members = [];
+    for (const [name, member] of Object.entries(shape.members ?? {})) {
+      if (member.location) continue;
+      members.push({ name, member, key: useLocationName ? (member.locationName ?? name) : name });
+    }
+    cache.set(shape, members);
+  }
+  return members;
+}
+
 /** Converts a parsed JSON value into the typed input the provider receives. */
 export function fromJson(model: ServiceModel, ref: ShapeRef, value: unknown, options: JsonCodecOptions, path = '', depth = 0): unknown {
   if (value === null || value === undefined) return undefined;
@@ -34,11 +59,11 @@ export function fromJson(model: ServiceModel, ref: ShapeRef, value: unknown, opt
       }
       const out: Record<string, unknown> = {};
       const source = value as Record<string, unknown>;
-      for (const [name, member] of Object.entries(shape.members ?? {})) {
-        if (member.location) continue;
-        const key = options.useLocationName ? (member.locationName ?? name) : name;
-        if (!(key in source)) continue;
-        const converted = fromJson(model, member, source[key], options, path ? `${path}.${name}` : name, depth + 1);
+      for (const { name, member, key } of bodyMembers(shape, options.useLocationName)) {
+        // An absent (or null) member converts to nothing.
+        const item = source[key];
+        if (item === undefined || item === null) continue;
+        const converted = fromJson(model, member, item, options, path ? `${path}.${name}` : name, depth + 1);
         if (converted !== undefined) out[name] = converted;
       }
       return out;
@@ -106,10 +131,11 @@ export function toJson(
     case 'structure': {
       const out: Record<string, unknown> = {};
       const source = value as Record<string, unknown>;
-      for (const [name, member] of Object.entries(shape.members ?? {})) {
-        if (member.location) continue;
-        const converted = toJson(model, member, source[name], options, defaultTimestamp);
-        if (converted !== undefined) out[options.useLocationName ? (member.locationName ?? name) : name] = converted;
+      for (const { name, member, key } of bodyMembers(shape, options.useLocationName)) {
+        const item = source[name];
+        if (item === undefined || item === null) continue;
+        const converted = toJson(model, member, item, options, defaultTimestamp);
+        if (converted !== undefined) out[key] = converted;
       }
       return out;
     }

@@ -1,7 +1,7 @@
 // Validation of a parsed input against the model's constraints (required members, enums, lengths,
 // ranges), reported in the service's own words. Regular-expression patterns are not checked here
 // (the models' Java patterns do not all translate); services check the ones that matter to them.
-import type { ServiceModel, ShapeRef } from '@atoll/aws-models';
+import type { ServiceModel, Shape, ShapeRef } from '@atoll/aws-models';
 import { serviceError, type ServiceError } from '@atoll/core';
 import { protocolOverrides } from './overrides.js';
 import { NUMERIC_TYPES, shapeOf } from './shapes.js';
@@ -38,6 +38,18 @@ function lengthOf(value: unknown): number | undefined {
   return undefined;
 }
 
+/** A structure's members with their names as violations spell them, made once per shape. */
+const membersByShape = new WeakMap<Shape, { name: string; ref: ShapeRef; lower: string }[]>();
+
+function membersOf(shape: Shape): { name: string; ref: ShapeRef; lower: string }[] {
+  let members = membersByShape.get(shape);
+  if (members === undefined) {
+    members = Object.entries(shape.members ?? {}).map(([name, ref]) => ({ name, ref, lower: lowerFirst(name) }));
+    membersByShape.set(shape, members);
+  }
+  return members;
+}
+
 function walk(model: ServiceModel, ref: ShapeRef, value: unknown, path: string, member: string, out: Violation[], enums = true): void {
   const shape = shapeOf(model, ref);
   if (value === undefined || value === null) return;
@@ -49,9 +61,9 @@ function walk(model: ServiceModel, ref: ShapeRef, value: unknown, path: string, 
         out.push({ path: path ? `${path}.${lowerFirst(name)}` : lowerFirst(name), member: name, value: null, constraint: 'Member must not be null', missing: true });
       }
     }
-    for (const [name, memberRef] of Object.entries(shape.members ?? {})) {
+    for (const { name, ref: memberRef, lower } of membersOf(shape)) {
       const v = source[name];
-      if (v !== undefined && v !== null) walk(model, memberRef, v, path ? `${path}.${lowerFirst(name)}` : lowerFirst(name), name, out, enums);
+      if (v !== undefined && v !== null) walk(model, memberRef, v, path ? `${path}.${lower}` : lower, name, out, enums);
     }
     return;
   }

@@ -4,7 +4,8 @@
 // fsync: a crash of the process can take at most the last 20 ms of events. A batch is
 // one row (as CloudTrail delivers its trail in files of events): a row per event cost ~17 µs of a
 // busy server's time on every call. Queries read batches newest first, narrowed by their time
-// range, and filter their events.
+// range, and filter their events. Events are kept as their JSON text until written (the edge
+// writes that text itself, see recordJson), so a batch is joined, not stringified.
 import { embeddedStorage } from '@atoll/storage/backend';
 import type { AuditEvent, AuditPage, AuditQuery, AuditTrail, SqlValue, StorageBackend, StoreDatabase, StoreMigration } from '@atoll/core';
 
@@ -77,7 +78,9 @@ export class AuditLog implements AuditTrail {
   readonly #storage: StorageBackend;
   #db: StoreDatabase | undefined;
   #opening: Promise<void> | undefined;
-  #pending: AuditEvent[] = [];
+  /** Events' JSON texts, and their times (`2024-01-01T00:00:00Z`) for the batch's time range. */
+  #pending: string[] = [];
+  #pendingTimes: string[] = [];
   #scheduled = false;
   #writing: Promise<unknown> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
@@ -103,7 +106,13 @@ export class AuditLog implements AuditTrail {
   }
 
   record(event: AuditEvent): void {
-    this.#pending.push(event);
+    this.recordJson(JSON.stringify(event), event.eventTime);
+  }
+
+  /** Records an event given as its JSON text (exactly what JSON.stringify would make of it) and its eventTime. */
+  recordJson(text: string, eventTime: string): void {
+    this.#pending.push(text);
+    this.#pendingTimes.push(eventTime);
     if (this.#pending.length >= MAX_BATCH) this.flush();
     else if (!this.#scheduled) {
       this.#scheduled = true;
@@ -119,25 +128,28 @@ export class AuditLog implements AuditTrail {
     this.#timer = undefined;
     const db = this.#db;
     const batch = this.#pending;
+    const times = this.#pendingTimes;
     if (!db || batch.length === 0) return this.#writing;
     this.#pending = [];
-    let first = batch[0]!.eventTime;
+    this.#pendingTimes = [];
+    let first = times[0]!;
     let last = first;
-    for (const e of batch) {
-      if (e.eventTime < first) first = e.eventTime;
-      if (e.eventTime > last) last = e.eventTime;
+    for (const t of times) {
+      if (t < first) first = t;
+      if (t > last) last = t;
     }
     // One batch at a time: on PostgreSQL each goes on its own connection, and a query must find
     // every batch recorded before it (and batches numbered in the order they were recorded).
     const written = this.#writing
       .then(() =>
-        db.transaction((tx) => tx.run('INSERT INTO audit_batches (first_time, last_time, events) VALUES (?, ?, ?)', [first, last, JSON.stringify(batch)]), {
+        db.transaction((tx) => tx.run('INSERT INTO audit_batches (first_time, last_time, events) VALUES (?, ?, ?)', [first, last, `[${batch.join(',')}]`]), {
           durable: false,
         }),
       )
       .catch(() => {
         // The database is unreachable: keep the events for the next flush rather than lose them.
         this.#pending = batch.concat(this.#pending);
+        this.#pendingTimes = times.concat(this.#pendingTimes);
       });
     this.#writing = written;
     return written;
@@ -199,6 +211,7 @@ export class AuditLog implements AuditTrail {
       if (this.#pending.length > 0 || this.#opening) await this.open();
     } catch {
       this.#pending = [];
+      this.#pendingTimes = [];
     }
     await this.flush();
     await this.#db?.close();

@@ -71,6 +71,7 @@ import {
   ServiceNotFoundException,
 } from './ecs-errors.js';
 import { page, toWire, withTags } from './ecs-output.js';
+import { ecsAuthorization } from './ecs-authorization.js';
 import { ECS_MIGRATIONS, EcsStore, type Scope, type StoredService, type StoredTask } from './ecs-store.js';
 import type { LoadBalancerRef, Service, Tag, Task, TaskDefinition } from './ecs-types.js';
 import { LoadBalancerRegistrar } from './load-balancer-registrar.js';
@@ -111,6 +112,11 @@ export class EcsProvider implements ServiceProvider {
   /** Operations wait for the store to open and, on a node that leads at once, for the first sweep. */
   #started: Promise<unknown>;
   #stopLeading: (() => void) | undefined;
+  /** iam:PassRole for the roles a task definition or a task is given (ecs-authorization.ts). */
+  readonly authorization = ecsAuthorization(async (scope, family, revision) => {
+    await this.#started;
+    return this.store.getTaskDefinition(scope, family, revision);
+  });
 
   constructor(platform: PlatformContext, options: EcsServiceOptions = {}) {
     const dir = join(platform.config.dataDir, 'ecs');

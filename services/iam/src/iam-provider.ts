@@ -6,14 +6,15 @@
 // Known limitations:
 // - MFA devices, login profiles, SAML providers, server certificates, SSH keys, credential reports,
 //   account aliases and password policies are not implemented (501 NotImplemented).
-// - IAM operations are authorized against the resource `*` (the edge does not know an entity's path,
-//   which its ARN contains); policies naming IAM resource ARNs therefore do not match.
+// - IAM operations are authorized on the entity's ARN with its path (iam-authorization.ts); list
+//   operations on `*`, and IAM's own condition keys (iam:PolicyARN, iam:PassedToService …) are not filled.
 // - Inline policy size limits apply per document (AWS counts all of a user's, role's or group's
 //   inline policies together).
 // - Instance profiles are recorded only. Service-linked roles are deleted at once (the deletion task
 //   reports SUCCEEDED; any well-formed task id of a role that no longer exists does).
-// - RoleLastUsed is recorded only when STS reports a use (RoleStore.recordUse); access key last-used
-//   information is not tracked (GetAccessKeyLastUsed reports N/A).
+// - RoleLastUsed is recorded when STS issues a session for the role (event `iam.RoleUsed`,
+//   role-use-recorder.ts), at most once a minute per role; access key last-used information is not
+//   tracked (GetAccessKeyLastUsed reports N/A).
 // - Tag keys compare case-insensitively; tag values and keys are not pattern-checked.
 // - Federated users (GetFederationToken) get no permissions from the directory.
 // - Each node caches active keys, principals' permissions and managed policy documents for the edge; a
@@ -24,15 +25,17 @@
 //   requests (Create/Get/List/Accept/Reject/Associate/UpdateDelegationRequest, SendDelegationToken),
 //   the Organizations root credentials and sessions features, outbound web identity federation and
 //   GetHumanReadableSummary.
-import type { IdentityDirectory, OperationHandler, PlatformContext, ServiceProvider } from '@atoll/core';
+import type { CallerIdentity, EventBus, IamRequest, IdentityDirectory, Logger, OperationHandler, PlatformContext, ServiceProvider } from '@atoll/core';
 import { entityPolicyOperations, type IamDeps } from './entity-policy-operations.js';
 import { groupOperations } from './group-operations.js';
+import { IamAuthorization } from './iam-authorization.js';
 import { IamDirectory } from './iam-directory.js';
 import { IamStore } from './iam-store.js';
 import { instanceProfileOperations } from './instance-profile-operations.js';
 import { managedPolicyOperations } from './managed-policy-operations.js';
 import { oidcProviderOperations } from './oidc-provider-operations.js';
 import { roleOperations } from './role-operations.js';
+import { recordRoleUses } from './role-use-recorder.js';
 import { simulateOperations } from './simulate-operations.js';
 import { userOperations } from './user-operations.js';
 
@@ -40,13 +43,17 @@ export class IamProvider implements ServiceProvider {
   readonly service = 'iam';
   readonly #store: IamStore;
   readonly #directory: IamDirectory;
+  readonly #authorization: IamAuthorization;
+  readonly #stopRecording: () => void;
   readonly identityDirectory: IdentityDirectory;
   readonly operations: Record<string, OperationHandler>;
 
-  constructor(store: IamStore) {
+  constructor(store: IamStore, platform?: { bus: EventBus; logger?: Logger }) {
     this.#store = store;
     this.#directory = new IamDirectory(store, store.db.signals);
     this.identityDirectory = this.#directory;
+    this.#authorization = new IamAuthorization(store, store.db.signals);
+    this.#stopRecording = platform ? recordRoleUses(platform.bus, store.roles, platform.logger) : () => {};
     const deps: IamDeps = { store, directory: this.#directory };
     const operations: Record<string, OperationHandler> = {
       ...userOperations(deps),
@@ -64,12 +71,22 @@ export class IamProvider implements ServiceProvider {
     this.operations = operations;
   }
 
+  authorization(
+    operation: string,
+    input: Record<string, unknown>,
+    scope: { accountId: string; region: string; identity?: CallerIdentity },
+  ): IamRequest | undefined | Promise<IamRequest | undefined> {
+    return this.#authorization.authorize(operation, input, scope);
+  }
+
   async close(): Promise<void> {
+    this.#stopRecording();
+    this.#authorization.close();
     this.#directory.close();
     await this.#store.close();
   }
 }
 
 export async function createIamService(platform: PlatformContext): Promise<IamProvider> {
-  return new IamProvider(await IamStore.open(platform.storage));
+  return new IamProvider(await IamStore.open(platform.storage), platform);
 }

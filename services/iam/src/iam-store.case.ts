@@ -286,6 +286,20 @@ export function iamStoreCases(engine: EngineContext): void {
     assert.equal(await store.policies.delete(ACCOUNT, managed('Shared').arn), 'deleted');
   });
 
+  it('records a role\'s last use, once per interval when asked to (unlessSince)', async () => {
+    const store = await open();
+    await store.roles.insert(role('Used'));
+    assert.equal(await store.roles.recordUse(ACCOUNT, 'used', '2025-01-01T00:00:00.000Z', 'us-east-1', '2024-12-31T23:59:00.000Z'), true);
+    // Within the interval: not written again.
+    assert.equal(await store.roles.recordUse(ACCOUNT, 'USED', '2025-01-01T00:00:30.000Z', 'eu-west-1', '2024-12-31T23:59:30.000Z'), false);
+    let row = (await store.roles.get(ACCOUNT, 'used'))!;
+    assert.deepEqual([row.last_used_date, row.last_used_region], ['2025-01-01T00:00:00.000Z', 'us-east-1']);
+    assert.equal(await store.roles.recordUse(ACCOUNT, 'used', '2025-01-01T00:01:05.000Z', 'eu-west-1', '2025-01-01T00:00:05.000Z'), true);
+    row = (await store.roles.get(ACCOUNT, 'used'))!;
+    assert.deepEqual([row.last_used_date, row.last_used_region], ['2025-01-01T00:01:05.000Z', 'eu-west-1']);
+    assert.equal(await store.roles.recordUse(ACCOUNT, 'missing', '2025-01-01T00:02:00.000Z', 'us-east-1'), false);
+  });
+
   it('numbers policy versions, keeps at most the limit, never deletes the default and deletes a policy only with one version left', async () => {
     const store = await open();
     const p = managed('Versioned');

@@ -49,7 +49,7 @@ const SERVICE_LINKED_NAMES: Record<string, { name: string; policy?: string }> = 
   'xray.amazonaws.com': { name: 'AWSXRay' },
 };
 
-function serviceLinkedName(service: string): { name: string; policy?: string } {
+export function serviceLinkedName(service: string): { name: string; policy?: string } {
   const known = SERVICE_LINKED_NAMES[service];
   if (known) return known;
   const label = service.split('.')[0]!;

@@ -84,9 +84,18 @@ export class RoleStore {
     return this.#change('UPDATE roles SET tags = ? WHERE account_id = ? AND role_key = ?', [tags, accountId, nameKey(roleName)], accountId, roleName);
   }
 
-  /** Records a use of the role (an AssumeRole): RoleLastUsed. */
-  async recordUse(accountId: string, roleName: string, date: string, region: string): Promise<void> {
-    await this.#db.run('UPDATE roles SET last_used_date = ?, last_used_region = ? WHERE account_id = ? AND role_key = ?', [date, region, accountId, nameKey(roleName)]);
+  /**
+   * Records a use of the role (an AssumeRole): RoleLastUsed. With `unlessSince` (an ISO date), only
+   * when the recorded use is older than that, so that nodes reporting the same busy role write once
+   * per interval; true when it wrote.
+   */
+  async recordUse(accountId: string, roleName: string, date: string, region: string, unlessSince?: string): Promise<boolean> {
+    const { changes } = await this.#db.run(
+      `UPDATE roles SET last_used_date = ?, last_used_region = ? WHERE account_id = ? AND role_key = ?
+         AND (CAST(? AS TEXT) IS NULL OR last_used_date IS NULL OR last_used_date < ?)`,
+      [date, region, accountId, nameKey(roleName), unlessSince ?? null, unlessSince ?? null],
+    );
+    return changes > 0;
   }
 
   #change(sql: string, params: (string | null)[], accountId: string, roleName: string): Promise<boolean> {

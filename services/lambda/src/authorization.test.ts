@@ -21,3 +21,13 @@ test('Invoke is lambda:InvokeFunction, on the qualified ARN when a version or al
     'arn:aws:lambda:us-east-1:000000000000:function:resize:1',
   ]);
 });
+
+test('giving a function its role asks iam:PassRole on the role', () => {
+  const role = 'arn:aws:iam::000000000000:role/service/fn-role';
+  const created = lambdaAuthorization('CreateFunction', { FunctionName: 'resize', Role: role }, scope);
+  assert.deepEqual(created.resources, ['arn:aws:lambda:us-east-1:000000000000:function:resize']);
+  assert.deepEqual(created.also, [{ action: 'iam:PassRole', resource: role }]);
+  assert.deepEqual(lambdaAuthorization('UpdateFunctionConfiguration', { FunctionName: 'resize', Role: role }, scope).also, [{ action: 'iam:PassRole', resource: role }]);
+  assert.equal(lambdaAuthorization('UpdateFunctionConfiguration', { FunctionName: 'resize', Timeout: 3 }, scope).also, undefined);
+  assert.equal(lambdaAuthorization('GetFunction', { FunctionName: 'resize', Role: role }, scope).also, undefined);
+});

@@ -1,9 +1,13 @@
 // Function URLs: their configuration API, and the HTTP endpoint that turns a request into the
 // payload format version 2.0 event and the function's answer back into a response. A URL is
-// served on the edge listener at `/_atoll/lambda-url/<url-id>/<path>`.
+// served on the edge listener at `/_atoll/lambda-url/<url-id>/<path>`. An AWS_IAM URL asks for a
+// SigV4 signature (signing name `lambda`, header or presigned) and lambda:InvokeFunctionUrl on the
+// URL's function ARN, allowed by an identity policy or by the function's policy (AddPermission with
+// FunctionUrlAuthType, matched through the `lambda:FunctionUrlAuthType` condition key); a refusal
+// answers 403 {"Message":"Forbidden"}, as AWS does.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RequestContext } from '@atoll/core';
+import type { CallerIdentity, RequestContext } from '@atoll/core';
 import { isUniqueViolation } from '@atoll/storage';
 import type { LambdaContext } from './lambda-context.js';
 import type { UrlConfigRecord } from './lambda-records.js';
@@ -102,14 +106,15 @@ export class FunctionUrlApi {
       res.end();
       return;
     }
-    if (record.AuthType !== 'NONE') {
-      // Atoll does not verify SigV4 on function URLs yet; refusing is the safe answer.
-      return sendJson(res, 403, { Message: 'Forbidden. AWS_IAM function URLs are not supported by Atoll yet.' }, cors);
-    }
     const body = await readBody(req, SYNC_PAYLOAD_LIMIT).catch(() => undefined);
     if (!body) return sendJson(res, 413, { Message: 'Request Entity Too Large' }, cors);
+    let caller: CallerIdentity | undefined;
+    if (record.AuthType !== 'NONE') {
+      caller = await this.#authorize(req, body, record);
+      if (!caller) return sendJson(res, 403, { Message: 'Forbidden' }, cors);
+    }
     const scope = { account: record.account, region: record.region };
-    const event = toEvent(req, url, rawPath, body, record);
+    const event = toEvent(req, url, rawPath, body, record, caller);
     try {
       const target = await this.invoker.resolve(scope, record.functionName, record.qualifier === '$LATEST' ? undefined : record.qualifier);
       const result = await this.invoker.run(scope, target, { payload: Buffer.from(JSON.stringify(event)) });
@@ -120,6 +125,23 @@ export class FunctionUrlApi {
       if (code === 'TooManyRequestsException') return sendJson(res, 429, { Message: 'Rate Exceeded.' }, cors);
       if (code === 'ResourceNotFoundException') return sendJson(res, 404, { Message: 'Not Found' }, cors);
       return sendJson(res, 500, { Message: 'Internal Server Error' }, cors);
+    }
+  }
+
+  /** An AWS_IAM URL's caller, when its signature holds and lambda:InvokeFunctionUrl is allowed; else undefined. */
+  async #authorize(req: IncomingMessage, body: Buffer, record: UrlConfigRecord): Promise<CallerIdentity | undefined> {
+    const authorizeSigned = this.c.platform.authorizeSignedRequest;
+    if (!authorizeSigned) return undefined;
+    const request = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body, sourceIp: req.socket.remoteAddress ?? '' };
+    try {
+      return await authorizeSigned.call(this.c.platform, request, 'lambda', {
+        action: 'lambda:InvokeFunctionUrl',
+        resources: [record.FunctionArn],
+        context: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' },
+      });
+    } catch (error) {
+      if ((error as { status?: number }).status !== undefined && (error as { status: number }).status < 500) return undefined;
+      throw error;
     }
   }
 
@@ -157,7 +179,7 @@ export class FunctionUrlApi {
   }
 }
 
-function toEvent(req: IncomingMessage, url: URL, rawPath: string, body: Buffer, record: UrlConfigRecord): unknown {
+function toEvent(req: IncomingMessage, url: URL, rawPath: string, body: Buffer, record: UrlConfigRecord, caller?: CallerIdentity): unknown {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined || name === 'cookie') continue;
@@ -178,8 +200,23 @@ function toEvent(req: IncomingMessage, url: URL, rawPath: string, body: Buffer, 
     headers,
     ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
     requestContext: {
-      accountId: 'anonymous',
+      accountId: caller ? caller.accountId : 'anonymous',
       apiId: record.urlId,
+      ...(caller
+        ? {
+            authorizer: {
+              iam: {
+                accessKey: caller.accessKeyId ?? null,
+                accountId: caller.accountId,
+                callerId: caller.principalId,
+                cognitoIdentity: null,
+                principalOrgId: null,
+                userArn: caller.arn,
+                userId: caller.principalId,
+              },
+            },
+          }
+        : {}),
       domainName: String(req.headers.host ?? 'localhost'),
       domainPrefix: record.urlId,
       http: {

@@ -43,8 +43,9 @@
 //   platform node (each node counts its own running invocations), not across nodes; the reserved
 //   amounts themselves are checked across nodes. Provisioned concurrency, code signing, SnapStart,
 //   VPC, EFS, recursion detection and runtime management configs are not implemented (501).
-// - Function URLs are served at `<endpoint>/_atoll/lambda-url/<url-id>/`; AWS_IAM URLs answer 403
-//   (SigV4 on URLs is not verified yet). InvokeMode RESPONSE_STREAM buffers the response.
+// - Function URLs are served at `<endpoint>/_atoll/lambda-url/<url-id>/` (not on
+//   `<url-id>.lambda-url.<region>.on.aws` hosts); AWS_IAM URLs verify SigV4 with the signing name
+//   `lambda` over that path. InvokeMode RESPONSE_STREAM buffers the response.
 // - If the platform is killed (SIGKILL), its environments lose their Runtime API: the nodejs
 //   bootstrap then exits; a custom `bootstrap` must exit on its own when /next fails.
 // - Code blobs of replaced $LATEST code that no version references are not garbage-collected.

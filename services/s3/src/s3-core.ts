@@ -3,7 +3,7 @@
 // verified blob, opening a blob for reading, the canonical owner). Operations live in *-operations.ts.
 import { createHash } from 'node:crypto';
 import { createReadStream, openSync } from 'node:fs';
-import { Readable } from 'node:stream';
+import { Readable, finished } from 'node:stream';
 import { BlobStore, BlobTooLargeError } from '@atoll/storage';
 import type { Logger, PlatformContext, RequestContext } from '@atoll/core';
 import { evaluatePolicy } from './bucket-policy.js';
@@ -311,20 +311,51 @@ export class S3Core {
 
 /**
  * Reads a small body into memory, showing each chunk to `inspect`, refusing more than `limit`
- * bytes. Iterated rather than piped: a pipeline (with its own abort controller) costs more than the
- * few kilobytes it would carry, and a request stream fails by itself when its client goes away.
+ * bytes. Read through 'data' events and finished() rather than piped (a pipeline, with its own abort
+ * controller, costs more than the few kilobytes it would carry) or iterated (an async iterator makes
+ * promises per chunk); a request stream fails by itself when its client goes away. A refused or
+ * failed read destroys the stream, as leaving a for-await loop would.
  */
-async function collect(source: Readable | Buffer | string, limit: number, inspect: (chunk: Buffer) => void): Promise<Buffer> {
-  const input: AsyncIterable<Buffer> | Buffer[] = typeof source === 'string' || Buffer.isBuffer(source) ? [Buffer.from(source)] : source;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of input) {
-    size += chunk.length;
-    if (size > limit) throw S3Errors.incompleteBody();
-    inspect(chunk);
-    chunks.push(chunk);
+function collect(source: Readable | Buffer | string, limit: number, inspect: (chunk: Buffer) => void): Promise<Buffer> {
+  if (typeof source === 'string' || Buffer.isBuffer(source)) {
+    const data = Buffer.from(source);
+    if (data.length > limit) return Promise.reject(S3Errors.incompleteBody());
+    try {
+      inspect(data);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return Promise.resolve(data);
   }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const fail = (error: unknown): void => {
+      if (settled) return;
+      settled = true;
+      source.off('data', onData);
+      source.destroy();
+      reject(error);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) return fail(S3Errors.incompleteBody());
+      try {
+        inspect(chunk);
+      } catch (error) {
+        return fail(error);
+      }
+      chunks.push(chunk);
+    };
+    source.on('data', onData);
+    finished(source, { writable: false }, (error) => {
+      if (settled) return;
+      settled = true;
+      if (error) reject(error);
+      else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    });
+  });
 }
 
 const CHECKSUM_BYTES: Record<ChecksumAlgorithm, number> = { CRC32: 4, CRC32C: 4, CRC64NVME: 8, SHA1: 20, SHA256: 32 };

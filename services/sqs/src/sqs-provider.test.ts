@@ -101,6 +101,29 @@ describe('queues', () => {
   });
 });
 
+describe('resource policy', () => {
+  test('answers a cached queue\'s Policy synchronously and follows SetQueueAttributes and deletion', async () => {
+    const url = await newQueue();
+    const arn = `arn:aws:sqs:${ctx.region}:${ctx.accountId}:${url.split('/').pop()}`;
+    const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 'sqs:SendMessage', Resource: arn }] });
+    // The first read fills the queue cache; later ones answer without a Promise.
+    const first = sqs.resourcePolicy(arn);
+    assert.equal(first instanceof Promise ? await first : first, undefined);
+    assert.equal(sqs.resourcePolicy(arn), undefined);
+    await op('SetQueueAttributes', { QueueUrl: url, Attributes: { Policy: policy } });
+    const read = sqs.resourcePolicy(arn);
+    const text = read instanceof Promise ? await read : read;
+    assert.equal(text, policy);
+    // Once read again into the cache, it is answered without a Promise.
+    assert.equal(sqs.resourcePolicy(arn), policy);
+    await op('DeleteQueue', { QueueUrl: url });
+    const gone = sqs.resourcePolicy(arn);
+    assert.equal(gone instanceof Promise ? await gone : gone, undefined);
+    // A queue this node never read is looked up in the store.
+    assert.ok(sqs.resourcePolicy(`arn:aws:sqs:${ctx.region}:${ctx.accountId}:never`) instanceof Promise);
+  });
+});
+
 describe('messages', () => {
   test('a sent message is received with its MD5 digests and deleted by its receipt handle', async () => {
     const url = await newQueue();

@@ -157,10 +157,16 @@ export class SqsProvider implements ServiceProvider {
     await this.#store?.close();
   }
 
-  /** A queue's `Policy` attribute for the edge's authorize step (from the store's queue cache). */
-  async resourcePolicy(resourceArn: string): Promise<string | undefined> {
-    if (!this.#store) return undefined;
-    return (await this.#store.getQueueByArn(resourceArn))?.attributes.Policy || undefined;
+  /**
+   * A queue's `Policy` attribute for the edge's authorize step: synchronous from the store's queue
+   * cache (every call on a queue passes here), a database read only for a queue not cached yet.
+   */
+  resourcePolicy(resourceArn: string): string | undefined | Promise<string | undefined> {
+    const store = this.#store;
+    if (!store) return undefined;
+    const cached = store.cachedQueueByArn(resourceArn);
+    if (cached) return cached.attributes.Policy || undefined;
+    return store.getQueueByArn(resourceArn).then((q) => q?.attributes.Policy || undefined);
   }
 
   /** The queue a QueueUrl names, in the caller's account and region. */

@@ -363,6 +363,12 @@ export class SqsStore {
     return parsed ? this.getQueue(...parsed) : Promise.resolve(undefined);
   }
 
+  /** The queue an ARN names if this node has it cached (no database read): the edge's authorize step. */
+  cachedQueueByArn(arn: string): QueueRecord | undefined {
+    const parsed = parseQueueArn(arn);
+    return parsed ? this.#queues.get(queueKey(...parsed)) : undefined;
+  }
+
   /** The queue with this id if this node has it cached (no database read). */
   cachedQueue(id: number): QueueRecord | undefined {
     return this.#byId.get(id);

@@ -38,6 +38,7 @@ import { checkNames, checkSessionPolicy, packedPolicySize, sessionDuration, sess
 import { StsStore } from './sts-store.js';
 import { delegatedTrustPolicy, evaluateTrust, parseTrustPolicy, type TrustPrincipal } from './trust-policy.js';
 import { WebIdentityVerifier, issuerKey, peekClaims } from './web-identity.js';
+import { RoleUseReporter } from './role-use.js';
 
 const SESSION_TOKEN_MAX_SECONDS = 129_600;
 const SESSION_TOKEN_ROOT_MAX_SECONDS = 3600;
@@ -69,6 +70,7 @@ export class StsProvider implements ServiceProvider {
   readonly #web: WebIdentityVerifier;
   readonly #now: () => number;
   readonly #region: string;
+  readonly #roleUse: RoleUseReporter;
 
   constructor(platform: PlatformContext, store: StsStore, sessions: StsSessionDirectory, options: StsOptions = {}) {
     this.#store = store;
@@ -77,6 +79,7 @@ export class StsProvider implements ServiceProvider {
     this.#now = options.now ?? Date.now;
     this.#web = new WebIdentityVerifier({ now: this.#now });
     this.#region = platform.config.region;
+    this.#roleUse = new RoleUseReporter(platform.bus, this.#now);
     this.routes = [
       {
         method: 'GET',
@@ -176,6 +179,7 @@ export class StsProvider implements ServiceProvider {
       ...(sourceIdentity !== undefined ? { sourceIdentity } : {}),
     };
     const { credentials, user } = this.#issueRoleSession(role, session);
+    this.#roleUse.report(role, ctx.region);
     return {
       Credentials: credentials,
       AssumedRoleUser: user,
@@ -228,6 +232,7 @@ export class StsProvider implements ServiceProvider {
       webIdentity: { provider: provider.arn, subject: claims.sub, audience },
     };
     const { credentials, user } = this.#issueRoleSession(role, session);
+    this.#roleUse.report(role, ctx.region);
     return {
       Credentials: credentials,
       SubjectFromWebIdentityToken: claims.sub,

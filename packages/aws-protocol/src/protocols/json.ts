@@ -29,7 +29,10 @@ export function parseJsonBody(body: Buffer | undefined): unknown {
 
 function contentType(model: ServiceModel, ctx: ResponseContext): string {
   const sent = ctx.requestContentType;
-  if (sent && sent.startsWith('application/x-amz-json-')) return sent.split(';')[0]!;
+  if (sent && sent.startsWith('application/x-amz-json-')) {
+    const semicolon = sent.indexOf(';');
+    return semicolon < 0 ? sent : sent.slice(0, semicolon);
+  }
   return `application/x-amz-json-${model.metadata.jsonVersion ?? '1.0'}`;
 }
 
