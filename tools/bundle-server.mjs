@@ -15,7 +15,7 @@ const EXTERNAL = new Set([
   '@atoll/storage', '@atoll/sqs', '@atoll/sns', '@atoll/s3', '@atoll/dynamodb', '@atoll/lambda', '@atoll/ecs', '@atoll/elbv2',
   '@atoll/function-runtime', '@atoll/supervisor', '@atoll/http-proxy', '@atoll/tcp-proxy', '@atoll/test-support',
 ]);
-const EXTERNAL_SCOPES = ['@aws-sdk/', '@smithy/', '@aws-crypto/', '@opentelemetry/'];
+const EXTERNAL_SCOPES = ['@aws-sdk/', '@smithy/', '@aws-crypto/', '@opentelemetry/', '@electric-sql/'];
 
 function packageName(specifier) {
   const parts = specifier.split('/');

@@ -3,6 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { EventBus, type AtollConfig, type ServiceFactory, type HttpRoute, type Logger, type PlatformContext } from '@atoll/core';
 import { AuditLog, createLogger, RequestMetrics } from '@atoll/telemetry';
 import { openStorage } from '@atoll/storage/backend';
@@ -44,8 +45,9 @@ export interface AtollHandle {
   close(graceMs?: number): Promise<void>;
 }
 
-function matchRoute(route: HttpRoute, method: string, path: string): boolean {
+function matchRoute(route: HttpRoute, method: string, path: string, host: string | undefined): boolean {
   if (route.method !== '*' && route.method !== method) return false;
+  if (route.host && (host === undefined || !route.host.test(host))) return false;
   if (typeof route.path !== 'string') return route.path.test(path);
   return route.path.endsWith('/*') ? path.startsWith(route.path.slice(0, -1)) : path === route.path;
 }
@@ -72,11 +74,13 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
   let endpoint = `http://${config.host}:${config.port}`;
   let routes: HttpRoute[] = [];
   const directory = new ServiceDirectory(() => {
-    // Routes by exact path or prefix are tried before patterns, whatever order services start in.
+    // Routes for a host come first, then routes by exact path or prefix before patterns, whatever
+    // order services start in.
+    const rank = (r: HttpRoute) => (r.host ? 0 : typeof r.path === 'string' ? 1 : 2);
     routes = directory
       .active()
       .flatMap((provider) => provider.routes ?? [])
-      .sort((a, b) => Number(typeof a.path !== 'string') - Number(typeof b.path !== 'string'));
+      .sort((a, b) => rank(a) - rank(b));
   });
   const identities = new IdentityResolver(
     root.credentials,
@@ -100,16 +104,20 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
     endpoint: () => endpoint,
     call: async <O>(service: string, operation: string, input: unknown, ctx: Parameters<PlatformContext['call']>[3]) =>
       (await pipeline.call(service, operation, input, ctx)) as O,
+    authorizeSignedRequest: (request, service, check) => pipeline.authorizeSignedRequest(request, service, check),
   };
 
   const storesOf = new Map<string, readonly string[]>();
   const reset = new PlatformReset({ directory, storage, audit, logger, storesOf: (name) => storesOf.get(name) ?? [name] });
 
+  /** Services owning requests by their Host (API Gateway's execute-api hosts): activated for them. */
+  const hostOwners: { hosts: RegExp; name: string }[] = [];
   const only = options.services ?? config.services;
   const wanted = only ? new Set(only) : undefined;
   for (const registration of SERVICES) {
     if (wanted && !wanted.has(registration.name)) continue;
     if (registration.stores) storesOf.set(registration.name, registration.stores);
+    if (registration.hosts) hostOwners.push({ hosts: registration.hosts, name: registration.name });
     directory.register(registration.name, async () => {
       const factory = await registration.load();
       return factory({ ...platform, logger: logger.child({ service: registration.name }) });
@@ -168,6 +176,21 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
         return;
       }
     }
+    const host = req.headers.host;
+    if (hostOwners.length > 0 && host !== undefined && !warmedUp) {
+      const owner = hostOwners.find((o) => o.hosts.test(host));
+      const service = owner ? directory.get(owner.name) : undefined;
+      if (service && !service.provider) {
+        service.activate().then(
+          () => route(req, res),
+          (error: unknown) => {
+            logger.error({ err: error, service: service.name }, 'service failed to start');
+            sendJson(res, 503, { message: 'Service Unavailable' });
+          },
+        );
+        return;
+      }
+    }
     if (!warmedUp && (method === 'OPTIONS' || rawPath.startsWith('/_atoll/'))) {
       // Non-model routes belong to providers that may not be active yet.
       void warmUp.then(() => route(req, res));
@@ -175,7 +198,7 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
     }
     if (rawPath.startsWith('/_atoll/') && handleAdminRoute({ config, identities, reset, logger }, req, res, rawPath, rawQuery)) return;
     for (const route of routes) {
-      if (!matchRoute(route, method, rawPath)) continue;
+      if (!matchRoute(route, method, rawPath, host)) continue;
       Promise.resolve(route.handle(req, res, { requestId: '', endpoint, accountId: config.accountId, region: config.region })).catch((error) => {
         logger.error({ err: error, path: rawPath }, 'route failed');
         if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
@@ -187,6 +210,25 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
   };
 
   const server: Server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, handler);
+  // WebSocket upgrades go to the routes that accept them (API Gateway's WebSocket APIs).
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer, retried = false): void => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const rawPath = q === -1 ? url : url.slice(0, q);
+    const found = routes.find((r) => r.upgrade && matchRoute(r, req.method ?? 'GET', rawPath, req.headers.host));
+    if (!found) {
+      if (!warmedUp && !retried) void warmUp.then(() => upgrade(req, socket, head, true));
+      else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    try {
+      found.upgrade!(req, socket, head);
+    } catch (error) {
+      logger.error({ err: error, path: rawPath }, 'upgrade failed');
+      socket.destroy();
+    }
+  };
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => upgrade(req, socket, head));
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy(error);
     const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';

@@ -21,6 +21,7 @@ export type {
   ServicePrincipalFacts,
   ServiceProvider,
   SessionFacts,
+  SignedHttpRequest,
 } from './provider.js';
 export type { AccessKeyCredentials, IdentityDirectory, PrincipalPermissions, SessionDirectory } from './identity.js';
 export type { AuditEvent, AuditPage, AuditQuery, AuditTrail } from './audit.js';

@@ -2,6 +2,7 @@
 // A provider exposes typed operations; the edge does routing, auth, parsing, serialization,
 // audit and metrics around them. Providers never see HTTP for modeled operations.
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AuditTrail } from './audit.js';
 import type { AtollConfig } from './config.js';
 import type { EventBus } from './event-bus.js';
@@ -95,7 +96,11 @@ export interface HttpRoute {
   method: string | '*';
   /** Matched against the URL path. A string matches exactly or, ending in `/*`, as a prefix. */
   path: string | RegExp;
+  /** Matched against the Host header (with its port, if any); such routes are tried first. */
+  host?: RegExp;
   handle(req: IncomingMessage, res: ServerResponse, ctx: RawRouteContext): void | Promise<void>;
+  /** Takes a matching HTTP upgrade (WebSocket) request; routes without it refuse upgrades. */
+  upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer): void;
 }
 
 export interface RawRouteContext {
@@ -124,9 +129,15 @@ export interface ServiceProvider {
    * What an operation asks of IAM, for the edge's authorize step: the action, when it is not
    * `<signing name>:<Operation>` (S3's ListObjectsV2 is `s3:ListBucket`, SQS's SendMessageBatch is
    * `sqs:SendMessage`), and the ARNs it acts on. Without resources (or without this hook), identity
-   * policies are evaluated against `*`.
+   * policies are evaluated against `*`. `scope.identity` is the caller (IAM names the caller's own
+   * user when GetUser has no UserName). A Promise is awaited: answer synchronously from a cache when
+   * possible (IAM looks up an entity's path, which its ARN contains).
    */
-  authorization?(operation: string, input: Record<string, unknown>, scope: { accountId: string; region: string }): IamRequest | undefined;
+  authorization?(
+    operation: string,
+    input: Record<string, unknown>,
+    scope: { accountId: string; region: string; identity?: CallerIdentity },
+  ): IamRequest | undefined | Promise<IamRequest | undefined>;
   /**
    * The resource-based policy (JSON text) of a resource this service owns (a queue's `Policy`
    * attribute, a topic's, a function's), for the edge's authorize step; undefined when it has none.
@@ -151,6 +162,19 @@ export interface IamRequest {
   also?: readonly { action: string; resource: string }[];
   /** The code the service answers a refused call with, when it is not AccessDenied (SNS: AuthorizationError). */
   deniedCode?: string;
+  /** Service condition keys of the request (`lambda:FunctionUrlAuthType`), over the global ones. */
+  context?: Record<string, string | string[]>;
+}
+
+/** A SigV4-signed HTTP request that reached a service's own route (PlatformContext.authorizeSignedRequest). */
+export interface SignedHttpRequest {
+  method: string;
+  /** The request target as received: raw path and query. */
+  url: string;
+  headers: IncomingHttpHeaders;
+  /** The whole body (its hash is part of the signature). */
+  body: Buffer;
+  sourceIp?: string;
 }
 
 /** Context for in-process calls between services. */
@@ -186,6 +210,14 @@ export interface PlatformContext {
    * same validation and audit as a request. Throws the operation's ServiceError.
    */
   call<O = unknown>(service: string, operation: string, input: unknown, ctx: CallContext): Promise<O>;
+  /**
+   * Authenticates a SigV4-signed request to one of the calling service's own routes (header or
+   * presigned query; `service` is the signing name) and authorizes `check` as the edge's authorize
+   * step would (identity policies with boundary and session policies, and the service's resource
+   * policy for `resources`). Answers the caller; throws the AuthError that refused it. The
+   * permissive mode skips the checks. Lambda's AWS_IAM function URLs use it.
+   */
+  authorizeSignedRequest?(request: SignedHttpRequest, service: string, check: IamRequest & { action: string }): Promise<CallerIdentity>;
   /** The audit trail the edge writes: every call, newest first (CloudTrail's LookupEvents reads it). */
   readonly auditTrail: AuditTrail;
   /**

@@ -51,10 +51,12 @@ import {
   type Logger,
   type RequestContext,
   type ServiceProvider,
+  type SignedHttpRequest,
 } from '@atoll/core';
 import type { AuditLog, RequestMetrics } from '@atoll/telemetry';
 import { traceFromHeaders } from '@atoll/telemetry';
-import { buildAuditEvent } from './audit-event.js';
+import { encodeAuditEvent } from './audit-event.js';
+import { decodedBody } from './content-encoding.js';
 import { writeResponse } from './respond.js';
 import { resolveService, virtualHostBucket } from './resolve-service.js';
 import type { ServedService, ServiceDirectory } from './service-directory.js';
@@ -304,7 +306,7 @@ export class RequestPipeline {
     let form: URLSearchParams | undefined;
     if (isFormRequest(req)) {
       ex.body = await this.readLimitedBody(ex, ex.scope?.service ?? '');
-      form = new URLSearchParams(ex.body.toString('utf8'));
+      form = new URLSearchParams(decodedBody(ex.body, req).toString('utf8'));
     }
     const service = await resolveService(directory, { headers: req.headers, rawQuery: ex.rawQuery, rawPath: ex.rawPath, method: req.method ?? 'GET', form, scope: ex.scope });
     if (!service) {
@@ -491,7 +493,8 @@ export class RequestPipeline {
     request: { sourceIp?: string; userAgent?: string },
   ): Promise<void> {
     const signingName = service.entry.signingName;
-    const asked = provider.authorization?.(operation, input, { accountId: identity.accountId, region });
+    const named = provider.authorization?.(operation, input, { accountId: identity.accountId, region, identity });
+    const asked = named instanceof Promise ? await named : named;
     const action = asked?.action ?? `${IAM_NAMESPACE[signingName] ?? signingName}:${operation}`;
     if (ALWAYS_ALLOWED.has(action)) return;
     const permissions = identity.type === 'AWSService' ? undefined : await this.#deps.identities.permissionsFor(identity);
@@ -500,7 +503,7 @@ export class RequestPipeline {
     const boundary = permissions?.boundary;
     const sessionPolicies = sessionTexts ? compilePolicies(sessionTexts) : undefined;
     const principalTags = permissions?.principalTags;
-    const context = ConditionContext.forRequest({ identity, ...request, region, ...(principalTags ? { principalTags } : {}) });
+    const context = ConditionContext.forRequest({ identity, ...request, region, ...(principalTags ? { principalTags } : {}) }).with(asked?.context);
     for (const check of iamChecks(action, asked)) {
       let resourcePolicies: string[] | undefined;
       if (check.resource !== '*' && provider.resourcePolicy) {
@@ -533,7 +536,7 @@ export class RequestPipeline {
       rawQuery: ex.rawQuery,
       query: ex.query,
       headers: ex.req.headers,
-      body: ex.body,
+      body: ex.body && decodedBody(ex.body, ex.req),
       bodyStream: ex.bodyStream,
     };
     if (ex.codec === queryProtocol) request.query = queryParams(request);
@@ -600,16 +603,19 @@ export class RequestPipeline {
   }
 
   private async send(ex: Exchange, response: ProtocolResponse): Promise<void> {
-    let extra: Record<string, string> = { 'x-amzn-trace-id': ex.traceHeader };
-    if (ex.service?.name === 's3' || !ex.service) extra['x-amz-request-id'] = ex.requestId;
-    if (ex.provider?.responseHeaders && ex.operation && ex.input) {
-      const added = ex.provider.responseHeaders(ex.operation.name, ex.input, { method: ex.req.method ?? 'GET', headers: ex.req.headers });
-      if (added) extra = { ...added, ...extra };
-    }
+    // The edge's own headers, as a flat name/value list (the response's own headers win over them).
+    const extra = ['x-amzn-trace-id', ex.traceHeader];
+    if (ex.service?.name === 's3' || !ex.service) extra.push('x-amz-request-id', ex.requestId);
     // A streamed body the operation did not read (an early error) cannot be drained cheaply: close
     // the connection after the answer instead of reading megabytes nobody wants.
     const unread = ex.bodyStream !== undefined && !ex.req.readableEnded;
-    if (unread) extra.connection = 'close';
+    if (unread) extra.push('connection', 'close');
+    if (ex.provider?.responseHeaders && ex.operation && ex.input) {
+      const added = ex.provider.responseHeaders(ex.operation.name, ex.input, { method: ex.req.method ?? 'GET', headers: ex.req.headers });
+      if (added) {
+        for (const name in added) if (!namesHeader(extra, name)) extra.push(name, added[name]!);
+      }
+    }
     await writeResponse(ex.res, response, extra);
     if (unread) ex.req.socket.destroySoon();
   }
@@ -624,23 +630,22 @@ export class RequestPipeline {
     metrics.record(service, operation, status, seconds, ex.error?.code);
     if (ex.service && ex.operation) {
       try {
-        audit.record(
-          buildAuditEvent({
-            requestId: ex.requestId,
-            time: ex.time,
-            endpointPrefix: ex.service.entry.endpointPrefix,
-            operation,
-            region: ex.region,
-            accountId: ex.identity?.accountId || config.accountId,
-            sourceIp: ex.req.socket.remoteAddress ?? '',
-            userAgent: String(ex.req.headers['user-agent'] ?? ''),
-            identity: ex.identity ?? { type: 'Anonymous', accountId: config.accountId, arn: '', principalId: 'anonymous' },
-            input: ex.input,
-            output: ex.output,
-            errorCode: ex.error?.code,
-            errorMessage: ex.error?.message,
-          }),
-        );
+        const event = encodeAuditEvent({
+          requestId: ex.requestId,
+          time: ex.time,
+          endpointPrefix: ex.service.entry.endpointPrefix,
+          operation,
+          region: ex.region,
+          accountId: ex.identity?.accountId || config.accountId,
+          sourceIp: ex.req.socket.remoteAddress ?? '',
+          userAgent: String(ex.req.headers['user-agent'] ?? ''),
+          identity: ex.identity ?? { type: 'Anonymous', accountId: config.accountId, arn: '', principalId: 'anonymous' },
+          input: ex.input,
+          output: ex.output,
+          errorCode: ex.error?.code,
+          errorMessage: ex.error?.message,
+        });
+        audit.recordJson(event.text, event.eventTime);
       } catch (error) {
         logger.error({ err: error }, 'audit event not recorded');
       }
@@ -650,6 +655,39 @@ export class RequestPipeline {
       { requestId: ex.requestId, service, operation, status, ms: Math.round(seconds * 100000) / 100, ...(ex.error ? { code: ex.error.code } : {}) },
       'request',
     );
+  }
+
+  /**
+   * PlatformContext.authorizeSignedRequest: steps 3 and 5 for a service's own HTTP route (Lambda's
+   * AWS_IAM function URLs), with the action and resources the service names.
+   */
+  async authorizeSignedRequest(request: SignedHttpRequest, serviceName: string, check: IamRequest & { action: string }): Promise<CallerIdentity> {
+    const { config, identities } = this.#deps;
+    const query = request.url.indexOf('?');
+    const path = query < 0 ? request.url : request.url.slice(0, query);
+    const rawQuery = query < 0 ? '' : request.url.slice(query + 1);
+    const tokenOf = (): string | undefined => {
+      const header = request.headers['x-amz-security-token'];
+      return typeof header === 'string' ? header : (new URLSearchParams(rawQuery).get('X-Amz-Security-Token') ?? undefined);
+    };
+    if (config.authMode === 'permissive') {
+      const scope = peekCredentialScope({ headers: request.headers, query: rawQuery });
+      const known = scope ? await identities.lookup(scope.accessKeyId, tokenOf()).catch(() => undefined) : undefined;
+      return known?.identity ?? rootIdentity(config.accountId, scope?.accessKeyId);
+    }
+    const result = await verifySigV4(
+      { method: request.method, path, query: rawQuery, headers: request.headers, bodyHash: sha256Hex(request.body) },
+      { lookupSecret: (accessKeyId, { sessionToken }) => identities.lookup(accessKeyId, sessionToken), dialect: 'rest-json', service: serviceName },
+    );
+    const { identity, region } = result;
+    if (identity.type === 'Root' || identity.type === 'Anonymous') return identity;
+    const service = this.#deps.directory.get(serviceName);
+    if (!service) throw serviceError('UnknownService', 400, `Atoll does not serve ${serviceName}`);
+    const provider = await service.activate();
+    const named: ServiceProvider = { ...provider, service: provider.service, operations: provider.operations, authorization: () => check };
+    if (provider.resourcePolicy) named.resourcePolicy = (arn) => provider.resourcePolicy!(arn);
+    await this.checkAccess(identity, service, named, '', {}, region, 'rest-json', { sourceIp: request.sourceIp ?? '', userAgent: String(request.headers['user-agent'] ?? '') });
+    return identity;
   }
 
   /** In-process call of another service's operation (PlatformContext.call). */
@@ -692,6 +730,12 @@ function callDialect(service: ServedService): AuthDialect {
   if (service.name === 's3') return 's3';
   const protocol = service.entry.protocol;
   return protocol === 'json' ? 'json' : protocol === 'rest-json' ? 'rest-json' : 'query';
+}
+
+/** Whether a flat [name, value, …] header list names `name`. */
+function namesHeader(list: readonly string[], name: string): boolean {
+  for (let i = 0; i < list.length; i += 2) if (list[i] === name) return true;
+  return false;
 }
 
 /** A body stream's error when nothing reads the body any more: the answer has been chosen already. */

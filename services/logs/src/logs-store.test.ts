@@ -1,0 +1,4 @@
+import { forEachEngine } from '@atoll/test-support';
+import { logsStoreCases } from './logs-store.case.js';
+
+await forEachEngine('LogsStore', logsStoreCases);

@@ -1,0 +1,32 @@
+import { PGlite } from '@electric-sql/pglite';
+import { rmSync } from 'node:fs';
+rmSync('/tmp/pgl-data', { recursive: true, force: true });
+let t = Date.now();
+const db = await PGlite.create('/tmp/pgl-data');
+console.log('create ms', Date.now() - t);
+console.log((await db.query('select version()')).rows);
+// simple query protocol message
+function msg(type, body) { const b = Buffer.alloc(5 + body.length); b.write(type, 0); b.writeInt32BE(4 + body.length, 1); body.copy(b, 5); return b; }
+const cstr = (s) => Buffer.concat([Buffer.from(s), Buffer.from([0])]);
+const q = msg('Q', cstr('select 1 as a; select 2 as b'));
+let out = await db.execProtocolRaw(q);
+console.log(Buffer.from(out).toString('latin1').replace(/[^\x20-\x7e]/g, '.'));
+const parse = msg('P', Buffer.concat([cstr(''), cstr('select $1::int + 1'), Buffer.from([0, 0])]));
+const bind = msg('B', Buffer.concat([cstr(''), cstr(''), Buffer.from([0,0, 0,1]), Buffer.from([0,0,0,1]), Buffer.from('5'), Buffer.from([0,0])]));
+const desc = msg('D', Buffer.concat([Buffer.from('P'), cstr('')]));
+const exec = msg('E', Buffer.concat([cstr(''), Buffer.from([0,0,0,0])]));
+const sync = msg('S', Buffer.alloc(0));
+out = await db.execProtocolRaw(Buffer.concat([parse, bind, desc, exec, sync]));
+console.log(Buffer.from(out).toString('latin1').replace(/[^\x20-\x7e]/g, '.'));
+t = Date.now();
+const dump = await db.dumpDataDir('none');
+console.log('dump ms', Date.now() - t, dump.size);
+await db.close();
+t = Date.now();
+const db2 = await PGlite.create('/tmp/pgl-data');
+console.log('reopen ms', Date.now() - t);
+await db2.close();
+t = Date.now();
+const db3 = await PGlite.create({ loadDataDir: dump });
+console.log('load from dump ms', Date.now() - t);
+console.log(process.memoryUsage().rss/1e6);
