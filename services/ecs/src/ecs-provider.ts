@@ -34,8 +34,10 @@
 //   not used for them. RegisterTaskDefinition does not require an execution role for secrets.
 // - Clusters record settings, configuration and the FARGATE / FARGATE_SPOT capacity providers (tasks run
 //   locally whatever the strategy). No container instances, custom capacity providers, task sets,
-//   placement strategies/constraints, Service Connect, service discovery registries, ExecuteCommand,
-//   task protection or account settings (501). StartTask runs one task per named container instance.
+//   placement strategies/constraints, Service Connect, ExecuteCommand, task protection or account
+//   settings (501). Service discovery: one `serviceRegistries` entry per service (as ECS allows); ready
+//   tasks become Cloud Map instances (`AWS_INSTANCE_IPV4` 127.0.0.1, `AWS_INSTANCE_PORT` the host port)
+//   and leave before draining; Cloud Map health of the instance is not fed from ECS health checks. StartTask runs one task per named container instance.
 // - The restart backoff of a crashing service (1 s doubling to 120 s, ATOLL_ECS_BACKOFF_*_MS) and the
 //   targets' last health are kept in the scheduler leader's memory: a restart or a change of leader resets them.
 // - Deployments: only the ECS (rolling) deployment controller. The circuit breaker counts failed tasks
@@ -73,7 +75,8 @@ import {
 import { page, toWire, withTags } from './ecs-output.js';
 import { ecsAuthorization } from './ecs-authorization.js';
 import { ECS_MIGRATIONS, EcsStore, type Scope, type StoredService, type StoredTask } from './ecs-store.js';
-import type { LoadBalancerRef, Service, Tag, Task, TaskDefinition } from './ecs-types.js';
+import type { LoadBalancerRef, Service, ServiceRegistryRef, Tag, Task, TaskDefinition } from './ecs-types.js';
+import { cloudMapServiceId } from './cloud-map-registrar.js';
 import { LoadBalancerRegistrar } from './load-balancer-registrar.js';
 import { ServiceScheduler, addEvent, newDeployment, type SchedulerOptions } from './service-scheduler.js';
 import { buildTaskDefinition, parseTaskDefinitionRef, type RegisterInput } from './task-definitions.js';
@@ -421,6 +424,20 @@ export class EcsProvider implements ServiceProvider {
     }
   }
 
+  /** ECS's rules for `serviceRegistries`: one registry, a Cloud Map service ARN, a container and port of the task definition. */
+  #checkServiceRegistries(registries: ServiceRegistryRef[], def: TaskDefinition): void {
+    if (registries.length > 1) throw new InvalidParameterException('Each service may be associated with one service registry. Multiple service registries for each service is not supported.');
+    for (const registry of registries) {
+      if (!cloudMapServiceId(registry.registryArn ?? '')) throw new InvalidParameterException(`Invalid registryArn: ${registry.registryArn ?? ''}. It must be the ARN of a Cloud Map service.`);
+      if (registry.containerName === undefined) continue;
+      const container = def.containerDefinitions.find((c) => c.name === registry.containerName);
+      if (!container) throw new InvalidParameterException(`The container ${registry.containerName} does not exist in the task definition.`);
+      if (registry.containerPort !== undefined && !(container.portMappings ?? []).some((p) => p.containerPort === registry.containerPort)) {
+        throw new InvalidParameterException(`The container ${registry.containerName} did not have a container port ${registry.containerPort} defined.`);
+      }
+    }
+  }
+
   async createService(input: Input, ctx: RequestContext) {
     const cluster = await this.clusters.resolve(ctx, input.cluster, true);
     const name: string = input.serviceName;
@@ -442,6 +459,8 @@ export class EcsProvider implements ServiceProvider {
     if (!Number.isInteger(desiredCount) || desiredCount < 0) throw new InvalidParameterException('Invalid desiredCount.');
     const loadBalancers: LoadBalancerRef[] = input.loadBalancers ?? [];
     await this.#checkLoadBalancers(ctx, loadBalancers, def);
+    const serviceRegistries: ServiceRegistryRef[] = input.serviceRegistries ?? [];
+    this.#checkServiceRegistries(serviceRegistries, def);
     const dc = input.deploymentConfiguration ?? {};
     const deploymentConfiguration = {
       deploymentCircuitBreaker: { enable: dc.deploymentCircuitBreaker?.enable ?? false, rollback: dc.deploymentCircuitBreaker?.rollback ?? false },
@@ -458,7 +477,7 @@ export class EcsProvider implements ServiceProvider {
       serviceName: name,
       clusterArn: cluster.clusterArn,
       loadBalancers,
-      serviceRegistries: input.serviceRegistries ?? [],
+      serviceRegistries,
       status: 'ACTIVE',
       desiredCount,
       runningCount: 0,
@@ -507,6 +526,8 @@ export class EcsProvider implements ServiceProvider {
     const loadBalancers: LoadBalancerRef[] | undefined = input.loadBalancers;
     const effectiveDef = def ?? (await this.#taskDefinition(ctx, service.taskDefinition, () => new InvalidParameterException('TaskDefinition not found.')));
     if (loadBalancers) await this.#checkLoadBalancers(ctx, loadBalancers, effectiveDef);
+    const serviceRegistries: ServiceRegistryRef[] | undefined = input.serviceRegistries;
+    if (serviceRegistries) this.#checkServiceRegistries(serviceRegistries, effectiveDef);
     if (input.desiredCount !== undefined) {
       if (!Number.isInteger(input.desiredCount) || input.desiredCount < 0) throw new InvalidParameterException('Invalid desiredCount.');
     }
@@ -525,11 +546,12 @@ export class EcsProvider implements ServiceProvider {
       }
       if (input.healthCheckGracePeriodSeconds !== undefined) s.healthCheckGracePeriodSeconds = input.healthCheckGracePeriodSeconds;
       if (loadBalancers) s.loadBalancers = loadBalancers;
+      if (serviceRegistries) s.serviceRegistries = serviceRegistries;
       if (input.networkConfiguration) s.networkConfiguration = input.networkConfiguration;
       if (input.enableExecuteCommand !== undefined) s.enableExecuteCommand = input.enableExecuteCommand;
       if (input.propagateTags !== undefined) s.propagateTags = input.propagateTags;
       newDeploymentNeeded =
-        (def && def.taskDefinitionArn !== s.taskDefinition) || input.forceNewDeployment === true || loadBalancers !== undefined || input.networkConfiguration !== undefined;
+        (def && def.taskDefinitionArn !== s.taskDefinition) || input.forceNewDeployment === true || loadBalancers !== undefined || serviceRegistries !== undefined || input.networkConfiguration !== undefined;
       const primary = s.deployments.find((d) => d.status === 'PRIMARY');
       if (newDeploymentNeeded) {
         if (def) s.taskDefinition = def.taskDefinitionArn;

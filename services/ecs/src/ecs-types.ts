@@ -1,6 +1,7 @@
 // The ECS documents Atoll keeps and returns: clusters, task definitions, tasks and services in the
 // shapes of the ECS API (model member names), plus the internal fields the scheduler needs.
 // (Replaced by the generated `@atoll/aws-models/ecs` shapes where they match once they exist.)
+import type { RegisteredInstance } from './cloud-map-registrar.js';
 
 export interface Tag {
   key?: string;
@@ -113,6 +114,8 @@ export interface TaskInternal {
   /** pid and start time of each container process, to kill leftovers after a crash. */
   processes: { container: string; pid: number; startTime?: string }[];
   targets: RegisteredTarget[];
+  /** Cloud Map instances registered for the task (its service's `serviceRegistries`); absent in older records. */
+  instances?: RegisteredInstance[];
   /** Set when the scheduler stopped the task because it failed (health checks). */
   failed?: boolean;
   logStreams: { container: string; logGroup: string; logStream: string; file: string }[];
@@ -180,6 +183,14 @@ export interface LoadBalancerRef {
   containerPort?: number;
 }
 
+/** A service's Cloud Map registry: its tasks become instances of that Cloud Map service. */
+export interface ServiceRegistryRef {
+  registryArn?: string;
+  port?: number;
+  containerName?: string;
+  containerPort?: number;
+}
+
 export interface DeploymentConfiguration {
   deploymentCircuitBreaker?: { enable: boolean; rollback: boolean };
   maximumPercent?: number;
@@ -199,7 +210,7 @@ export interface Service {
   serviceName: string;
   clusterArn: string;
   loadBalancers: LoadBalancerRef[];
-  serviceRegistries: unknown[];
+  serviceRegistries: ServiceRegistryRef[];
   status: 'ACTIVE' | 'DRAINING' | 'INACTIVE';
   desiredCount: number;
   runningCount: number;

@@ -8,6 +8,7 @@ import { formatArn, newUuid, type CallContext, type Logger, type PlatformContext
 import { RestartBackoff } from '@atoll/supervisor';
 import type { EcsStore, Scope, StoredService, StoredTask } from './ecs-store.js';
 import type { Deployment, Service, ServiceInternal, Task, TaskDefinition } from './ecs-types.js';
+import { CloudMapRegistrar, cloudMapServiceId } from './cloud-map-registrar.js';
 import type { LoadBalancerRegistrar, TargetState } from './load-balancer-registrar.js';
 import { parseTaskDefinitionRef } from './task-definitions.js';
 import { idOf, type TaskRunner } from './task-runner.js';
@@ -98,6 +99,7 @@ export class ServiceScheduler {
   readonly #store: EcsStore;
   readonly #runner: TaskRunner;
   readonly #registrar: LoadBalancerRegistrar;
+  readonly #cloudMap: CloudMapRegistrar;
   readonly #logger: Logger;
   readonly #platform: PlatformContext;
   readonly #intervalMs: number;
@@ -116,6 +118,7 @@ export class ServiceScheduler {
     this.#store = store;
     this.#runner = runner;
     this.#registrar = registrar;
+    this.#cloudMap = new CloudMapRegistrar(platform);
     this.#logger = platform.logger;
     this.#platform = platform;
     this.#intervalMs = options.intervalMs ?? 500;
@@ -376,6 +379,9 @@ export class ServiceScheduler {
       }
     }
 
+    // Cloud Map registration of ready tasks (service discovery).
+    if (service.serviceRegistries.length > 0) await this.#registerInstances(scope, ctx, cluster, service, live, defs);
+
     const current = await this.#store.getService(scope, cluster, name);
     if (!current) return;
     if (current.service.status === 'DRAINING') {
@@ -424,6 +430,49 @@ export class ServiceScheduler {
         if (refreshed && refreshed.task.desiredStatus !== 'RUNNING') await this.#registrar.deregister(refreshed.internal.targets, ctx);
       } finally {
         this.#registering.delete(taskId);
+      }
+    }
+  }
+
+  async #registerInstances(scope: Scope, ctx: CallContext, cluster: string, service: Service, live: StoredTask[], defs: Definitions): Promise<void> {
+    for (const t of live) {
+      const taskId = idOf(t.task.taskArn);
+      const key = `cloudmap|${taskId}`;
+      if ((t.internal.instances?.length ?? 0) > 0 || this.#registering.has(key) || !this.#ready(t, defs)) continue;
+      this.#registering.add(key);
+      try {
+        const registered = [];
+        for (const registry of service.serviceRegistries) {
+          const serviceId = cloudMapServiceId(registry.registryArn ?? '');
+          if (!serviceId) continue;
+          const containers = registry.containerName ? t.task.containers.filter((c) => c.name === registry.containerName) : t.task.containers;
+          const wanted = registry.containerPort ?? registry.port;
+          const binding = containers.flatMap((c) => c.networkBindings).find((b) => wanted === undefined || b.containerPort === wanted);
+          const attributes: Record<string, string> = {
+            AWS_INSTANCE_IPV4: binding?.bindIP && binding.bindIP !== '0.0.0.0' ? binding.bindIP : '127.0.0.1',
+            ECS_CLUSTER_NAME: cluster,
+            ECS_SERVICE_NAME: service.serviceName,
+            ECS_TASK_DEFINITION_FAMILY: (t.task.taskDefinitionArn ?? '').replace(/^.*:task-definition\//, '').replace(/:\d+$/, ''),
+            REGION: scope.region,
+            AVAILABILITY_ZONE: `${scope.region}a`,
+          };
+          if (binding) attributes.AWS_INSTANCE_PORT = String(binding.hostPort);
+          const instance = { serviceId, instanceId: taskId };
+          try {
+            await this.#cloudMap.register(instance, attributes, ctx);
+          } catch (error) {
+            this.#logger.warn({ err: error, instance }, 'ecs: RegisterInstance failed');
+            continue;
+          }
+          registered.push(instance);
+        }
+        if (registered.length === 0) continue;
+        const refreshed = await this.#runner.addInstances(scope, taskId, registered);
+        t.internal.instances = refreshed?.internal.instances ?? registered;
+        // A task stopped while it was being registered must not stay in Cloud Map.
+        if (refreshed && refreshed.task.desiredStatus !== 'RUNNING') await this.#cloudMap.deregister(registered, ctx);
+      } finally {
+        this.#registering.delete(key);
       }
     }
   }

@@ -23,6 +23,7 @@ import {
 } from '@atoll/supervisor';
 import type { EcsStore, Scope, StoredTask } from './ecs-store.js';
 import type { Container, ContainerDefinition, Task, TaskDefinition, TaskInternal, TaskStatus } from './ecs-types.js';
+import { CloudMapRegistrar, type RegisteredInstance } from './cloud-map-registrar.js';
 import type { LoadBalancerRegistrar } from './load-balancer-registrar.js';
 import { parseTaskDefinitionRef } from './task-definitions.js';
 import type { TaskCredentials } from './task-credentials.js';
@@ -91,6 +92,7 @@ export class TaskRunner {
   readonly #platform: PlatformContext;
   readonly #logger: Logger;
   readonly #registrar: LoadBalancerRegistrar;
+  readonly #cloudMap: CloudMapRegistrar;
   readonly #ports = new PortAllocator();
   readonly #runtimes = new Map<string, Runtime>();
   readonly #dataDir: string;
@@ -107,6 +109,7 @@ export class TaskRunner {
     this.#platform = platform;
     this.#logger = platform.logger;
     this.#registrar = registrar;
+    this.#cloudMap = new CloudMapRegistrar(platform);
     this.#dataDir = dataDir;
     this.#options = options;
   }
@@ -535,6 +538,14 @@ export class TaskRunner {
       if (request.drain && internal.targets.length > 0) task.lastStatus = 'DEACTIVATING';
     });
     const ctx: CallContext = { accountId: scope.accountId, region: scope.region };
+    // Out of service discovery first, as ECS does, then out of the load balancers (with draining).
+    const instances = first?.internal.instances ?? [];
+    if (instances.length > 0) {
+      await this.#cloudMap.deregister(instances, ctx);
+      await this.#update(scope, taskId, (_task, internal) => {
+        internal.instances = [];
+      });
+    }
     const targets = first?.internal.targets ?? [];
     if (targets.length > 0) {
       if (request.drain) await this.#registrar.deregisterAndDrain(targets, ctx);
@@ -584,6 +595,7 @@ export class TaskRunner {
       }
       if (containerReason) internal.targets = [];
     });
+    if (containerReason && (stored?.internal.instances?.length ?? 0) > 0) await this.#cloudMap.deregister(stored!.internal.instances!, scope);
     if (stored) this.#options.credentials.forget(stored.task.taskArn);
     if (stored && changed) this.onStopped(stored);
   }
@@ -592,6 +604,13 @@ export class TaskRunner {
   async addTarget(scope: Scope, taskId: string, target: TaskInternal['targets'][number]): Promise<void> {
     await this.#update(scope, taskId, (_task, internal) => {
       internal.targets.push(target);
+    });
+  }
+
+  /** Records Cloud Map instances registered for the task (deregistered when it stops); the stored task after. */
+  async addInstances(scope: Scope, taskId: string, instances: RegisteredInstance[]): Promise<StoredTask | undefined> {
+    return this.#update(scope, taskId, (_task, internal) => {
+      internal.instances = [...(internal.instances ?? []), ...instances];
     });
   }
 
@@ -640,6 +659,7 @@ export class TaskRunner {
         const reason = 'Task stopped because the platform restarted';
         await this.#finishStopped(scope, taskId, { reason, stopCode: 'TerminationNotice' }, reason);
         if (internal.targets.length > 0) void this.#registrar.deregister(internal.targets, scope);
+        if ((internal.instances?.length ?? 0) > 0) void this.#cloudMap.deregister(internal.instances!, scope);
       }
     }
   }
