@@ -10,6 +10,7 @@ import { openStorage } from '@atoll/storage/backend';
 import { claimDataDir } from '@atoll/storage/snapshot';
 import { handleAdminRoute } from './admin/admin-routes.js';
 import { PlatformReset } from './admin/platform-reset.js';
+import { ConsoleRoutes, isLoopbackHost, loopbackEndpoint } from './console/console-hook.js';
 import { RequestPipeline } from './edge/request-pipeline.js';
 import { ServiceDirectory } from './edge/service-directory.js';
 import { IdentityResolver } from './identity/identity-resolver.js';
@@ -43,13 +44,15 @@ export interface AtollHandle {
   serviceStatus(): Promise<{ name: string; serviceId: string; implemented: number; total: number; missing: string[] }[]>;
   /** Stops accepting requests, lets in-flight ones finish (up to `graceMs`), closes every service. */
   close(graceMs?: number): Promise<void>;
+  /** A one-time, short-lived console sign-in link for the root key; only on a loopback listener. */
+  consoleSignInLink(): string | undefined;
 }
 
-function matchRoute(route: HttpRoute, method: string, path: string, host: string | undefined): boolean {
+function matchRoute(route: HttpRoute, req: IncomingMessage, method: string, path: string, host: string | undefined): boolean {
   if (route.method !== '*' && route.method !== method) return false;
   if (route.host && (host === undefined || !route.host.test(host))) return false;
-  if (typeof route.path !== 'string') return route.path.test(path);
-  return route.path.endsWith('/*') ? path.startsWith(route.path.slice(0, -1)) : path === route.path;
+  const pathMatches = typeof route.path !== 'string' ? route.path.test(path) : route.path.endsWith('/*') ? path.startsWith(route.path.slice(0, -1)) : path === route.path;
+  return pathMatches && (route.accepts === undefined || route.accepts(req));
 }
 
 export async function startAtoll(config: AtollConfig, options: StartOptions = {}): Promise<AtollHandle> {
@@ -94,7 +97,7 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
     },
   );
 
-  const pipeline = new RequestPipeline({ config, directory, identities, logger, metrics, audit, shutdown: shutdown.signal, endpoint: () => endpoint });
+  const pipeline = new RequestPipeline({ config, directory, identities, logger, metrics, audit, shutdown: shutdown.signal, endpoint: () => endpoint, bus });
   const platform: PlatformContext = {
     config,
     logger,
@@ -107,6 +110,9 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
     authorizeSignedRequest: (request, service, check) => pipeline.authorizeSignedRequest(request, service, check),
   };
 
+  // --- console hook: the web console at /_atoll/console/ (apps/server/src/console) ---
+  const consoleRoutes = new ConsoleRoutes({ endpoint: () => loopbackEndpoint(endpoint), region: config.region, root: root.credentials, logger });
+  // --- end console hook ---
   const storesOf = new Map<string, readonly string[]>();
   const reset = new PlatformReset({ directory, storage, audit, logger, storesOf: (name) => storesOf.get(name) ?? [name] });
 
@@ -176,6 +182,9 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
         return;
       }
     }
+    // --- console hook ---
+    if (rawPath.startsWith('/_atoll/console') && consoleRoutes.handle(req, res, rawPath, rawQuery)) return;
+    // --- end console hook ---
     const host = req.headers.host;
     if (hostOwners.length > 0 && host !== undefined && !warmedUp) {
       const owner = hostOwners.find((o) => o.hosts.test(host));
@@ -191,14 +200,18 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
         return;
       }
     }
-    if (!warmedUp && (method === 'OPTIONS' || rawPath.startsWith('/_atoll/'))) {
+    // --- OTLP hook: /v1/traces, /v1/logs, /v1/metrics are the X-Ray service's own routes (its OTLP/HTTP
+    // receiver, a data-plane chain outside the AWS API edge); they wait for the warm-up like the others.
+    const otlp = rawPath === '/v1/traces' || rawPath === '/v1/logs' || rawPath === '/v1/metrics';
+    // --- end OTLP hook ---
+    if (!warmedUp && (method === 'OPTIONS' || rawPath.startsWith('/_atoll/') || otlp)) {
       // Non-model routes belong to providers that may not be active yet.
       void warmUp.then(() => route(req, res));
       return;
     }
-    if (rawPath.startsWith('/_atoll/') && handleAdminRoute({ config, identities, reset, logger }, req, res, rawPath, rawQuery)) return;
+    if (rawPath.startsWith('/_atoll/') && handleAdminRoute({ config, identities, reset, logger, directory }, req, res, rawPath, rawQuery)) return;
     for (const route of routes) {
-      if (!matchRoute(route, method, rawPath, host)) continue;
+      if (!matchRoute(route, req, method, rawPath, host)) continue;
       Promise.resolve(route.handle(req, res, { requestId: '', endpoint, accountId: config.accountId, region: config.region })).catch((error) => {
         logger.error({ err: error, path: rawPath }, 'route failed');
         if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
@@ -215,7 +228,7 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const rawPath = q === -1 ? url : url.slice(0, q);
-    const found = routes.find((r) => r.upgrade && matchRoute(r, req.method ?? 'GET', rawPath, req.headers.host));
+    const found = routes.find((r) => r.upgrade && matchRoute(r, req, req.method ?? 'GET', rawPath, req.headers.host));
     if (!found) {
       if (!warmedUp && !retried) void warmUp.then(() => upgrade(req, socket, head, true));
       else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -297,6 +310,7 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
         }
       }
       reset.close();
+      consoleRoutes.close(); // console hook
       await audit.close();
       await storage.close();
       lock.release();
@@ -333,6 +347,7 @@ export async function startAtoll(config: AtollConfig, options: StartOptions = {}
     },
     logger,
     close,
+    consoleSignInLink: () => (isLoopbackHost(config.host) ? consoleRoutes.signInLink(endpoint) : undefined),
   };
 }
 

@@ -45,4 +45,7 @@ export const SERVICES: readonly ServiceRegistration[] = [
   { name: 'route53', load: async () => (await import('@atoll/dns')).createRoute53Service },
   { name: 'servicediscovery', load: async () => (await import('@atoll/dns')).createServiceDiscoveryService },
   { name: 'rds', load: async () => (await import('@atoll/rds')).createRdsService },
+  { name: 'rdsdata', load: async () => (await import('@atoll/rds')).createRdsDataService, stores: [] },
+  { name: 'xray', load: async () => (await import('@atoll/xray')).createXrayService },
+  { name: 'secretsmanager', load: async () => (await import('@atoll/secretsmanager')).createSecretsManagerService },
 ];

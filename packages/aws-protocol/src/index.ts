@@ -13,3 +13,4 @@ export { formatTimestamp, isoTimestamp, parseTimestamp } from './timestamps.js';
 export { escapeXml, escapeXmlText, parseXmlDocument, writeXml } from './xml.js';
 export type { XmlNode } from './xml.js';
 export { fromJson, toJson } from './json-codec.js';
+export { decodeMessages, encodeError, encodeEvent, encodeException, encodeMessage } from './event-stream.js';

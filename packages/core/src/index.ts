@@ -7,6 +7,8 @@ export { formatArn, parseArn } from './arn.js';
 export type { Arn } from './arn.js';
 export { EventBus } from './event-bus.js';
 export type { EventHandler, PlatformEvent } from './event-bus.js';
+export { API_CALL_COMPLETED, API_CALL_TRACED, platformSegmentId, propagatedTraceHeader } from './api-call-event.js';
+export type { ApiCallCompletedDetail, ApiCallResources, ApiCallTracedDetail } from './api-call-event.js';
 export type {
   CallContext,
   CallerIdentity,

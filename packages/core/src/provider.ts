@@ -98,6 +98,12 @@ export interface HttpRoute {
   path: string | RegExp;
   /** Matched against the Host header (with its port, if any); such routes are tried first. */
   host?: RegExp;
+  /**
+   * A further test on the request (its headers): a route that declines leaves the request to the next
+   * route and finally to the AWS API edge. The OCI registry declines SigV4-signed requests, which are
+   * AWS API calls sharing its `/v2/` prefix (API Gateway v2's `/v2/apis`).
+   */
+  accepts?(req: IncomingMessage): boolean;
   handle(req: IncomingMessage, res: ServerResponse, ctx: RawRouteContext): void | Promise<void>;
   /** Takes a matching HTTP upgrade (WebSocket) request; routes without it refuse upgrades. */
   upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer): void;
@@ -184,6 +190,12 @@ export interface CallContext {
   identity?: CallerIdentity;
   requestId?: string;
   traceId?: string;
+  /**
+   * A trace header (`Root=…;Parent=…;Sampled=…`) the caller hands on, as a traced request would
+   * carry it: the callee sees it as its `X-Amzn-Trace-Id` and, when sampled, the call gets its own
+   * segment (edge.ApiCallTraced) as an edge request would.
+   */
+  traceHeader?: string;
 }
 
 /** The minimal logger interface Atoll uses (pino satisfies it). */

@@ -9,3 +9,5 @@ export { createPostgresTestDatabase, forEachEngine, TEST_POSTGRES_URL } from './
 export type { EngineContext, PostgresTestDatabase } from './storage-engines.js';
 export { createLambdaRole, createServiceRole, queuePolicyAllowing } from './workload-roles.js';
 export type { RoleOptions, RolePlatform } from './workload-roles.js';
+export { until } from './until.js';
+export type { UntilOptions } from './until.js';

@@ -3,7 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CloudTrailClient, CreateTrailCommand, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { CreateQueueCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
+import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { startPlatform, type TestPlatform } from '@atoll/test-support';
 
 describe('CloudTrail LookupEvents', () => {
@@ -123,5 +124,40 @@ describe('CloudTrail LookupEvents over a long trail', () => {
     assert.deepEqual(found, ['CreateQueue']);
     assert.ok(pages.length >= 3, `pages: ${pages.join(', ')}`);
     assert.equal(pages[0], 0);
+  });
+});
+
+describe('CloudTrail keeps no secrets', () => {
+  let p: TestPlatform;
+  before(async () => {
+    p = await startPlatform({ services: ['cloudtrail', 'iam', 'sts'] });
+  });
+  after(() => p.stop());
+
+  test('members the model marks sensitive are HIDDEN_DUE_TO_SECURITY_REASONS in requests and responses', async () => {
+    const iam = p.client(IAMClient);
+    await iam.send(new CreateUserCommand({ UserName: 'audited' }));
+    const key = await iam.send(new CreateAccessKeyCommand({ UserName: 'audited' }));
+    const secret = key.AccessKey!.SecretAccessKey!;
+    const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${p.accountId}:root` }, Action: 'sts:AssumeRole' }] };
+    const role = await iam.send(new CreateRoleCommand({ RoleName: 'audited-role', AssumeRolePolicyDocument: JSON.stringify(trust) }));
+    const session = await p.client(STSClient).send(new AssumeRoleCommand({ RoleArn: role.Role!.Arn!, RoleSessionName: 'audit' }));
+    const trail = p.client(CloudTrailClient);
+    const event = async (EventName: string) => {
+      for (let i = 0; i < 100; i++) {
+        const out = await trail.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: EventName }] }));
+        if (out.Events?.length) return out.Events[0]!.CloudTrailEvent!;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`no ${EventName} event`);
+    };
+    const created = await event('CreateAccessKey');
+    assert.equal(JSON.parse(created).responseElements.accessKey.secretAccessKey, 'HIDDEN_DUE_TO_SECURITY_REASONS');
+    assert.equal(JSON.parse(created).responseElements.accessKey.accessKeyId, key.AccessKey!.AccessKeyId);
+    assert.ok(!created.includes(secret));
+    const assumed = await event('AssumeRole');
+    assert.equal(JSON.parse(assumed).responseElements.credentials.secretAccessKey, 'HIDDEN_DUE_TO_SECURITY_REASONS');
+    assert.equal(JSON.parse(assumed).requestParameters.roleSessionName, 'audit');
+    assert.ok(!assumed.includes(session.Credentials!.SecretAccessKey!));
   });
 });

@@ -1,8 +1,13 @@
 // The platform's own signed routes under /_atoll/ (beside the unsigned health, ready and metrics):
 // `POST /_atoll/reset[?services=sqs,s3]`. They answer only the account's root identity, signed with
 // the root key as any AWS request is (SigV4, any signing name); another identity gets 403
+// SNS's local delivery sink (pushes and SMS that no real provider receives) is read the same way:
+// `GET /_atoll/sns/deliveries[?kind=push|sms|sms-otp&target=…&after=<id>&limit=…&region=…]`, and
+// `POST /_atoll/sns/opt-out?phoneNumber=…` simulates a STOP reply, and
+// `POST /_atoll/sns/invalidate-token?endpointArn=…` a push service's "token unregistered" feedback.
 // AccessDenied (in `--auth permissive`, any caller is let through and recorded). Answers are JSON: `{ "__type": code, "message": … }` on failure.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServiceDirectory } from '../edge/service-directory.js';
 import { peekCredentialScope, sha256Hex, verifySigV4 } from '@atoll/auth';
 import { newRequestId, ServiceError, type AtollConfig, type CallerIdentity, type Logger } from '@atoll/core';
 import { rootIdentity, type IdentityResolver } from '../identity/identity-resolver.js';
@@ -15,6 +20,8 @@ export interface AdminRouteDeps {
   identities: IdentityResolver;
   reset: PlatformReset;
   logger: Logger;
+  /** For the SNS sink routes (absent: they answer 404). */
+  directory?: ServiceDirectory;
 }
 
 class AdminError extends Error {
@@ -29,6 +36,7 @@ class AdminError extends Error {
 
 /** Handles an admin route; false when `path` is not one. */
 export function handleAdminRoute(deps: AdminRouteDeps, req: IncomingMessage, res: ServerResponse, path: string, query: string): boolean {
+  if (path === SNS_DELIVERIES || path === SNS_OPT_OUT || path === SNS_INVALIDATE) return handleSnsSinkRoute(deps, req, res, path, query);
   if (path !== '/_atoll/reset') return false;
   const requestId = newRequestId();
   res.setHeader('x-amzn-requestid', requestId);
@@ -104,4 +112,64 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+// ---- SNS delivery sink (helper: snssqs) ------------------------------------------------------
+// Mobile pushes and SMS are recorded by SNS (services/sns/src/mobile-store.ts) instead of reaching
+// a push service or a carrier. The account's root reads them here, scoped to its own account.
+
+const SNS_DELIVERIES = '/_atoll/sns/deliveries';
+const SNS_OPT_OUT = '/_atoll/sns/opt-out';
+const SNS_INVALIDATE = '/_atoll/sns/invalidate-token';
+
+/** The SNS provider's sink methods (services/sns SnsProvider). */
+interface SnsSink {
+  readDeliveries(accountId: string, region: string, filter: { kind?: string; target?: string; afterId?: number; limit?: number }): Promise<unknown[]>;
+  optOut(accountId: string, region: string, phoneNumber: string): Promise<boolean>;
+  invalidateToken(accountId: string, endpointArn: string): Promise<boolean>;
+}
+
+function handleSnsSinkRoute(deps: AdminRouteDeps, req: IncomingMessage, res: ServerResponse, path: string, query: string): boolean {
+  const requestId = newRequestId();
+  res.setHeader('x-amzn-requestid', requestId);
+  void (async () => {
+    const method = path === SNS_DELIVERIES ? 'GET' : 'POST';
+    if (req.method !== method) throw new AdminError(405, 'MethodNotAllowed', `${req.method} is not allowed on ${path}; use ${method}`);
+    const body = await readBody(req);
+    const identity = await authenticateRoot(deps, req, path, query, body);
+    const served = deps.directory?.get('sns');
+    if (!served) throw new AdminError(404, 'NotFound', 'SNS is not served by this platform');
+    const sns = (await served.activate()) as unknown as SnsSink;
+    const params = new URLSearchParams(query);
+    const region = params.get('region') || deps.config.region;
+    if (path === SNS_INVALIDATE) {
+      const arn = params.get('endpointArn') ?? '';
+      if (!(await sns.invalidateToken(identity.accountId, arn))) throw new AdminError(404, 'NotFound', `no endpoint ${arn}`);
+      return send(res, 200, { endpointArn: arn, tokenInvalid: true });
+    }
+    if (path === SNS_OPT_OUT) {
+      const phone = params.get('phoneNumber') ?? '';
+      if (!(await sns.optOut(identity.accountId, region, phone))) throw new AdminError(400, 'InvalidParameterValue', `${phone} is not an E.164 phone number`);
+      return send(res, 200, { phoneNumber: phone, optedOut: true });
+    }
+    const number = (name: string): number | undefined => {
+      const v = params.get(name);
+      if (v === null) return undefined;
+      if (!/^\d+$/.test(v)) throw new AdminError(400, 'InvalidParameterValue', `${name} must be a non-negative integer`);
+      return Number(v);
+    };
+    const deliveries = await sns.readDeliveries(identity.accountId, region, {
+      kind: params.get('kind') ?? undefined,
+      target: params.get('target') ?? undefined,
+      afterId: number('after'),
+      limit: number('limit'),
+    });
+    send(res, 200, { deliveries });
+  })().catch((error: unknown) => {
+    if (error instanceof AdminError) return send(res, error.status, { __type: error.code, message: error.message });
+    if (error instanceof ServiceError) return send(res, error.status, { __type: error.code, message: error.message });
+    deps.logger.error({ err: error, path }, 'admin route failed');
+    send(res, 500, { __type: 'InternalFailure', message: 'the platform could not complete the request' });
+  });
+  return true;
 }

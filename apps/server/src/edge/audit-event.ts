@@ -2,8 +2,10 @@
 // binary values are left out and long strings cut, so that the trail stays small.
 // `encodeAuditEvent` writes the same event straight as JSON text, as the trail stores it: the
 // parts that repeat from call to call (who called, from where, which operation) are written once
-// and reused, and the payload summary is written without an intermediate object.
+// and reused, and the payload summary is written without an intermediate object. Members the model
+// marks sensitive are written as HIDDEN_DUE_TO_SECURITY_REASONS, as CloudTrail does (audit-redaction.ts).
 import { newUuid, type CallerIdentity } from '@atoll/core';
+import { HIDDEN, memberPlan, type RedactionPlan } from './audit-redaction.js';
 import type { AuditEvent } from '@atoll/telemetry';
 
 const READ_ONLY = /^(Get|List|Describe|Head|BatchGet|Query|Scan|Lookup|Select|Receive|Check|Search|Test|Validate)/;
@@ -14,19 +16,20 @@ export function isReadOnlyOperation(operation: string): boolean {
   return READ_ONLY.test(operation);
 }
 
-export function summarize(value: unknown, depth = 0): unknown {
+export function summarize(value: unknown, depth = 0, plan?: RedactionPlan): unknown {
   if (value === null || value === undefined) return undefined;
+  if (plan === true) return HIDDEN;
   if (typeof value === 'string') return value.length > MAX_STRING ? `${value.slice(0, MAX_STRING)}…` : value;
   if (typeof value !== 'object') return value;
   if (value instanceof Date) return value.toISOString();
   if (value instanceof Uint8Array) return undefined;
   if (typeof (value as { pipe?: unknown }).pipe === 'function') return undefined;
   if (depth >= MAX_DEPTH) return '…';
-  if (Array.isArray(value)) return value.slice(0, 50).map((v) => summarize(v, depth + 1));
+  if (Array.isArray(value)) return value.slice(0, 50).map((v) => summarize(v, depth + 1, memberPlan(plan, '')));
   const out: Record<string, unknown> = {};
   for (const k in value) {
     if (!Object.hasOwn(value, k)) continue;
-    const s = summarize((value as Record<string, unknown>)[k], depth + 1);
+    const s = summarize((value as Record<string, unknown>)[k], depth + 1, memberPlan(plan, k));
     if (s !== undefined) out[camelKey(k)] = s;
   }
   return out;
@@ -58,6 +61,9 @@ export interface AuditInput {
   identity: CallerIdentity;
   input?: Record<string, unknown>;
   output?: unknown;
+  /** What to hide in the input and output (from the model's `sensitive` shapes). */
+  inputPlan?: RedactionPlan;
+  outputPlan?: RedactionPlan;
   errorCode?: string;
   errorMessage?: string;
 }
@@ -81,8 +87,8 @@ export function buildAuditEvent(a: AuditInput): AuditEvent {
       ...(a.identity.accessKeyId ? { accessKeyId: a.identity.accessKeyId } : {}),
       ...(a.identity.userName ? { userName: a.identity.userName } : {}),
     },
-    requestParameters: (a.input ? (summarize(a.input) as Record<string, unknown>) : null) ?? null,
-    responseElements: !readOnly && a.output && !a.errorCode ? ((summarize(a.output) as Record<string, unknown>) ?? null) : null,
+    requestParameters: (a.input ? (summarize(a.input, 0, a.inputPlan) as Record<string, unknown>) : null) ?? null,
+    responseElements: !readOnly && a.output && !a.errorCode ? ((summarize(a.output, 0, a.outputPlan) as Record<string, unknown>) ?? null) : null,
     ...(a.errorCode ? { errorCode: a.errorCode, errorMessage: a.errorMessage ?? '' } : {}),
     requestID: a.requestId,
     readOnly,
@@ -95,8 +101,8 @@ export function buildAuditEvent(a: AuditInput): AuditEvent {
 /** The event's JSON text, exactly `JSON.stringify(buildAuditEvent(a))` but built for less, and its eventTime. */
 export function encodeAuditEvent(a: AuditInput): { text: string; eventTime: string } {
   const readOnly = isReadOnlyOperation(a.operation);
-  const request = a.input ? (summaryJson(a.input, 0) ?? 'null') : 'null';
-  const response = !readOnly && a.output && !a.errorCode ? (summaryJson(a.output, 0) ?? 'null') : 'null';
+  const request = a.input ? (summaryJson(a.input, 0, a.inputPlan) ?? 'null') : 'null';
+  const response = !readOnly && a.output && !a.errorCode ? (summaryJson(a.output, 0, a.outputPlan) ?? 'null') : 'null';
   const error = a.errorCode ? `,"errorCode":${JSON.stringify(a.errorCode)},"errorMessage":${JSON.stringify(a.errorMessage ?? '')}` : '';
   const eventTime = eventTimeOf(a.time);
   const text =
@@ -159,8 +165,9 @@ function quotedKey(key: string): string {
  * Values JSON has no text for are written as JSON.stringify writes them (null in lists, left out of
  * objects); a bigint, which JSON.stringify refuses, is written as its number.
  */
-function summaryJson(value: unknown, depth: number): string | undefined {
+function summaryJson(value: unknown, depth: number, plan: RedactionPlan | undefined): string | undefined {
   if (value === null || value === undefined) return undefined;
+  if (plan === true) return `"${HIDDEN}"`;
   switch (typeof value) {
     case 'string':
       return JSON.stringify(value.length > MAX_STRING ? `${value.slice(0, MAX_STRING)}…` : value);
@@ -182,14 +189,15 @@ function summaryJson(value: unknown, depth: number): string | undefined {
   if (Array.isArray(value)) {
     let out = '[';
     const n = Math.min(value.length, 50);
-    for (let i = 0; i < n; i++) out += `${i > 0 ? ',' : ''}${summaryJson(value[i], depth + 1) ?? 'null'}`;
+    const each = memberPlan(plan, '');
+    for (let i = 0; i < n; i++) out += `${i > 0 ? ',' : ''}${summaryJson(value[i], depth + 1, each) ?? 'null'}`;
     return `${out}]`;
   }
   let out = '{';
   let first = true;
   for (const k in value) {
     if (!Object.hasOwn(value, k)) continue;
-    const s = summaryJson((value as Record<string, unknown>)[k], depth + 1);
+    const s = summaryJson((value as Record<string, unknown>)[k], depth + 1, memberPlan(plan, k));
     if (s === undefined) continue;
     out += `${first ? '' : ','}${quotedKey(k)}:${s}`;
     first = false;

@@ -40,6 +40,8 @@ import {
   type AuthDialect,
 } from '@atoll/auth';
 import {
+  API_CALL_COMPLETED,
+  API_CALL_TRACED,
   AtollError,
   CommonErrors,
   ServiceError,
@@ -47,6 +49,7 @@ import {
   serviceError,
   type AtollConfig,
   type CallerIdentity,
+  type EventBus,
   type IamRequest,
   type Logger,
   type RequestContext,
@@ -55,7 +58,9 @@ import {
 } from '@atoll/core';
 import type { AuditLog, RequestMetrics } from '@atoll/telemetry';
 import { traceFromHeaders } from '@atoll/telemetry';
+import { apiCallDetail } from './api-call-event.js';
 import { encodeAuditEvent } from './audit-event.js';
+import { redactionPlan } from './audit-redaction.js';
 import { decodedBody } from './content-encoding.js';
 import { writeResponse } from './respond.js';
 import { resolveService, virtualHostBucket } from './resolve-service.js';
@@ -82,6 +87,8 @@ export interface PipelineDeps {
   shutdown: AbortSignal;
   /** The edge's base URL once bound. */
   endpoint: () => string;
+  /** The platform bus, for `edge.ApiCallCompleted` (published only while subscribed). */
+  bus?: EventBus;
 }
 
 /** Everything one request accumulates on its way through the chain. */
@@ -114,6 +121,9 @@ interface Exchange {
   error?: ServiceError;
   status?: number;
 }
+
+/** The service that authorizes a data plane's SigV4 requests, by signing name. */
+const DATA_PLANE_OWNERS: Record<string, string> = { 'execute-api': 'apigateway', 'rds-db': 'rds' };
 
 class BodyTooLarge extends Error {}
 
@@ -628,6 +638,17 @@ export class RequestPipeline {
     const seconds = (performance.now() - ex.started) / 1000;
     const status = ex.status ?? 500;
     metrics.record(service, operation, status, seconds, ex.error?.code);
+    // Platform metrics (CloudWatch): one API call event, built only when something subscribes.
+    const bus = this.#deps.bus;
+    if (bus?.hasHandlers(API_CALL_COMPLETED) && ex.service && ex.operation) {
+      const detail = apiCallDetail(service, operation, status, ex.error?.code, seconds * 1000, ex.time.getTime(), ex.input, ex.output);
+      bus.emit({ type: API_CALL_COMPLETED, accountId: ex.identity?.accountId || config.accountId, region: ex.region, detail });
+    }
+    // Tracing (X-Ray): the call's own segment, only for a request that carried a trace header.
+    if (ex.service && ex.operation && (ex.req.headers['x-amzn-trace-id'] !== undefined || ex.req.headers.traceparent !== undefined) && bus?.hasHandlers(API_CALL_TRACED)) {
+      const detail = apiCallDetail(service, operation, status, ex.error?.code, seconds * 1000, ex.time.getTime(), ex.input, ex.output);
+      bus.emit({ type: API_CALL_TRACED, accountId: ex.identity?.accountId || config.accountId, region: ex.region, detail: { ...detail, traceHeader: ex.traceHeader, requestId: ex.requestId } });
+    }
     if (ex.service && ex.operation) {
       try {
         const event = encodeAuditEvent({
@@ -642,6 +663,8 @@ export class RequestPipeline {
           identity: ex.identity ?? { type: 'Anonymous', accountId: config.accountId, arn: '', principalId: 'anonymous' },
           input: ex.input,
           output: ex.output,
+          inputPlan: ex.model && ex.operation ? redactionPlan(ex.model, ex.operation.input) : undefined,
+          outputPlan: ex.model && ex.operation ? redactionPlan(ex.model, ex.operation.output) : undefined,
           errorCode: ex.error?.code,
           errorMessage: ex.error?.message,
         });
@@ -681,7 +704,10 @@ export class RequestPipeline {
     );
     const { identity, region } = result;
     if (identity.type === 'Root' || identity.type === 'Anonymous') return identity;
-    const service = this.#deps.directory.get(serviceName);
+    // Signing names of data planes that are not a served model's name: API Gateway's `execute-api`,
+    // RDS IAM database authentication's `rds-db`.
+    const owner = DATA_PLANE_OWNERS[serviceName] ?? serviceName;
+    const service = this.#deps.directory.get(owner);
     if (!service) throw serviceError('UnknownService', 400, `Atoll does not serve ${serviceName}`);
     const provider = await service.activate();
     const named: ServiceProvider = { ...provider, service: provider.service, operations: provider.operations, authorization: () => check };
@@ -691,7 +717,7 @@ export class RequestPipeline {
   }
 
   /** In-process call of another service's operation (PlatformContext.call). */
-  async call(serviceName: string, operation: string, input: unknown, ctx: Partial<RequestContext> & { accountId: string; region: string }): Promise<unknown> {
+  async call(serviceName: string, operation: string, input: unknown, ctx: Partial<RequestContext> & { accountId: string; region: string; traceHeader?: string }): Promise<unknown> {
     const service = this.#deps.directory.get(serviceName);
     if (!service) throw serviceError('UnknownService', 400, `Atoll does not serve ${serviceName}`);
     const model = await this.#deps.directory.model(serviceName);
@@ -708,9 +734,10 @@ export class RequestPipeline {
     if (identity.type !== 'Root' && identity.type !== 'Anonymous' && this.#deps.config.authMode !== 'permissive') {
       await this.checkAccess(identity, service, provider, operation, (input ?? {}) as Record<string, unknown>, ctx.region, callDialect(service), {});
     }
-    return handler(input ?? {}, {
+    const traceHeader = ctx.traceHeader;
+    const requestContext: RequestContext = {
       requestId: ctx.requestId ?? newRequestId(),
-      traceId: ctx.traceId ?? traceFromHeaders({}).traceId,
+      traceId: ctx.traceId ?? (traceHeader ? traceFromHeaders({ 'x-amzn-trace-id': traceHeader }) : traceFromHeaders({})).traceId,
       service: serviceName,
       operation,
       accountId: ctx.accountId,
@@ -719,9 +746,28 @@ export class RequestPipeline {
       sourceIp: '127.0.0.1',
       userAgent: 'atoll-internal',
       endpoint: ctx.endpoint ?? this.#deps.endpoint(),
-      headers: {},
+      headers: traceHeader ? { 'x-amzn-trace-id': traceHeader } : {},
       signal: ctx.signal ?? this.#deps.shutdown,
-    });
+    };
+    const bus = this.#deps.bus;
+    if (!traceHeader || !bus?.hasHandlers(API_CALL_TRACED)) return handler(input ?? {}, requestContext);
+    // A traced in-process call (an SNS delivery, an API Gateway integration): its own segment, as
+    // for an edge request, so that what the callee hands on names it as the parent.
+    const time = Date.now();
+    const started = performance.now();
+    const traced = (status: number, errorCode: string | undefined, output: unknown) => {
+      const detail = apiCallDetail(serviceName, operation, status, errorCode, performance.now() - started, time, (input ?? {}) as Record<string, unknown>, output);
+      bus.emit({ type: API_CALL_TRACED, accountId: ctx.accountId, region: ctx.region, detail: { ...detail, traceHeader, requestId: requestContext.requestId } });
+    };
+    try {
+      const output = await handler(input ?? {}, requestContext);
+      traced(200, undefined, output);
+      return output;
+    } catch (error) {
+      const e = error instanceof ServiceError ? error : undefined;
+      traced(e?.status ?? 500, e?.code ?? 'InternalError', undefined);
+      throw error;
+    }
   }
 }
 

@@ -1,7 +1,8 @@
 // The AWS JSON protocol (awsJson1_0 / awsJson1_1): POST /, `X-Amz-Target: Prefix.Operation`,
 // a JSON body named by member names, errors as `{"__type": …, "message": …}`.
+import { Readable } from 'node:stream';
 import type { OperationModel, ServiceModel } from '@atoll/aws-models';
-import { stringifyJson, type ServiceError } from '@atoll/core';
+import { EncodedJson, stringifyJson, type ServiceError } from '@atoll/core';
 import { fromJson, toJson } from '../json-codec.js';
 import { serializationError } from '../shapes.js';
 import type { ProtocolRequest, ProtocolResponse, ResponseContext } from '../types.js';
@@ -36,6 +37,47 @@ function contentType(model: ServiceModel, ctx: ResponseContext): string {
   return `application/x-amz-json-${model.metadata.jsonVersion ?? '1.0'}`;
 }
 
+/** Per model, the output structures' event stream member (null when none). */
+const EVENT_STREAM_MEMBER = new WeakMap<ServiceModel, Map<string, string | null>>();
+
+/** The output's event stream, when its shape has an event stream member holding a stream. */
+function eventStreamOf(model: ServiceModel, shapeName: string, output: unknown): Readable | undefined {
+  let byShape = EVENT_STREAM_MEMBER.get(model);
+  if (!byShape) EVENT_STREAM_MEMBER.set(model, (byShape = new Map()));
+  let member = byShape.get(shapeName);
+  if (member === undefined) {
+    const members = model.shapes[shapeName]?.members ?? {};
+    member = Object.keys(members).find((m) => model.shapes[members[m]!.shape]?.eventstream === true) ?? null;
+    byShape.set(shapeName, member);
+  }
+  if (member === null) return undefined;
+  const value = (output as Record<string, unknown>)[member];
+  return value instanceof Readable ? value : undefined;
+}
+
+/** Member names' JSON keys, quoted once (the models' names are few). */
+const quotedKeys = new Map<string, string>();
+
+/**
+ * `stringifyJson(body)` of an output structure: members held as their JSON text (DynamoDB's items)
+ * are written as they are, without stringify's placeholder pass over the whole answer.
+ */
+export function outputText(body: unknown): string {
+  if (body === null || typeof body !== 'object' || Array.isArray(body) || body instanceof EncodedJson) return stringifyJson(body ?? {});
+  let out = '{';
+  for (const key in body) {
+    const value = (body as Record<string, unknown>)[key];
+    if (value === undefined) continue;
+    let quoted = quotedKeys.get(key);
+    if (quoted === undefined) {
+      quoted = JSON.stringify(key);
+      if (quotedKeys.size < 10_000) quotedKeys.set(key, quoted);
+    }
+    out += `${out.length > 1 ? ',' : ''}${quoted}:${value instanceof EncodedJson ? value.json : stringifyJson(value)}`;
+  }
+  return `${out}}`;
+}
+
 export const jsonProtocol: ProtocolCodec = {
   name: 'json',
 
@@ -46,11 +88,14 @@ export const jsonProtocol: ProtocolCodec = {
   },
 
   serializeOutput(model, operation, output, ctx): ProtocolResponse {
+    // An event stream the provider frames itself (CloudWatch Logs StartLiveTail): sent as it comes.
+    const stream = operation.output && output ? eventStreamOf(model, operation.output.shape, output) : undefined;
+    if (stream) return { status: 200, headers: { 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-requestid': ctx.requestId }, body: stream };
     const body = operation.output && output ? toJson(model, operation.output, output, OPTIONS) : {};
     return {
       status: 200,
       headers: { 'content-type': contentType(model, ctx), 'x-amzn-requestid': ctx.requestId },
-      body: stringifyJson(body ?? {}),
+      body: outputText(body),
     };
   },
 

@@ -68,7 +68,11 @@ export function serializeRestOutput(
       const payloadShape = shapeOf(model, member);
       const payload = value[shape.payload];
       if (payload !== undefined && payload !== null) {
-        if (payloadShape.type === 'blob' || payloadShape.type === 'string') {
+        if (payloadShape.eventstream && payload instanceof Readable) {
+          // An event stream the provider frames itself (S3 SelectObjectContent): sent as it comes.
+          body = payload;
+          headers['content-type'] ??= 'application/vnd.amazon.eventstream';
+        } else if (payloadShape.type === 'blob' || payloadShape.type === 'string') {
           if (payload instanceof Readable || typeof payload === 'string' || Buffer.isBuffer(payload)) body = payload;
           else if (isBlobLike(payload)) body = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
           else body = String(payload);

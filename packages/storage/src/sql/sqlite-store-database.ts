@@ -1,7 +1,8 @@
 // The embedded engine behind the store contract: one SQLite file per store (WAL), statements prepared
 // once per SQL text, and transactions group-committed: the transactions queued in one tick run in one
-// SQLite transaction (a savepoint each, so a failing one rolls back alone), then one fdatasync of the
-// WAL off the event loop makes them all durable. Statements outside a transaction wait while a batch
+// SQLite transaction (a savepoint each, so a failing one rolls back alone; a single write statement
+// needs none, SQLite undoes a failing statement by itself), then one fdatasync of the WAL off the
+// event loop makes them all durable. Statements outside a transaction wait while a batch
 // is open, so that nobody reads a write that may still roll back.
 import { AtollError } from '@atoll/core';
 import { openDatabase, type SqliteDatabase, type SqliteStatement } from '../database.js';
@@ -24,6 +25,12 @@ const DIALECT: SqlDialect = { name: 'sqlite', forUpdate: '', skipLocked: '' };
 
 interface Pending {
   work: (tx: SqlTransaction) => Promise<unknown>;
+  /**
+   * A single write statement (`run` outside a transaction): it runs without a savepoint and without
+   * an await, as SQLite undoes a failing statement's changes by itself (statement journal). That
+   * saved ~1.2 µs of CPU per write (SAVEPOINT, RELEASE and a promise turn).
+   */
+  single?: { stmt: SqliteStatement; params: readonly SqlValue[] };
   durable: boolean;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
@@ -93,6 +100,7 @@ export class SqliteStoreDatabase implements StoreDatabase {
   readonly db: SqliteDatabase;
   readonly #commit: GroupCommit;
   readonly #statements = new Map<string, SqliteStatement>();
+  readonly #keepsPartialChanges = new Set<string>();
   readonly #direct: SqliteExecutor;
   readonly #maxBatch: number;
   #queue: Pending[] = [];
@@ -157,6 +165,9 @@ export class SqliteStoreDatabase implements StoreDatabase {
     if (!stmt) {
       stmt = this.db.prepare(sql);
       this.#statements.set(sql, stmt);
+      // `OR FAIL` keeps what a failing statement changed before the failure: such a statement runs
+      // in a savepoint even alone.
+      if (/\b(OR|CONFLICT)\s+FAIL\b/i.test(sql)) this.#keepsPartialChanges.add(sql);
     }
     return stmt;
   }
@@ -176,13 +187,20 @@ export class SqliteStoreDatabase implements StoreDatabase {
     if (this.#open) return this.#open.then(() => this.run(sql, params));
     const stmt = this.#statement(sql);
     if (stmt.reader) return this.#direct.run(sql, params);
-    return this.transaction((tx) => tx.run(sql, params));
+    const work = (tx: SqlTransaction) => tx.run(sql, params);
+    return this.#enqueue(work, this.#keepsPartialChanges.has(sql) ? undefined : { stmt, params: params ?? [] }, true);
   }
 
   transaction<T>(work: (tx: SqlTransaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    return this.#enqueue(work, undefined, options.durable ?? true);
+  }
+
+  #enqueue<T>(work: (tx: SqlTransaction) => Promise<T>, single: Pending['single'], durable: boolean): Promise<T> {
     if (this.#closed) return Promise.reject(new AtollError('STORAGE_CLOSED', `${this.location} is closed`));
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ work, durable: options.durable ?? true, resolve: resolve as (v: unknown) => void, reject });
+      const pending: Pending = { work, durable, resolve: resolve as (v: unknown) => void, reject };
+      if (single) pending.single = single;
+      this.#queue.push(pending);
       if (this.#queue.length >= this.#maxBatch && !this.#open) void this.#flush();
       else if (!this.#scheduled) {
         this.#scheduled = true;
@@ -205,6 +223,17 @@ export class SqliteStoreDatabase implements StoreDatabase {
       this.#statement('BEGIN').run();
       try {
         for (const item of batch) {
+          if (item.single) {
+            try {
+              outcomes.push({ ok: true, value: { changes: item.single.stmt.run(...bind(item.single.params)).changes } });
+            } catch (error) {
+              // An error that ended the whole transaction (disk full, I/O) fails the whole batch, as a
+              // savepoint's rollback would.
+              if (!this.db.inTransaction) throw error;
+              outcomes.push({ ok: false, value: error });
+            }
+            continue;
+          }
           this.#statement('SAVEPOINT atoll_tx').run();
           const tx = new SqliteExecutor(this.#direct.statement);
           try {
