@@ -17,6 +17,11 @@ try {
 }
 const result = spawnSync(process.execPath, [tsc, '-b', ...projects], { cwd: root, stdio: 'inherit' });
 if (result.status !== 0) process.exit(result.status ?? 1);
+// The web console's browser bundle (apps/console/dist/assets), served by the server at /_atoll/console/.
+if (projects.some((p) => ['apps/console', 'apps/server'].includes(p.replace(/\/$/, '')))) {
+  const { bundleConsole } = await import('../apps/console/scripts/bundle.mjs');
+  await bundleConsole();
+}
 if (projects.some((p) => p.replace(/\/$/, '') === 'apps/server')) {
   const { bundleServer } = await import('./bundle-server.mjs');
   await bundleServer();

@@ -46,6 +46,9 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
     );
   }
   lines.push('Point an SDK at it: eval "$(npx atoll env)"');
+  // Console sign-in link (loopback listeners only; one use, valid 10 minutes).
+  const consoleLink = atoll.consoleSignInLink();
+  lines.push(consoleLink ? `Web console (one-time sign-in link, 10 minutes): ${consoleLink}` : `Web console: ${atoll.endpoint}/_atoll/console/ (sign in with an access key pair)`);
   process.stdout.write(`${lines.join('\n')}\n`);
   let stopping = false;
   stop = (signal: string) => {
