@@ -11,7 +11,9 @@
 // `/tmp` equivalent), NODE_PATH for nodejs, LD_LIBRARY_PATH and LAMBDA_OPT_DIR (Atoll's name for the
 // `/opt` equivalent) with layers), then the spec's environment (user variables, credentials,
 // AWS_ENDPOINT_URL), which wins over the defaults except for the reserved AWS_LAMBDA_RUNTIME_API.
-// Every nodejs runtime runs on the platform's own node binary (process.execPath).
+// Every nodejs runtime runs on the platform's own node binary (process.execPath); python, java and
+// ruby runtimes run their bootstrap on the machine's interpreter (runtimes/launchers.ts), with
+// PYTHONPATH, RUBYLIB/GEM_PATH or the JVM class path pointing at the task root and the layers.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -19,6 +21,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FunctionSpec, InvocationRequest, InvocationResult, LogEvent, LogSink } from './types.js';
+import { managedLaunch, type LaunchPlan } from './runtimes/launchers.js';
 import { MAX_RESPONSE_BYTES, RuntimeApiErrors, SandboxErrors, type InvocationErrorDocument, type RuntimeApiError } from './runtime-api-errors.js';
 
 export type EnvironmentState = 'init' | 'ready' | 'busy' | 'dead';
@@ -39,6 +42,8 @@ export interface EnvironmentOptions {
   runtimeNodeModules?: string;
   /** How often the memory watchdog reads the process's RSS during an invocation. */
   memoryPollMs?: number;
+  /** Where compiled runtime bootstraps are cached (the Java bootstrap); defaults to `<scratchRoot>/../cache`. */
+  cacheDir?: string;
 }
 
 interface Inflight {
@@ -82,6 +87,7 @@ export class ExecutionEnvironment {
   #logFlushTimer?: NodeJS.Timeout;
   #stderrTail = '';
   #partial: Record<'stdout' | 'stderr', string> = { stdout: '', stderr: '' };
+  #launch?: LaunchPlan;
 
   constructor(spec: FunctionSpec, options: EnvironmentOptions) {
     this.spec = spec;
@@ -114,7 +120,9 @@ export class ExecutionEnvironment {
     });
     const port = (server.address() as AddressInfo).port;
     mkdirSync(this.#scratch, { recursive: true });
-    const command = this.#command();
+    const command = await this.#command();
+    // Killed while the launch was prepared (the Java bootstrap compiles on first use): start nothing.
+    if (this.state === 'dead') return;
     if ('error' in command) {
       this.#initError = command.error;
       this.#log(`INIT_REPORT Init Duration: 0.00 ms\tPhase: init\tStatus: error\tError Type: ${command.error.errorType}`);
@@ -302,6 +310,8 @@ export class ExecutionEnvironment {
   #onTimeout(current: Inflight): void {
     if (this.#current !== current) return;
     this.#timedOut = true;
+    // The process is killed below; until its exit is seen, no invocation may be routed here.
+    this.retiring = true;
     const doc = SandboxErrors.timeout(current.request.requestId, this.spec.timeoutSeconds);
     this.#log(`${new Date().toISOString()} ${current.request.requestId} Task timed out after ${this.spec.timeoutSeconds.toFixed(2)} seconds`);
     this.#complete(current, Buffer.from(JSON.stringify(doc)), 'Unhandled', doc.errorType, 'timeout');
@@ -310,7 +320,17 @@ export class ExecutionEnvironment {
 
   // ---- Process --------------------------------------------------------------------------------
 
-  #command(): { file: string; args: string[] } | { error: InvocationErrorDocument } {
+  async #command(): Promise<{ file: string; args: string[] } | { error: InvocationErrorDocument }> {
+    const managed = await managedLaunch(this.spec, {
+      optDir: this.#options.optDir,
+      scratchDir: this.#scratch,
+      cacheDir: this.#options.cacheDir ?? join(this.#options.scratchRoot, '..', 'cache'),
+    });
+    if (managed && 'error' in managed) return managed;
+    if (managed) {
+      this.#launch = managed;
+      return managed;
+    }
     if (this.spec.runtime.startsWith('nodejs')) {
       const heapMb = Math.max(16, Math.floor(this.spec.memorySizeMb * 0.9));
       return { file: process.execPath, args: [`--max-old-space-size=${heapMb}`, this.#options.nodeBootstrap] };
@@ -338,7 +358,7 @@ export class ExecutionEnvironment {
       TZ: ':UTC',
       TMPDIR: this.#scratch,
       LAMBDA_TASK_ROOT: spec.codeDir,
-      LAMBDA_RUNTIME_DIR: this.#options.nodeBootstrap.slice(0, this.#options.nodeBootstrap.lastIndexOf('/')),
+      LAMBDA_RUNTIME_DIR: this.#launch?.runtimeDir ?? this.#options.nodeBootstrap.slice(0, this.#options.nodeBootstrap.lastIndexOf('/')),
       _HANDLER: spec.handler,
       AWS_REGION: spec.region,
       AWS_DEFAULT_REGION: spec.region,
@@ -354,6 +374,7 @@ export class ExecutionEnvironment {
     if (opt) env.LD_LIBRARY_PATH = join(opt, 'lib');
     if (!spec.runtime.startsWith('nodejs')) delete env.NODE_PATH;
     if (opt) env.LAMBDA_OPT_DIR = opt;
+    if (this.#launch) Object.assign(env, this.#launch.env);
     Object.assign(env, spec.environment);
     env.AWS_LAMBDA_RUNTIME_API = runtimeApi;
     return env;
@@ -521,11 +542,12 @@ function header(req: IncomingMessage, name: string): string | undefined {
 function parseErrorDocument(body: Buffer, errorTypeHeader: string | undefined): InvocationErrorDocument {
   try {
     const parsed = JSON.parse(body.toString('utf8')) as Partial<InvocationErrorDocument>;
-    if (parsed && typeof parsed === 'object') {
-      const doc: InvocationErrorDocument = {
-        errorType: typeof parsed.errorType === 'string' ? parsed.errorType : (errorTypeHeader ?? 'Runtime.Unknown'),
-        errorMessage: typeof parsed.errorMessage === 'string' ? parsed.errorMessage : '',
-      };
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+      // The runtime's document is returned as it posted it (Python's requestId and stackTrace,
+      // Java's cause), with errorType and errorMessage always present.
+      const doc = { ...parsed } as InvocationErrorDocument;
+      doc.errorType = typeof parsed.errorType === 'string' ? parsed.errorType : (errorTypeHeader ?? 'Runtime.Unknown');
+      doc.errorMessage = typeof parsed.errorMessage === 'string' ? parsed.errorMessage : '';
       if (Array.isArray(parsed.trace)) doc.trace = parsed.trace.map(String);
       return doc;
     }

@@ -5,3 +5,6 @@ export type { EnvironmentState } from './execution-environment.js';
 export { MAX_RESPONSE_BYTES, RuntimeApiErrors, SandboxErrors } from './runtime-api-errors.js';
 export type { InvocationErrorDocument, RuntimeApiError } from './runtime-api-errors.js';
 export type { FunctionSpec, InvocationRequest, InvocationResult, LogBatch, LogEvent, LogSink, RuntimeKind } from './types.js';
+export { findInterpreter, parseRuntime } from './runtimes/interpreters.js';
+export type { InterpreterLookup, RuntimeLanguage } from './runtimes/interpreters.js';
+export { JAVA_SOURCES } from './runtimes/java-bootstrap.js';

@@ -32,6 +32,8 @@ export interface InvocationErrorDocument {
   errorType: string;
   errorMessage: string;
   trace?: string[];
+  /** Fields other runtimes add (Python: requestId, stackTrace; Java: stackTrace, cause). */
+  [field: string]: unknown;
 }
 
 export const SandboxErrors = {

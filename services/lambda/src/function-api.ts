@@ -9,8 +9,9 @@ import type { LambdaReader, LambdaTransaction } from './lambda-store.js';
 import type { FunctionConfiguration, FunctionRecord, VersionRecord } from './lambda-records.js';
 import { LambdaErrors } from './lambda-errors.js';
 import { functionArn, lambdaTimestamp, parseFunctionName, type Scope } from './function-names.js';
+import { checkRuntime } from './runtimes.js';
+import { checkImageConfig, imageCode, type ImageCode } from './image-functions.js';
 
-export const SUPPORTED_RUNTIMES = new Set(['nodejs18.x', 'nodejs20.x', 'nodejs22.x', 'nodejs24.x', 'provided', 'provided.al2', 'provided.al2023']);
 const RESERVED_ENV = new Set([
   '_HANDLER', '_X_AMZN_TRACE_ID', 'AWS_DEFAULT_REGION', 'AWS_REGION', 'AWS_EXECUTION_ENV', 'AWS_LAMBDA_FUNCTION_NAME',
   'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_LAMBDA_FUNCTION_VERSION', 'AWS_LAMBDA_INITIALIZATION_TYPE', 'AWS_LAMBDA_LOG_GROUP_NAME',
@@ -62,23 +63,28 @@ export class FunctionApi {
   async createFunction(input: Input, ctx: RequestContext): Promise<FunctionConfiguration> {
     const scope = scopeOf(ctx);
     const name = parseFunctionName(input.FunctionName, scope).name;
-    if (input.PackageType === 'Image') throw LambdaErrors.invalidParameter('Container image functions are not supported by Atoll.');
-    checkRuntime(input.Runtime);
-    if (!input.Handler && String(input.Runtime).startsWith('nodejs')) throw LambdaErrors.invalidParameter('Handler is required for the nodejs runtimes.');
+    const isImage = input.PackageType === 'Image';
+    if (isImage) checkImageInput(input);
+    else {
+      if (input.PackageType !== undefined && input.PackageType !== 'Zip') throw LambdaErrors.invalidParameter(`Unsupported PackageType: ${String(input.PackageType)}`);
+      if (input.Code?.ImageUri) throw LambdaErrors.invalidParameter('Please don\'t provide ImageUri when the intended function PackageType is Zip.');
+      checkRuntime(input.Runtime);
+      if (!input.Handler && !String(input.Runtime).startsWith('provided')) throw LambdaErrors.invalidParameter(`Handler is required for the ${String(input.Runtime)} runtime.`);
+    }
+    const imageConfig = isImage ? checkImageConfig(input.ImageConfig) : undefined;
     const env = checkEnvironment(input.Environment?.Variables);
     checkLimits(input);
     if (await this.#c.store.getFunction(scope, name)) throw LambdaErrors.resourceConflict(`Function already exist: ${name}`);
     await this.#c.roles.check(scope, input.Role, name);
     const layers = await this.#resolveLayers(scope, input.Layers);
-    const code = await this.#readCode(input.Code ?? {}, ctx);
-    const stored = await this.#c.code.put(code);
+    const image = isImage ? await imageCode(this.#c.platform, this.#c.code, scope, input.Code?.ImageUri, imageConfig) : undefined;
+    const stored = image ? { codeKey: image.codeKey, sha256: image.fields.CodeSha256, size: 0 } : await this.#c.code.put(await this.#readCode(input.Code ?? {}, ctx));
     const arn = functionArn(scope, name);
     const config: FunctionConfiguration = {
       FunctionName: name,
       FunctionArn: arn,
-      Runtime: input.Runtime,
+      ...(image ? {} : { Runtime: input.Runtime, Handler: input.Handler ?? 'bootstrap' }),
       Role: input.Role,
-      Handler: input.Handler ?? 'bootstrap',
       CodeSize: stored.size,
       Description: input.Description ?? '',
       Timeout: input.Timeout ?? 3,
@@ -92,7 +98,8 @@ export class FunctionApi {
       ...(layers.length ? { Layers: layers.map((l) => ({ Arn: l.LayerVersionArn, CodeSize: l.CodeSize })) } : {}),
       State: 'Active',
       LastUpdateStatus: 'Successful',
-      PackageType: 'Zip',
+      PackageType: image ? 'Image' : 'Zip',
+      ...(image ? image.fields : {}),
       Architectures: input.Architectures ?? ['x86_64'],
       EphemeralStorage: { Size: input.EphemeralStorage?.Size ?? 512 },
       ...(input.DeadLetterConfig?.TargetArn ? { DeadLetterConfig: { TargetArn: input.DeadLetterConfig.TargetArn } } : {}),
@@ -100,7 +107,7 @@ export class FunctionApi {
       SnapStart: { ApplyOn: 'None', OptimizationStatus: 'Off' },
     };
     const fn: FunctionRecord = { name, arn, lastVersion: 0, policies: {}, policyRevisions: {}, tags: input.Tags ?? {}, eventInvokeConfigs: {} };
-    const latest: VersionRecord = { name, version: '$LATEST', config, codeKey: stored.codeKey, layerKeys: layers.map((l) => l.codeKey) };
+    const latest: VersionRecord = { name, version: '$LATEST', config, codeKey: stored.codeKey, layerKeys: layers.map((l) => l.codeKey), ...(image ? { image: image.image } : {}) };
     const published = await this.#c.store.transaction(async (t) => {
       if (await t.getFunction(scope, name)) throw LambdaErrors.resourceConflict(`Function already exist: ${name}`);
       await t.putFunction(scope, fn);
@@ -126,7 +133,9 @@ export class FunctionApi {
     const version = await this.versionFor(scope, ref.name, ref.qualifier);
     return {
       Configuration: version.config,
-      Code: { RepositoryType: 'S3', Location: this.codeLocation(ctx.endpoint, version.codeKey) },
+      Code: version.image
+        ? { RepositoryType: 'ECR', ImageUri: version.image.uri, ResolvedImageUri: version.image.resolvedUri }
+        : { RepositoryType: 'S3', Location: this.codeLocation(ctx.endpoint, version.codeKey) },
       Tags: fn.tags,
       ...(fn.reservedConcurrency !== undefined ? { Concurrency: { ReservedConcurrentExecutions: fn.reservedConcurrency } } : {}),
     };
@@ -145,6 +154,7 @@ export class FunctionApi {
     const name = parseFunctionName(input.FunctionName, scope).name;
     const latest = await this.requireVersion(scope, name, '$LATEST');
     checkRevision(latest.config, input.RevisionId);
+    if (latest.config.PackageType === 'Image' || input.ImageUri) return this.#updateImageCode(scope, name, latest, input);
     const code = await this.#readCode(input, ctx);
     const stored = await this.#c.code.put(code);
     if (input.DryRun) return { ...latest.config, CodeSha256: stored.sha256, CodeSize: stored.size };
@@ -160,13 +170,19 @@ export class FunctionApi {
     const name = parseFunctionName(input.FunctionName, scope).name;
     const latest = await this.requireVersion(scope, name, '$LATEST');
     checkRevision(latest.config, input.RevisionId);
+    if (latest.config.PackageType === 'Image') checkImageInput(input);
+    else if (input.ImageConfig !== undefined) throw LambdaErrors.invalidParameter('ImageConfig is only supported for functions with PackageType Image.');
     if (input.Runtime !== undefined) checkRuntime(input.Runtime);
+    const imageConfig = input.ImageConfig !== undefined ? checkImageConfig(input.ImageConfig) : undefined;
     checkLimits(input);
     const env = input.Environment ? checkEnvironment(input.Environment.Variables) : undefined;
     if (input.Role !== undefined && input.Role !== latest.config.Role) await this.#c.roles.check(scope, input.Role, name);
     const layers = input.Layers !== undefined ? await this.#resolveLayers(scope, input.Layers) : undefined;
+    // An image function's launcher carries its ImageConfig: a new one needs a new launcher.
+    const relaunch = imageConfig && latest.image ? await imageCode(this.#c.platform, this.#c.code, scope, latest.image.resolvedUri, imageConfig) : undefined;
     return this.#update(scope, name, input, (v) => {
       const c = v.config;
+      if (relaunch) v.codeKey = relaunch.codeKey;
       for (const key of ['Role', 'Handler', 'Description', 'Timeout', 'MemorySize', 'Runtime'] as const) {
         if (input[key] !== undefined) (c as unknown as Record<string, unknown>)[key] = input[key];
       }
@@ -181,6 +197,8 @@ export class FunctionApi {
         else delete c.DeadLetterConfig;
       }
       if (input.LoggingConfig) c.LoggingConfig = { ...c.LoggingConfig, ...input.LoggingConfig };
+      if (imageConfig && Object.keys(imageConfig).length > 0) c.ImageConfigResponse = { ImageConfig: imageConfig };
+      else if (input.ImageConfig !== undefined) delete c.ImageConfigResponse;
       if (layers) {
         v.layerKeys = layers.map((l) => l.codeKey);
         if (layers.length) c.Layers = layers.map((l) => ({ Arn: l.LayerVersionArn, CodeSize: l.CodeSize }));
@@ -306,10 +324,37 @@ export class FunctionApi {
         FunctionArn: `${fn.arn}:${version}`,
         Description: description ?? latest.config.Description,
         RevisionId: randomUUID(),
-        State: 'Active',
+        // A Failed image function's versions are Failed too (nothing can run them).
+        State: latest.config.State === 'Failed' ? 'Failed' : 'Active',
         LastUpdateStatus: 'Successful',
       },
     }));
+  }
+
+  /** UpdateFunctionCode of an image function: a new image (and launcher), State from the engine. */
+  async #updateImageCode(scope: Scope, name: string, latest: VersionRecord, input: Input): Promise<FunctionConfiguration> {
+    if (latest.config.PackageType !== 'Image') throw LambdaErrors.invalidParameter('Please don\'t provide ImageUri when the intended function PackageType is Zip.');
+    if (!input.ImageUri || input.ZipFile !== undefined || input.S3Bucket !== undefined) {
+      throw LambdaErrors.invalidParameter('Please provide ImageUri when updating a function with packageType Image.');
+    }
+    const image: ImageCode = await imageCode(this.#c.platform, this.#c.code, scope, input.ImageUri, latest.config.ImageConfigResponse?.ImageConfig);
+    if (input.DryRun) return { ...latest.config, CodeSha256: image.fields.CodeSha256 };
+    return this.#update(scope, name, input, (v) => {
+      v.codeKey = image.codeKey;
+      v.image = image.image;
+      const { ImageConfigResponse: _keep, ...fields } = image.fields;
+      void _keep;
+      Object.assign(v.config, fields);
+      if (fields.State === 'Failed') {
+        Object.assign(v.config, { LastUpdateStatus: 'Failed', LastUpdateStatusReason: fields.StateReason, LastUpdateStatusReasonCode: fields.StateReasonCode });
+      } else {
+        delete v.config.StateReason;
+        delete v.config.StateReasonCode;
+        v.config.LastUpdateStatus = 'Successful';
+        delete v.config.LastUpdateStatusReason;
+        delete v.config.LastUpdateStatusReasonCode;
+      }
+    });
   }
 
   async #resolveLayers(scope: Scope, arns: string[] | undefined): Promise<{ LayerVersionArn: string; CodeSize: number; codeKey: string }[]> {
@@ -324,7 +369,7 @@ export class FunctionApi {
   }
 
   async #readCode(code: Input, ctx: RequestContext): Promise<Buffer> {
-    if (code.ImageUri) throw LambdaErrors.invalidParameter('Container image functions are not supported by Atoll.');
+    if (code.ImageUri) throw LambdaErrors.invalidParameter('Please don\'t provide ImageUri when the intended function PackageType is Zip.');
     if (code.ZipFile !== undefined && code.ZipFile !== null) return Buffer.from(code.ZipFile as Uint8Array);
     if (code.S3Bucket && code.S3Key) return readS3Object(this.#c, ctx, code.S3Bucket, code.S3Key, code.S3ObjectVersion);
     throw LambdaErrors.invalidParameter('Please provide a source for function code.');
@@ -352,9 +397,10 @@ export async function readS3Object(c: LambdaContext, ctx: { accountId: string; r
   throw LambdaErrors.invalidParameter(`Error occurred while GetObject. S3 Error Code: NoSuchKey.`);
 }
 
-function checkRuntime(runtime: unknown): void {
-  if (typeof runtime !== 'string' || !SUPPORTED_RUNTIMES.has(runtime)) {
-    throw LambdaErrors.invalidParameter(`The runtime parameter of ${String(runtime)} is not supported by Atoll. Supported runtimes: ${[...SUPPORTED_RUNTIMES].join(', ')}.`);
+/** Image functions take no Runtime, Handler or Layers (Lambda's wording). */
+function checkImageInput(input: Input): void {
+  if (input.Runtime !== undefined || input.Handler !== undefined || (input.Layers !== undefined && input.Layers.length > 0)) {
+    throw LambdaErrors.invalidParameter('Please don\'t provide Handler or Runtime or Layer when the intended function PackageType is Image.');
   }
 }
 

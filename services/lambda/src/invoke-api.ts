@@ -3,7 +3,7 @@
 // X-Amz-Log-Result, X-Amz-Executed-Version).
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { RequestContext } from '@atoll/core';
+import { propagatedTraceHeader, type RequestContext } from '@atoll/core';
 import { LambdaErrors } from './lambda-errors.js';
 import { parseFunctionName } from './function-names.js';
 import { scopeOf } from './function-api.js';
@@ -102,6 +102,9 @@ function checkJson(payload: Buffer): void {
 }
 
 function traceHeader(ctx: RequestContext): string | undefined {
+  // A traced caller: the function's parent is the platform's segment of this Invoke (X-Ray).
+  const propagated = propagatedTraceHeader(ctx.headers ?? {}, ctx.requestId);
+  if (propagated) return propagated;
   const header = ctx.headers?.['x-amzn-trace-id'];
   if (typeof header === 'string' && header) return header;
   return ctx.traceId ? `Root=${ctx.traceId};Sampled=0` : undefined;

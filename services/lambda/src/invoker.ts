@@ -26,6 +26,11 @@ export interface InvokeOptions {
   traceId?: string;
   clientContext?: string;
   tail?: boolean;
+  /**
+   * Record the Lambda service's segment (AWS::Lambda) before the function's, as for event source
+   * invocations; an Invoke call's own segment (the edge's) plays that part otherwise.
+   */
+  serviceSegment?: boolean;
 }
 
 export class Invoker {
@@ -60,19 +65,74 @@ export class Invoker {
   /** Runs the function; throws TooManyRequestsException when a concurrency limit is reached. */
   async run(scope: Scope, target: ResolvedTarget, options: InvokeOptions): Promise<InvocationResult> {
     const spec = await this.spec(scope, target);
+    const requestId = options.requestId ?? randomUUID();
+    // A sampled trace: the function gets its own segment (X-Ray), the parent of what it calls.
+    const trace = sampledTrace(options.traceId);
+    const started = Date.now();
     try {
-      return await this.#c.runtime.invoke(spec, {
-        requestId: options.requestId ?? randomUUID(),
+      const result = await this.#c.runtime.invoke(spec, {
+        requestId,
         payload: options.payload.length === 0 ? Buffer.from('{}') : options.payload,
         invokedFunctionArn: target.invokedArn,
-        traceId: options.traceId ?? `Root=${newTraceId()};Parent=${randomUUID().replace(/-/g, '').slice(0, 16)};Sampled=0`,
+        traceId: trace ? `Root=${trace.root};Parent=${trace.segmentId};Sampled=1` : (options.traceId ?? `Root=${newTraceId()};Parent=${randomUUID().replace(/-/g, '').slice(0, 16)};Sampled=0`),
         clientContext: options.clientContext,
         tail: options.tail,
       });
+      if (trace) this.#recordSegment(scope, target, trace, requestId, started, result, options.serviceSegment === true);
+      return result;
     } catch (error) {
       if (error instanceof ConcurrencyLimitExceededError) throw LambdaErrors.tooManyRequests(error.reason);
       throw error;
     }
+  }
+
+  /** The function's segment (init, invocation, overhead), through X-Ray's PutTraceSegments when X-Ray is served. */
+  #recordSegment(
+    scope: Scope,
+    target: ResolvedTarget,
+    trace: { root: string; parent?: string; segmentId: string },
+    requestId: string,
+    started: number,
+    result: InvocationResult,
+    serviceSegment: boolean,
+  ): void {
+    const end = Date.now();
+    const service = serviceSegment
+      ? {
+          name: target.fn.name,
+          id: randomUUID().replace(/-/g, '').slice(0, 16),
+          trace_id: trace.root,
+          ...(trace.parent ? { parent_id: trace.parent } : {}),
+          start_time: started / 1000,
+          end_time: end / 1000,
+          origin: 'AWS::Lambda',
+          aws: { request_id: requestId, region: scope.region, account_id: scope.account },
+        }
+      : undefined;
+    const sub = (name: string, from: number, to: number) => ({ id: randomUUID().replace(/-/g, '').slice(0, 16), name, start_time: from / 1000, end_time: to / 1000 });
+    const initMs = result.initDurationMs ?? 0;
+    const invokeStart = Math.max(started, end - result.durationMs);
+    const doc = {
+      name: target.fn.name,
+      id: trace.segmentId,
+      trace_id: trace.root,
+      ...(service ? { parent_id: service.id } : trace.parent ? { parent_id: trace.parent } : {}),
+      start_time: started / 1000,
+      end_time: end / 1000,
+      origin: 'AWS::Lambda::Function',
+      aws: { function_arn: target.invokedArn, request_id: requestId, region: scope.region, account_id: scope.account },
+      ...(result.functionError ? { fault: true } : {}),
+      subsegments: [
+        ...(initMs > 0 ? [sub('Initialization', started, started + initMs)] : []),
+        sub('Invocation', invokeStart, invokeStart + result.durationMs),
+        sub('Overhead', invokeStart + result.durationMs, end),
+      ],
+    };
+    this.#c.platform
+      .call('xray', 'PutTraceSegments', { TraceSegmentDocuments: [...(service ? [JSON.stringify(service)] : []), JSON.stringify(doc)] }, { accountId: scope.account, region: scope.region })
+      .catch(() => {
+        // X-Ray is not served (or refused the segment): the invocation is not traced.
+      });
   }
 
   async spec(scope: Scope, target: ResolvedTarget): Promise<FunctionSpec> {
@@ -101,8 +161,9 @@ export class Invoker {
       functionArn: fn.arn,
       functionName: fn.name,
       version: version.version,
-      runtime: config.Runtime,
-      handler: config.Handler,
+      // A container image function runs its generated launcher as a provided runtime (image-functions.ts).
+      runtime: config.Runtime ?? 'provided.al2023',
+      handler: config.Handler ?? 'bootstrap',
       codeDir: await this.#c.code.directory(version.codeKey),
       layerDirs: await Promise.all(version.layerKeys.map((k) => this.#c.code.directory(k))),
       memorySizeMb: config.MemorySize,
@@ -122,4 +183,13 @@ export function logTail(logs: string | undefined): string | undefined {
   if (logs === undefined) return undefined;
   const bytes = Buffer.from(logs + '\n', 'utf8');
   return bytes.subarray(Math.max(0, bytes.length - 4096)).toString('base64');
+}
+
+/** The Root and Parent of a sampled trace header, and a new segment id for the function. */
+function sampledTrace(header: string | undefined): { root: string; parent?: string; segmentId: string } | undefined {
+  if (!header) return undefined;
+  const root = /(?:^|;)\s*Root=(1-[0-9a-f]{8}-[0-9a-f]{24})/.exec(header)?.[1];
+  if (!root || /(?:^|;)\s*Sampled=0/.test(header)) return undefined;
+  const parent = /(?:^|;)\s*Parent=([0-9a-f]{16})/.exec(header)?.[1];
+  return { root, ...(parent ? { parent } : {}), segmentId: randomUUID().replace(/-/g, '').slice(0, 16) };
 }

@@ -3,11 +3,22 @@
 // speak the Lambda Runtime API.
 //
 // Known limitations:
-// - Runtimes: nodejs18.x/20.x/22.x/24.x all run on the platform's own `node` binary
-//   with the platform's own AWS SDK v3 on NODE_PATH (when installed; CommonJS `require` only)
-//   (process.execPath), whatever version the runtime names; provided.al2/al2023 run the package's
+// - Runtimes (catalogue in runtimes.ts): nodejs18.x/20.x/22.x/24.x all run on the platform's own
+//   `node` binary (process.execPath), whatever version the runtime names, with the platform's own
+//   AWS SDK v3 after the layers and the package on NODE_PATH (when installed; ES module handlers
+//   resolve through NODE_PATH too); python3.9–3.14 run on the matching interpreter (PATH or pyenv),
+//   java8.al2/11/17/21/25 on a JDK of that major version, ruby3.2/3.3/3.4 on the installed Ruby 3
+//   whatever its minor version. A runtime whose interpreter is missing, .NET and deprecated runtimes
+//   answer InvalidParameterValueException. No AWS SDK is bundled for Python, Java or Ruby (boto3
+//   comes from the package, a layer, or the interpreter's own site-packages). Java handlers are
+//   converted from/to JSON by a small built-in mapper (Map, List, String, numbers, enums, beans
+//   through setters/getters matched case-insensitively, null properties left out), not Jackson: no
+//   annotations, no java.time or Joda types, no custom serializers; SnapStart is not implemented. provided.al2/al2023 run the package's
 //   `bootstrap` directly on the host (no Amazon Linux userland). Container images (PackageType
-//   Image), Python, Java and other runtimes answer InvalidParameterValueException.
+//   Image, image-functions.ts) must be in this platform's ECR, same region; they run through Docker or
+//   Podman (`run --network host` from a generated provided-runtime bootstrap; the engine must be
+//   logged in to the registry) when an engine answers when the function is created or its code
+//   updated, and are otherwise Failed (StateReasonCode InvalidImage). The engine path is untested here.
 // - Isolation is a separate process with its own environment variables, scratch directory
 //   (TMPDIR) and working directory; there is no filesystem, network or CPU isolation, and the
 //   code directory is not read-only. EphemeralStorage size is recorded but not enforced.

@@ -5,9 +5,10 @@
 export interface FunctionConfiguration {
   FunctionName: string;
   FunctionArn: string;
-  Runtime: string;
+  /** Absent for container image functions (PackageType Image). */
+  Runtime?: string;
   Role: string;
-  Handler: string;
+  Handler?: string;
   CodeSize: number;
   Description: string;
   Timeout: number;
@@ -25,7 +26,8 @@ export interface FunctionConfiguration {
   LastUpdateStatus: 'Successful' | 'Failed' | 'InProgress';
   LastUpdateStatusReason?: string;
   LastUpdateStatusReasonCode?: string;
-  PackageType: 'Zip';
+  PackageType: 'Zip' | 'Image';
+  ImageConfigResponse?: { ImageConfig: { EntryPoint?: string[]; Command?: string[]; WorkingDirectory?: string } };
   Architectures: string[];
   EphemeralStorage: { Size: number };
   DeadLetterConfig?: { TargetArn?: string };
@@ -42,6 +44,8 @@ export interface VersionRecord {
   codeKey: string;
   /** Blob keys of the layers, in order. */
   layerKeys: string[];
+  /** A container image function's image: the URI as given and its digest form (image-functions.ts). */
+  image?: { uri: string; resolvedUri: string };
 }
 
 export interface PolicyStatement {

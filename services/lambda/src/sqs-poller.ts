@@ -131,7 +131,7 @@ export class SqsPoller {
     let result;
     try {
       const target = await this.host.invoker.resolve(scope, fnName, qualifier);
-      result = await this.host.invoker.run(scope, target, { payload: Buffer.from(JSON.stringify(event)) });
+      result = await this.host.invoker.run(scope, target, { payload: Buffer.from(JSON.stringify(event)), traceId: batch[0]?.Attributes?.AWSTraceHeader, serviceSegment: true });
     } catch (error) {
       // Throttled or gone: the messages return to the queue after their visibility timeout.
       await this.host.recordResult(this.uuid, `PROBLEM: Function call failed: ${(error as { code?: string }).code ?? (error as Error).message}`);

@@ -84,7 +84,7 @@ describe('function lifecycle', () => {
       assert.equal(err.$metadata.httpStatusCode, 502);
       return true;
     });
-    await assert.rejects(createFunction('python', handlerZip('x'), { Runtime: 'python3.12' }), (err: Error & { $metadata: { httpStatusCode: number } }) => {
+    await assert.rejects(createFunction('python', handlerZip('x'), { Runtime: 'python3.7' }), (err: Error & { $metadata: { httpStatusCode: number } }) => {
       assert.equal(err.name, 'InvalidParameterValueException');
       assert.equal(err.$metadata.httpStatusCode, 400);
       return true;

@@ -70,7 +70,9 @@ test('an SQS event source mapping delivers messages and failed ones follow the r
   const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
   const source = await sqs.send(new CreateQueueCommand({
     QueueName: 'esm-source',
-    Attributes: { VisibilityTimeout: '1', RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 2 }) },
+    // Long enough for a cold start on a loaded machine: a batch still being processed when its
+    // visibility ends is received again (as in AWS), and 'fine' would reach the dead-letter queue.
+    Attributes: { VisibilityTimeout: '4', RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 2 }) },
   }));
   const sourceArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: source.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
   await lambda.send(new CreateFunctionCommand({

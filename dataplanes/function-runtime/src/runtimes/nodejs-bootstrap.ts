@@ -4,7 +4,7 @@
 // It imports only Node's built-ins so that a cold start costs one Node start and the handler's own load.
 import { request, Agent, type IncomingHttpHeaders } from 'node:http';
 import { existsSync, readFileSync, writeSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { createRequire, register } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
@@ -114,6 +114,33 @@ function isEsmJs(file: string): boolean {
   }
 }
 
+// NODE_PATH for ES modules: Node's ESM resolver ignores NODE_PATH, so a bare specifier the usual
+// node_modules lookup cannot find is tried from each NODE_PATH directory in turn (the layers'
+// nodejs/node_modules, the task root, and the platform's AWS SDK), as `require` does. The hook
+// runs on Node's loader thread and is registered only for ES module handlers.
+const NODE_PATH_HOOK = `
+import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+const dirs = (process.env.NODE_PATH ?? '').split(':').filter(Boolean);
+export async function resolve(specifier, context, next) {
+  try {
+    return await next(specifier, context);
+  } catch (error) {
+    if (error?.code !== 'ERR_MODULE_NOT_FOUND' || /^(\\.|\\/|[a-zA-Z][a-zA-Z+.-]*:)/.test(specifier)) throw error;
+    for (const dir of dirs) {
+      try {
+        return await next(specifier, { ...context, parentURL: pathToFileURL(join(dir, 'noop.js')).href });
+      } catch {}
+    }
+    throw error;
+  }
+}`;
+
+function registerNodePathHook(): void {
+  if (typeof register !== 'function' || !env.NODE_PATH) return;
+  register(`data:text/javascript,${encodeURIComponent(NODE_PATH_HOOK)}`);
+}
+
 async function loadHandler(): Promise<Handler> {
   const taskRoot = env.LAMBDA_TASK_ROOT ?? process.cwd();
   const spec = env._HANDLER ?? '';
@@ -131,6 +158,7 @@ async function loadHandler(): Promise<Handler> {
   }
   try {
     if (file.endsWith('.mjs') || (file.endsWith('.js') && isEsmJs(file))) {
+      registerNodePathHook();
       loaded = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     } else {
       loaded = createRequire(join(taskRoot, 'noop.js'))(file) as Record<string, unknown>;

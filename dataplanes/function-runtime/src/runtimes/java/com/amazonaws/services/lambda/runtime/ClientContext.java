@@ -1,0 +1,10 @@
+// The mobile client context of aws-lambda-java-core.
+package com.amazonaws.services.lambda.runtime;
+
+import java.util.Map;
+
+public interface ClientContext {
+    Client getClient();
+    Map<String, String> getCustom();
+    Map<String, String> getEnvironment();
+}

@@ -1,0 +1,10 @@
+// The stream handler interface of aws-lambda-java-core (same package, names and signatures).
+package com.amazonaws.services.lambda.runtime;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+
+public interface RequestStreamHandler {
+    void handleRequest(InputStream input, OutputStream output, Context context) throws IOException;
+}
