@@ -7,15 +7,22 @@
 //   port); `127.0.0.1:<port>/<name>` reaches the same repository (the token's account and region).
 // - GetDownloadUrlForLayer answers the registry's blob URL (it needs the registry's Basic auth), not
 //   a presigned storage URL. `acceptedMediaTypes` is not used to convert or refuse manifests.
-// - Image scanning is not available: DescribeImageScanFindings answers ScanNotFoundException, and
-//   StartImageScan, the registry scanning configuration, pull-through cache rules, repository
-//   creation templates, signing and account settings answer 501.
-// - Encryption settings and the replication configuration are recorded, with no effect (no KMS, no
-//   replication). Tag mutability exclusion filters are not supported (MUTABLE / IMMUTABLE only).
+// - There is no vulnerability database: StartImageScan and scan on push (scanOnPush, or a registry
+//   scanning rule) complete at once with scanStatus FAILED and a description saying so (no findings);
+//   no per-image scan quota. The registry scanning configuration (BASIC/ENHANCED, rules) is recorded;
+//   ENHANCED scanning is the same FAILED scan (no Inspector). BatchGetRepositoryScanningConfiguration,
+//   pull-through cache rules, repository creation templates, signing and account settings answer 501.
+// - Replication (replication.ts) copies pushed images to other regions of this platform, and to other
+//   accounts whose registry policy allows ecr:ReplicateImage to the source account; repositories are
+//   created with default settings (no creation templates). It runs on the leader every
+//   ATOLL_ECR_SWEEP_MS and right after a push on the node that took it.
+// - Encryption settings are recorded, with no effect (no KMS). Tag mutability exclusion filters are
+//   not supported (MUTABLE / IMMUTABLE only).
 // - Lifecycle policies expire images on a schedule (every ATOLL_ECR_LIFECYCLE_MS, 1 hour by
 //   default); previews complete at once. Only `expire` actions.
 // - CompleteLayerUpload of a layer the repository already holds succeeds (no LayerAlreadyExistsException).
 // - The registry policy (PutRegistryPolicy) is stored and returned but not enforced.
+import type { IncomingMessage } from 'node:http';
 import type { HttpRoute, OperationHandler, PlatformContext, RequestContext, ServiceProvider } from '@atoll/core';
 import { blobStoreFor, runEvery } from '@atoll/storage';
 import {
@@ -28,6 +35,8 @@ import {
   type DeleteLifecyclePolicyRequest,
   type DeleteRepositoryPolicyRequest,
   type DeleteRepositoryRequest,
+  type DescribeImageReplicationStatusRequest,
+  type DescribeImageReplicationStatusResult,
   type DescribeRepositoriesRequest,
   type DescribeRepositoriesResult,
   type GetAuthorizationTokenResult,
@@ -48,13 +57,17 @@ import {
 } from '@atoll/aws-models/ecr';
 import { AuthTokens } from './auth-tokens.js';
 import { ecrAuthorization, parseRepositoryArn, repositoryArn } from './authorization.js';
-import { invalidParameter, lifecyclePolicyNotFound, policyNotFound, repositoryExists, repositoryNotEmpty, repositoryNotFound } from './ecr-errors.js';
+import { imageNotFound, invalidParameter, lifecyclePolicyNotFound, policyNotFound, repositoryExists, repositoryNotEmpty, repositoryNotFound } from './ecr-errors.js';
 import { EcrStore, type RepositoryRecord } from './ecr-store.js';
 import { ImageOperations, type RepositoryResolver } from './image-operations.js';
+import { ImageScanning } from './image-scanning.js';
+import { ImageStatusStore } from './image-status-store.js';
 import { LayerBlobs } from './layer-blobs.js';
 import { evaluateLifecyclePolicy, parseLifecyclePolicy, type LifecycleVerdict } from './lifecycle-policy.js';
 import { page } from './paging.js';
 import { RegistryHandler } from './registry/registry-handler.js';
+import { Replicator, checkReplicationConfiguration, replicationTargets } from './replication.js';
+import type { ImageRecord, ReplicationTarget } from './ecr-store.js';
 
 /** Sweep timing, from the environment when the provider is made (tests shorten them). */
 const setting = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -68,6 +81,10 @@ export class EcrProvider implements ServiceProvider, RepositoryResolver {
   #images: ImageOperations | undefined;
   #layers: LayerBlobs | undefined;
   #tokens: AuthTokens | undefined;
+  #statuses: ImageStatusStore | undefined;
+  #scanning: ImageScanning | undefined;
+  #replicator: Replicator | undefined;
+  #replicating: Promise<unknown> | undefined;
   #stops: (() => void)[] = [];
   readonly #sweepMs = setting('ATOLL_ECR_SWEEP_MS', 60_000);
   /** Unreferenced blobs are kept this long (a push in progress uploads its layers before its manifest). */
@@ -79,6 +96,7 @@ export class EcrProvider implements ServiceProvider, RepositoryResolver {
 
   constructor(readonly platform: PlatformContext) {
     const i = (name: keyof ImageOperations): OperationHandler => (input, ctx) => (this.images[name] as OperationHandler)(input, ctx);
+    const scan = (name: keyof ImageScanning): OperationHandler => (input, ctx) => (this.scanning[name] as OperationHandler)(input, ctx);
     this.operations = {
       CreateRepository: this.CreateRepository,
       DescribeRepositories: this.DescribeRepositories,
@@ -111,10 +129,17 @@ export class EcrProvider implements ServiceProvider, RepositoryResolver {
       InitiateLayerUpload: i('InitiateLayerUpload'),
       UploadLayerPart: i('UploadLayerPart'),
       CompleteLayerUpload: i('CompleteLayerUpload'),
-      DescribeImageScanFindings: i('DescribeImageScanFindings'),
+      DescribeImageScanFindings: scan('DescribeImageScanFindings'),
+      StartImageScan: scan('StartImageScan'),
+      PutRegistryScanningConfiguration: scan('PutRegistryScanningConfiguration'),
+      GetRegistryScanningConfiguration: scan('GetRegistryScanningConfiguration'),
+      DescribeImageReplicationStatus: this.DescribeImageReplicationStatus,
     };
     this.#registry = new RegistryHandler(platform, () => ({ store: this.store, layers: this.layers, tokens: this.tokens }));
-    this.routes = [{ method: '*', path: '/v2/*', handle: (req, res) => this.#registry.handle(req, res) }];
+    // SigV4-signed requests under /v2/ are AWS API calls (API Gateway v2's /v2/apis …), never registry
+    // clients, which send Basic or Bearer credentials.
+    const notSigV4 = (req: IncomingMessage) => !String(req.headers.authorization ?? '').startsWith('AWS4-');
+    this.routes = [{ method: '*', path: '/v2/*', accepts: notSigV4, handle: (req, res) => this.#registry.handle(req, res) }];
   }
 
   get store(): EcrStore {
@@ -132,6 +157,11 @@ export class EcrProvider implements ServiceProvider, RepositoryResolver {
     return this.#layers;
   }
 
+  get scanning(): ImageScanning {
+    if (!this.#scanning) throw new Error('the ECR provider is not started');
+    return this.#scanning;
+  }
+
   get tokens(): AuthTokens {
     if (!this.#tokens) throw new Error('the ECR provider is not started');
     return this.#tokens;
@@ -144,12 +174,16 @@ export class EcrProvider implements ServiceProvider, RepositoryResolver {
     const blobs = blobStoreFor(this.platform.storage, 'ecr');
     blobs.sweepTemporaryFiles();
     this.#layers = new LayerBlobs(blobs);
-    this.#images = new ImageOperations(store, this.#layers, this);
+    this.#statuses = new ImageStatusStore(store.db);
+    this.#images = new ImageOperations(store, this.#layers, this, this.#statuses);
+    this.#scanning = new ImageScanning(store, this.#statuses, this);
+    this.#replicator = new Replicator(store, this.#statuses);
     this.#tokens = await AuthTokens.open(store);
     const logError = (what: string) => (error: unknown) => this.platform.logger.error({ err: error }, what);
     const leadership = this.platform.storage.leadership;
     this.#stops.push(
       leadership.lead('ecr:garbage', (signal) => runEvery(signal, this.#sweepMs, () => this.sweepGarbage(), logError('ecr garbage sweep failed'))),
+      leadership.lead('ecr:replication', (signal) => runEvery(signal, this.#sweepMs, () => this.replicate(), logError('ecr replication failed'))),
       leadership.lead('ecr:lifecycle', (signal) => runEvery(signal, Math.min(this.#sweepMs, this.#lifecycleMs), () => this.runLifecyclePolicies(), logError('ecr lifecycle sweep failed'))),
     );
   }
@@ -171,6 +205,18 @@ export class EcrProvider implements ServiceProvider, RepositoryResolver {
       if (parts.length < 500) break;
     }
     return { blobs: blobParts, uploads: uploadParts.length };
+  }
+
+  /** Works the queued replications (one run at a time on this node). */
+  async replicate(): Promise<number> {
+    while (this.#replicating) await this.#replicating.catch(() => {});
+    const run = this.#replicator!.run();
+    this.#replicating = run;
+    try {
+      return await run;
+    } finally {
+      this.#replicating = undefined;
+    }
   }
 
   /** Applies every repository's lifecycle policy whose turn has come: the images it selects are deleted. */
@@ -208,6 +254,18 @@ export class EcrProvider implements ServiceProvider, RepositoryResolver {
     const repo = await this.store.getRepository(registryId, ctx.region, input.repositoryName);
     if (!repo) throw repositoryNotFound(input.repositoryName, registryId);
     return { repo, registryId };
+  }
+
+  async replicationTargets(repo: RepositoryRecord): Promise<ReplicationTarget[]> {
+    const settings = await this.store.getRegistrySettings(repo.accountId, repo.region);
+    return settings.replication ? replicationTargets(JSON.parse(settings.replication), repo.name) : [];
+  }
+
+  async pushed(repo: RepositoryRecord, image: ImageRecord, replicated: boolean): Promise<void> {
+    await this.scanning.pushed(repo, image);
+    if (replicated) {
+      void this.replicate().catch((error: unknown) => this.platform.logger.error({ err: error }, 'ecr replication failed'));
+    }
   }
 
   registryUrl(accountId: string, region: string, ctx: RequestContext): string {
@@ -434,8 +492,24 @@ export class EcrProvider implements ServiceProvider, RepositoryResolver {
   // ---- registry settings ----
 
   PutReplicationConfiguration = async (input: PutReplicationConfigurationRequest, ctx: RequestContext) => {
-    await this.store.putRegistrySettings(ctx.accountId, ctx.region, { replication: JSON.stringify(input.replicationConfiguration) });
-    return { replicationConfiguration: input.replicationConfiguration };
+    const configuration = checkReplicationConfiguration(input.replicationConfiguration, ctx.accountId, ctx.region);
+    await this.store.putRegistrySettings(ctx.accountId, ctx.region, { replication: JSON.stringify(configuration) });
+    return { replicationConfiguration: configuration };
+  };
+
+  DescribeImageReplicationStatus = async (input: DescribeImageReplicationStatusRequest, ctx: RequestContext): Promise<DescribeImageReplicationStatusResult> => {
+    const { repo, registryId } = await this.repository(input, ctx);
+    const id = input.imageId;
+    const image = id.imageTag !== undefined ? await this.store.getImageByTag(repo.id, id.imageTag) : id.imageDigest !== undefined ? await this.store.getImage(repo.id, id.imageDigest) : undefined;
+    if (!image || (id.imageDigest !== undefined && image.digest !== id.imageDigest)) {
+      throw imageNotFound(id, repo.name, registryId);
+    }
+    const statuses = await this.#statuses!.replications(repo.id, image.digest);
+    return {
+      repositoryName: repo.name,
+      imageId: { imageDigest: image.digest, ...(id.imageTag !== undefined ? { imageTag: id.imageTag } : {}) },
+      replicationStatuses: statuses.map((r) => ({ region: r.region, registryId: r.registryId, status: r.status, ...(r.failureCode ? { failureCode: r.failureCode } : {}) })),
+    };
   };
 
   DescribeRegistry = async (_input: unknown, ctx: RequestContext) => {

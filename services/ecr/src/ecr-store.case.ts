@@ -1,11 +1,13 @@
 // The EcrStore contract, run on every storage engine (ecr-store.test.ts): repositories, images and
 // tags (immutable tags, delete by tag), blobs shared by digest and linked per repository, uploads,
-// and the garbage sweep of blobs no image references.
+// the garbage sweep of blobs no image references, and the per-image statuses (scans, replications
+// queued with a push) of ImageStatusStore.
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StorageBackend } from '@atoll/core';
 import type { EngineContext } from '@atoll/test-support';
 import { EcrStore, type NewImage, type RepositoryRecord } from './ecr-store.js';
+import { ImageStatusStore } from './image-status-store.js';
 
 const repoFields = (name: string) => ({
   accountId: '000000000000',
@@ -94,5 +96,45 @@ export function ecrStoreCases(engine: EngineContext): void {
       assert.equal(await store.appendPart(upload, { key: 'b', size: 3, sha256: 'y' }, 1000), undefined);
       assert.deepEqual(await store.sweepUploads(2000), [{ key: 'a', size: 3, sha256: 'x' }]);
       assert.equal(await store.getUpload(upload.id), undefined);
+    }));
+
+  it('a push queues its replications in its transaction; a newer push queues them again', () =>
+    withStore(async (store) => {
+      const statuses = new ImageStatusStore(store.db);
+      const repo = (await store.createRepository(repoFields('rep')))!;
+      await pushBlob(store, repo, 'sha256:b1', 'k1');
+      const west = { region: 'us-west-2', registryId: '000000000000' };
+      assert.equal((await store.putImage(repo.id, image('sha256:r1', ['sha256:b1']), 'v1', false, 1000, [west])).outcome, 'stored');
+      const [job, ...rest] = await statuses.pendingReplications();
+      assert.equal(rest.length, 0);
+      assert.deepEqual({ ...job, repositoryId: undefined }, {
+        repositoryId: undefined, digest: 'sha256:r1', region: 'us-west-2', registryId: '000000000000', updatedAt: 1000, accountId: '000000000000', sourceRegion: 'us-east-1', repositoryName: 'rep',
+      });
+      // Pushed again (a new tag) before the first copy finished: that copy must not close the new job.
+      await store.putImage(repo.id, image('sha256:r1', ['sha256:b1']), 'v2', false, 2000, [west]);
+      assert.equal(await statuses.finishReplication(job!, 'COMPLETE', null, 3000), false);
+      const [again] = await statuses.pendingReplications();
+      assert.equal(await statuses.finishReplication(again!, 'FAILED', 'REGISTRY_POLICY_DENIED', 3000), true);
+      assert.deepEqual(await statuses.replications(repo.id, 'sha256:r1'), [{ ...west, status: 'FAILED', failureCode: 'REGISTRY_POLICY_DENIED' }]);
+      assert.deepEqual(await statuses.pendingReplications(), []);
+      await store.deleteImage(repo.id, { digest: 'sha256:r1' });
+      assert.deepEqual(await statuses.replications(repo.id, 'sha256:r1'), []);
+    }));
+
+  it('keeps the last scan of an image and the registry scanning configuration', () =>
+    withStore(async (store) => {
+      const statuses = new ImageStatusStore(store.db);
+      const repo = (await store.createRepository(repoFields('scan')))!;
+      await statuses.putScan(repo.id, 'sha256:s1', { status: 'FAILED', description: 'first', completedAt: 1 });
+      await statuses.putScan(repo.id, 'sha256:s1', { status: 'FAILED', description: 'second', completedAt: 2 });
+      assert.deepEqual(await statuses.getScan(repo.id, 'sha256:s1'), { status: 'FAILED', description: 'second', completedAt: 2 });
+      assert.equal((await statuses.scans(repo.id)).size, 1);
+      assert.equal(await statuses.getScanningConfiguration('000000000000', 'us-east-1'), null);
+      await store.putRegistrySettings('000000000000', 'us-east-1', { policy: '{}' });
+      await statuses.putScanningConfiguration('000000000000', 'us-east-1', '{"scanType":"BASIC"}');
+      await statuses.putScanningConfiguration('000000000000', 'eu-west-1', '{"scanType":"ENHANCED"}');
+      assert.equal(await statuses.getScanningConfiguration('000000000000', 'us-east-1'), '{"scanType":"BASIC"}');
+      assert.equal(await statuses.getScanningConfiguration('000000000000', 'eu-west-1'), '{"scanType":"ENHANCED"}');
+      assert.equal((await store.getRegistrySettings('000000000000', 'us-east-1')).policy, '{}');
     }));
 }

@@ -11,63 +11,15 @@
 // Known limitations: repositories are cached per node and dropped on an `ecr.repository` signal (a
 // moment of staleness across nodes); image listings are read whole per repository and paged in memory.
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { SqlExecutor, StorageBackend, StoreDatabase, StoreMigration } from '@atoll/core';
+import type { SqlExecutor, StorageBackend, StoreDatabase } from '@atoll/core';
 import { isUniqueViolation } from '@atoll/storage';
+import { MIGRATIONS } from './ecr-migrations.js';
 
-const MIGRATIONS: StoreMigration[] = [
-  {
-    version: 1,
-    name: 'repositories, images, tags, blobs, uploads',
-    up: `
-      CREATE TABLE repositories (
-        id TEXT PRIMARY KEY,
-        account_id TEXT NOT NULL,
-        region TEXT NOT NULL,
-        name TEXT NOT NULL,
-        created_at BIGINT NOT NULL,
-        tag_mutability TEXT NOT NULL,
-        scan_on_push INTEGER NOT NULL,
-        encryption TEXT NOT NULL,
-        tags TEXT NOT NULL,
-        policy TEXT,
-        lifecycle_policy TEXT,
-        lifecycle_evaluated_at BIGINT,
-        UNIQUE (account_id, region, name)
-      );
-      CREATE TABLE blobs (digest TEXT PRIMARY KEY, size BIGINT NOT NULL, parts TEXT NOT NULL, touched_at BIGINT NOT NULL);
-      CREATE TABLE repository_blobs (repository_id TEXT NOT NULL, digest TEXT NOT NULL, PRIMARY KEY (repository_id, digest));
-      CREATE TABLE images (
-        repository_id TEXT NOT NULL,
-        digest TEXT NOT NULL,
-        media_type TEXT NOT NULL,
-        artifact_type TEXT,
-        manifest TEXT NOT NULL,
-        size BIGINT NOT NULL,
-        pushed_at BIGINT NOT NULL,
-        pulled_at BIGINT,
-        subject TEXT,
-        annotations TEXT,
-        PRIMARY KEY (repository_id, digest)
-      );
-      CREATE INDEX images_subject ON images (repository_id, subject);
-      CREATE TABLE image_refs (repository_id TEXT NOT NULL, digest TEXT NOT NULL, ref TEXT NOT NULL, kind TEXT NOT NULL, PRIMARY KEY (repository_id, digest, ref));
-      CREATE INDEX image_refs_ref ON image_refs (ref);
-      CREATE TABLE image_tags (repository_id TEXT NOT NULL, tag TEXT NOT NULL, digest TEXT NOT NULL, PRIMARY KEY (repository_id, tag));
-      CREATE INDEX image_tags_digest ON image_tags (repository_id, digest);
-      CREATE TABLE uploads (
-        id TEXT PRIMARY KEY,
-        repository_id TEXT NOT NULL,
-        owner TEXT NOT NULL,
-        parts TEXT NOT NULL,
-        size BIGINT NOT NULL,
-        updated_at BIGINT NOT NULL
-      );
-      CREATE TABLE lifecycle_previews (repository_id TEXT PRIMARY KEY, policy TEXT NOT NULL, results TEXT NOT NULL, created_at BIGINT NOT NULL);
-      CREATE TABLE registry_settings (account_id TEXT NOT NULL, region TEXT NOT NULL, replication TEXT, policy TEXT, PRIMARY KEY (account_id, region));
-      CREATE TABLE sealing_keys (key_id TEXT PRIMARY KEY, key TEXT NOT NULL, created_at TEXT NOT NULL);
-    `,
-  },
-];
+/** Where a pushed image is replicated to (image-status-store.ts keeps the statuses). */
+export interface ReplicationTarget {
+  region: string;
+  registryId: string;
+}
 
 /** One file of a blob in the blob store. */
 export interface BlobPart {
@@ -300,7 +252,7 @@ export class EcrStore {
         if (image) return 'not-empty' as const;
       }
       const uploads = await tx.all<{ parts: string }>('SELECT parts FROM uploads WHERE repository_id = ?', [r.id]);
-      for (const table of ['images', 'image_refs', 'image_tags', 'repository_blobs', 'uploads', 'lifecycle_previews']) {
+      for (const table of ['images', 'image_refs', 'image_tags', 'repository_blobs', 'uploads', 'lifecycle_previews', 'image_scans', 'image_replications']) {
         await tx.run(`DELETE FROM ${table} WHERE repository_id = ?`, [r.id]);
       }
       await tx.run('DELETE FROM repositories WHERE id = ?', [r.id]);
@@ -358,7 +310,7 @@ export class EcrStore {
    * child manifests stored in it. A tag of an IMMUTABLE repository never moves. `exists` when the
    * image (and the tag, if given) were already there.
    */
-  async putImage(repositoryId: string, image: NewImage, tag: string | undefined, immutable: boolean, now = Date.now()): Promise<PutImageOutcome> {
+  async putImage(repositoryId: string, image: NewImage, tag: string | undefined, immutable: boolean, now = Date.now(), replicateTo: readonly ReplicationTarget[] = []): Promise<PutImageOutcome> {
     return this.db.transaction(async (tx) => {
       const repo = await tx.get(`SELECT id FROM repositories WHERE id = ?${tx.dialect.forUpdate}`, [repositoryId]);
       if (!repo) return { outcome: 'no-repository' as const };
@@ -401,6 +353,17 @@ export class EcrStore {
           await tx.run('INSERT INTO image_refs (repository_id, digest, ref, kind) VALUES (?, ?, ?, ?)', [repositoryId, image.digest, ref.digest, ref.kind]);
         }
       }
+      // Replications are queued with the push, in its transaction (a new image, or a tag moved to it).
+      for (const t of replicateTo) {
+        await tx.run('DELETE FROM image_replications WHERE repository_id = ? AND digest = ? AND region = ? AND registry_id = ?', [repositoryId, image.digest, t.region, t.registryId]);
+        await tx.run("INSERT INTO image_replications (repository_id, digest, region, registry_id, status, failure_code, updated_at) VALUES (?, ?, ?, ?, 'IN_PROGRESS', NULL, ?)", [
+          repositoryId,
+          image.digest,
+          t.region,
+          t.registryId,
+          now,
+        ]);
+      }
       const row = existing ?? (await tx.get<ImageRow>('SELECT * FROM images WHERE repository_id = ? AND digest = ?', [repositoryId, image.digest]))!;
       return { outcome: 'stored' as const, image: toImage(row, await this.#tagsOf(tx, repositoryId, image.digest)) };
     });
@@ -434,6 +397,8 @@ export class EcrStore {
       await tx.run('DELETE FROM image_tags WHERE repository_id = ? AND digest = ?', [repositoryId, digest!]);
       await tx.run('DELETE FROM image_refs WHERE repository_id = ? AND digest = ?', [repositoryId, digest!]);
       await tx.run('DELETE FROM images WHERE repository_id = ? AND digest = ?', [repositoryId, digest!]);
+      await tx.run('DELETE FROM image_scans WHERE repository_id = ? AND digest = ?', [repositoryId, digest!]);
+      await tx.run('DELETE FROM image_replications WHERE repository_id = ? AND digest = ?', [repositoryId, digest!]);
       return { digest: digest!, tags: tagsRemoved };
     });
   }

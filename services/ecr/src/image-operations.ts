@@ -10,7 +10,6 @@ import {
   InvalidLayerPartException,
   LayersNotFoundException,
   ReferencedImagesNotFoundException,
-  ScanNotFoundException,
   type BatchCheckLayerAvailabilityRequest,
   type BatchCheckLayerAvailabilityResult,
   type BatchDeleteImageRequest,
@@ -19,7 +18,6 @@ import {
   type BatchGetImageResult,
   type CompleteLayerUploadRequest,
   type CompleteLayerUploadResult,
-  type DescribeImageScanFindingsRequest,
   type DescribeImagesRequest,
   type DescribeImagesResult,
   type GetDownloadUrlForLayerRequest,
@@ -37,7 +35,8 @@ import {
   type UploadLayerPartResult,
 } from '@atoll/aws-models/ecr';
 import { imageExists, imageNotFound, invalidParameter, layersNotFound, tagImmutable, uploadNotFound } from './ecr-errors.js';
-import type { BlobRecord, EcrStore, ImageRecord, RepositoryRecord } from './ecr-store.js';
+import type { BlobRecord, EcrStore, ImageRecord, ReplicationTarget, RepositoryRecord } from './ecr-store.js';
+import type { ImageStatusStore } from './image-status-store.js';
 import type { LayerBlobs } from './layer-blobs.js';
 import { InvalidManifest, digestOf, isDigest, parseManifest } from './manifest.js';
 import { page } from './paging.js';
@@ -56,6 +55,10 @@ export interface RepositoryResolver {
   repository(input: { registryId?: string; repositoryName: string }, ctx: RequestContext): Promise<{ repo: RepositoryRecord; registryId: string }>;
   /** `http://<account>.dkr.ecr.<region>.localhost:<port>` for the caller's endpoint. */
   registryUrl(accountId: string, region: string, ctx: RequestContext): string;
+  /** Where a push into the repository replicates to (the registry's replication configuration). */
+  replicationTargets(repo: RepositoryRecord): Promise<ReplicationTarget[]>;
+  /** After an image or tag is stored: scan on push, and the replications it queued (when `replicated`). */
+  pushed(repo: RepositoryRecord, image: ImageRecord, replicated: boolean): Promise<void>;
 }
 
 function imageId(image: ImageRecord, tag?: string): ImageIdentifier {
@@ -67,6 +70,7 @@ export class ImageOperations {
     private readonly store: EcrStore,
     private readonly layers: LayerBlobs,
     private readonly resolver: RepositoryResolver,
+    private readonly statuses: ImageStatusStore,
   ) {}
 
   async #find(repo: RepositoryRecord, id: ImageIdentifier): Promise<ImageRecord | 'mismatch' | undefined> {
@@ -94,7 +98,8 @@ export class ImageOperations {
       throw error;
     }
     const tag = input.imageTag;
-    const result = await this.store.putImage(repo.id, image, tag, repo.tagMutability === 'IMMUTABLE');
+    const targets = await this.resolver.replicationTargets(repo);
+    const result = await this.store.putImage(repo.id, image, tag, repo.tagMutability === 'IMMUTABLE', Date.now(), targets);
     switch (result.outcome) {
       case 'no-repository':
         throw invalidParameter(`The repository with name '${repo.name}' was deleted`);
@@ -107,6 +112,7 @@ export class ImageOperations {
       case 'missing-manifests':
         throw new ReferencedImagesNotFoundException(`Manifest references images [${result.digests.join(', ')}] that do not exist in the repository with name '${repo.name}' in the registry with id '${registryId}'`);
     }
+    await this.resolver.pushed(repo, result.image, targets.length > 0);
     return {
       image: { registryId, repositoryName: repo.name, imageId: imageId(result.image, tag), imageManifest: input.imageManifest, imageManifestMediaType: image.mediaType },
     };
@@ -154,6 +160,7 @@ export class ImageOperations {
       if (status === 'UNTAGGED') images = images.filter((i) => i.tags.length === 0);
     }
     const { items, nextToken } = page(images, input.nextToken, input.maxResults, 100);
+    const scans = await this.statuses.scans(repo.id);
     const imageDetails = items.map((i): ImageDetail => ({
       registryId,
       repositoryName: repo.name,
@@ -165,6 +172,7 @@ export class ImageOperations {
       ...(i.artifactType ? { artifactMediaType: i.artifactType } : {}),
       ...(i.pulledAt !== null ? { lastRecordedPullTime: new Date(i.pulledAt) } : {}),
       ...(i.subject ? { subjectManifestDigest: i.subject } : {}),
+      ...(scans.has(i.digest) ? { imageScanStatus: { status: scans.get(i.digest)!.status as 'FAILED', description: scans.get(i.digest)!.description } } : {}),
       imageStatus: 'ACTIVE',
     }));
     return { imageDetails, ...(nextToken ? { nextToken } : {}) };
@@ -283,14 +291,5 @@ export class ImageOperations {
     if (done === 'missing') throw uploadNotFound(input.uploadId, repo.name, registryId);
     if (done.unused.length > 0) await this.layers.delete(done.unused);
     return { registryId, repositoryName: repo.name, uploadId: upload.id, layerDigest: wanted };
-  };
-
-  DescribeImageScanFindings = async (input: DescribeImageScanFindingsRequest, ctx: RequestContext): Promise<never> => {
-    const { repo, registryId } = await this.resolver.repository(input, ctx);
-    const found = await this.#find(repo, input.imageId);
-    if (!found || found === 'mismatch') throw imageNotFound(input.imageId, repo.name, registryId);
-    throw new ScanNotFoundException(
-      `Image scan does not exist for the image with '{imageDigest:'${found.digest}', imageTag:'${input.imageId.imageTag ?? 'null'}'}' in the repository with name '${repo.name}' in the registry with id '${registryId}' (image scanning is not available in Atoll)`,
-    );
   };
 }

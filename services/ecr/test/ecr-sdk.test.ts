@@ -87,7 +87,7 @@ describe('ECR API', () => {
     assert.equal(got.images![0]!.imageManifest, image.manifest);
     assert.equal(got.images![0]!.imageId!.imageDigest, image.digest);
     assert.equal(got.failures![0]!.failureCode, 'ImageNotFound');
-    await rejectsWith(ecr.send(new DescribeImageScanFindingsCommand({ repositoryName: 'api/two', imageId: { imageTag: 'v1' } })), 'ScanNotFoundException', /not available/);
+    await rejectsWith(ecr.send(new DescribeImageScanFindingsCommand({ repositoryName: 'api/two', imageId: { imageTag: 'v1' } })), 'ScanNotFoundException', /Image scan does not exist/);
     const missing = tinyImage();
     await rejectsWith(ecr.send(new PutImageCommand({ repositoryName: 'api/two', imageManifest: missing.manifest, imageTag: 'x' })), 'LayersNotFoundException');
     const deleted = await ecr.send(new BatchDeleteImageCommand({ repositoryName: 'api/two', imageIds: [{ imageDigest: image.digest }] }));
