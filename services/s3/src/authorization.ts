@@ -1,7 +1,8 @@
 // What an S3 call asks of IAM: S3's action names differ from its operation names (ListObjectsV2 is
 // s3:ListBucket, UploadPart is s3:PutObject, HeadObject is s3:GetObject), and the resource is the
 // bucket (`arn:aws:s3:::bucket`) or the object (`arn:aws:s3:::bucket/key`). CopyObject and
-// UploadPartCopy also need s3:GetObject on their source.
+// UploadPartCopy also need s3:GetObject on their source, and a request that bypasses GOVERNANCE
+// retention s3:BypassGovernanceRetention on its objects.
 import type { IamRequest } from '@atoll/core';
 import { parseCopySource } from './object-operations.js';
 
@@ -32,6 +33,19 @@ const ACTIONS: Record<string, string> = {
   PutBucketEncryption: 's3:PutEncryptionConfiguration',
   DeleteBucketEncryption: 's3:PutEncryptionConfiguration',
   DeleteBucketTagging: 's3:PutBucketTagging',
+  SelectObjectContent: 's3:GetObject',
+  PutObjectLockConfiguration: 's3:PutBucketObjectLockConfiguration',
+  GetObjectLockConfiguration: 's3:GetBucketObjectLockConfiguration',
+  PutBucketAccelerateConfiguration: 's3:PutAccelerateConfiguration',
+  GetBucketAccelerateConfiguration: 's3:GetAccelerateConfiguration',
+  PutBucketInventoryConfiguration: 's3:PutInventoryConfiguration',
+  GetBucketInventoryConfiguration: 's3:GetInventoryConfiguration',
+  DeleteBucketInventoryConfiguration: 's3:PutInventoryConfiguration',
+  ListBucketInventoryConfigurations: 's3:GetInventoryConfiguration',
+  PutBucketAnalyticsConfiguration: 's3:PutAnalyticsConfiguration',
+  GetBucketAnalyticsConfiguration: 's3:GetAnalyticsConfiguration',
+  DeleteBucketAnalyticsConfiguration: 's3:PutAnalyticsConfiguration',
+  ListBucketAnalyticsConfigurations: 's3:GetAnalyticsConfiguration',
 };
 
 export function s3Authorization(operation: string, input: Record<string, unknown>): IamRequest {
@@ -39,8 +53,14 @@ export function s3Authorization(operation: string, input: Record<string, unknown
   const bucket = typeof input.Bucket === 'string' ? input.Bucket : undefined;
   if (!bucket) return { action };
   const objects = (input.Delete as { Objects?: { Key?: string }[] } | undefined)?.Objects;
-  if (operation === 'DeleteObjects' && objects) return { action, resources: objects.map((o) => `arn:aws:s3:::${bucket}/${o.Key ?? ''}`) };
+  // Bypassing GOVERNANCE retention is a permission of its own, on the objects concerned.
+  const bypass = input.BypassGovernanceRetention === true;
+  if (operation === 'DeleteObjects' && objects) {
+    const resources = objects.map((o) => `arn:aws:s3:::${bucket}/${o.Key ?? ''}`);
+    return { action, resources, also: bypass ? resources.map((resource) => ({ action: 's3:BypassGovernanceRetention', resource })) : undefined };
+  }
   const resources = [typeof input.Key === 'string' ? `arn:aws:s3:::${bucket}/${input.Key}` : `arn:aws:s3:::${bucket}`];
+  if (bypass) return { action, resources, also: [{ action: 's3:BypassGovernanceRetention', resource: resources[0]! }] };
   return { action, resources, also: copySource(input.CopySource) };
 }
 

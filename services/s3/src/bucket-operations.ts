@@ -7,6 +7,7 @@ import { destinationsOf, type DestinationKind, type NotificationConfiguration } 
 import { S3Errors } from './s3-errors.js';
 import { ownerOf, type S3Core } from './s3-core.js';
 import { ownerFullControl } from './object-operations.js';
+import { LOCK_CONFIG, lockEnabled } from './object-lock.js';
 import type { Versioning } from './s3-store.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -53,10 +54,17 @@ export function bucketOperations(core: S3Core): Record<string, OperationHandler>
         if (constraint === 'us-east-1') throw S3Errors.invalidLocationConstraint();
         if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(constraint) && constraint !== 'EU') throw S3Errors.invalidLocationConstraint();
         region = constraint === 'EU' ? 'eu-west-1' : constraint;
+        // Only the us-east-1 (global) endpoint creates buckets in other regions.
+        if (ctx.region !== 'us-east-1' && region !== ctx.region) throw S3Errors.illegalLocationConstraint(constraint);
       } else if (ctx.region !== 'us-east-1') {
         throw S3Errors.illegalLocationConstraint();
       }
-      const existing = await store.createBucket({ name, account: ctx.accountId, region, createdAt: Date.now(), versioning: '' });
+      // A bucket created with Object Lock has versioning Enabled (for good) and the lock enabled.
+      const locked = input.ObjectLockEnabledForBucket === true;
+      const existing = await store.createBucket(
+        { name, account: ctx.accountId, region, createdAt: Date.now(), versioning: locked ? 'Enabled' : '' },
+        locked ? { [LOCK_CONFIG]: { ObjectLockEnabled: 'Enabled' } } : {},
+      );
       if (existing) {
         if (existing.account === ctx.accountId) throw S3Errors.bucketAlreadyOwnedByYou(name);
         throw S3Errors.bucketAlreadyExists(name);
@@ -106,6 +114,9 @@ export function bucketOperations(core: S3Core): Record<string, OperationHandler>
       const bucket = await core.bucket(input.Bucket, ctx, 's3:PutBucketVersioning');
       const status = input.VersioningConfiguration?.Status as string | undefined;
       if (status !== 'Enabled' && status !== 'Suspended') throw S3Errors.malformedXml();
+      if (status === 'Suspended' && lockEnabled(bucket)) {
+        throw S3Errors.invalidBucketState('An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.');
+      }
       await store.setVersioning(bucket.name, status as Versioning);
       return {};
     },

@@ -5,7 +5,7 @@
 // conditional on the version it looked at still being there, so that a write made meanwhile (on
 // any node) is never expired by a decision about an older version.
 import type { S3Core } from './s3-core.js';
-import { BucketGoneError, ConditionFailedError, type BucketState, type ObjectRecord } from './s3-store.js';
+import { BucketGoneError, ConditionFailedError, ObjectLockedError, type BucketState, type ObjectRecord } from './s3-store.js';
 
 interface Tag {
   Key: string;
@@ -110,9 +110,11 @@ async function sweepBucket(core: S3Core, bucket: BucketState, rules: LifecycleRu
           newerNoncurrent++;
           if (newerNoncurrent <= keep) continue;
           if (since + days * dayMs <= now) {
-            const { removed, obsoleteBlobs } = await store.deleteVersion(bucket.name, keyBytes, v.versionId, v.seq);
-            core.dropBlobs(obsoleteBlobs);
-            if (removed) result.noncurrentExpired++;
+            // A version under Object Lock is kept (the store refuses, atomically): S3 skips it.
+            const deleted = await unlessLocked(() => store.deleteVersion(bucket.name, keyBytes, v.versionId, v.seq));
+            if (!deleted) continue;
+            core.dropBlobs(deleted.obsoleteBlobs);
+            if (deleted.removed) result.noncurrentExpired++;
           }
         }
       }
@@ -140,12 +142,22 @@ async function sweepBucket(core: S3Core, bucket: BucketState, rules: LifecycleRu
   }
 }
 
+/** The result of a deletion, or undefined when Object Lock protects the version. */
+async function unlessLocked<T>(write: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await write();
+  } catch (error) {
+    if (error instanceof ObjectLockedError) return undefined;
+    throw error;
+  }
+}
+
 /** The result of a write, or undefined when the version it was conditional on changed (or the bucket went). */
 async function unlessChanged<T>(write: () => Promise<T>): Promise<T | undefined> {
   try {
     return await write();
   } catch (error) {
-    if (error instanceof ConditionFailedError || error instanceof BucketGoneError) return undefined;
+    if (error instanceof ConditionFailedError || error instanceof BucketGoneError || error instanceof ObjectLockedError) return undefined;
     throw error;
   }
 }

@@ -5,7 +5,8 @@ import { PassThrough, type Readable } from 'node:stream';
 import type { OperationHandler } from '@atoll/core';
 import { checksumMember, createHasher, parseChecksumAlgorithm, type ChecksumAlgorithm } from './checksums.js';
 import { checkConditions } from './http-conditions.js';
-import { commitObject, findObject, parseCopySource, shownVersion, storageClassOf } from './object-operations.js';
+import { checkWriteConditionEarly, commitObject, findObject, parseCopySource, shownVersion, storageClassOf } from './object-operations.js';
+import { lockForNewObject } from './object-lock.js';
 import { S3Errors } from './s3-errors.js';
 import { metaFromInput, ownerOf, parseTaggingHeader, type S3Core } from './s3-core.js';
 import type { BucketRecord, PartRecord, UploadRecord } from './s3-store.js';
@@ -80,6 +81,7 @@ export function multipartOperations(core: S3Core): Record<string, OperationHandl
         tags: parseTaggingHeader(input.Tagging),
         checksumAlgorithm: algorithm ?? null,
         checksumType: checksumType ?? null,
+        lock: lockForNewObject(bucket, input),
       });
       const out: Record<string, unknown> = { Bucket: bucket.name, Key: input.Key, UploadId: uploadId, ServerSideEncryption: 'AES256' };
       if (algorithm) {
@@ -171,10 +173,11 @@ export function multipartOperations(core: S3Core): Record<string, OperationHandl
       parts.forEach((p, i) => {
         if (i < parts.length - 1 && p.size < MIN_PART_SIZE) throw S3Errors.entityTooSmall(p.size, MIN_PART_SIZE);
       });
-      if (input.IfNoneMatch !== undefined) {
-        const current = await store.getLatest(bucket.name, key);
-        if (current && !current.deleteMarker) throw S3Errors.preconditionFailed('If-None-Match');
-      }
+      const condition = { ifNoneMatch: input.IfNoneMatch as string | undefined, ifMatch: input.IfMatch as string | undefined };
+      const conditional = condition.ifNoneMatch !== undefined || condition.ifMatch !== undefined;
+      const sawLive = conditional ? await checkWriteConditionEarly(core, bucket, key, input.Key, condition) : false;
+      // Retention from the upload's headers, else the bucket's default retention now.
+      const lock = upload.lock ?? lockForNewObject(bucket, {});
 
       // ETag: MD5 of the concatenated binary part MD5s, then "-N".
       const md5s = createHash('md5');
@@ -219,14 +222,15 @@ export function multipartOperations(core: S3Core): Record<string, OperationHandl
             checksum: checksum ?? null,
             checksumType: algorithm ? (fullObject ? 'FULL_OBJECT' : 'COMPOSITE') : null,
             parts: parts.map((p) => ({ PartNumber: p.partNumber, Size: p.size, ...(p.checksum ? { Checksum: p.checksum } : {}) })),
+            lock,
           },
           parts.map((p) => p.blob),
-          input.IfNoneMatch !== undefined ? { ifNoneMatch: input.IfNoneMatch } : undefined,
+          conditional ? condition : undefined,
         );
         if (done === 'no-such-upload') throw S3Errors.noSuchUpload(upload.uploadId);
         if (done === 'parts-changed') throw S3Errors.invalidPart();
         return done;
-      });
+      }, sawLive);
       const record = completed.record;
       core.notify(bucket, ctx, {
         eventName: 'ObjectCreated:CompleteMultipartUpload',

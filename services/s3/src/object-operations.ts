@@ -15,7 +15,8 @@ import {
   validateTags,
   type S3Core,
 } from './s3-core.js';
-import { BucketGoneError, ConditionFailedError, type BucketRecord, type ObjectRecord, type WriteResult } from './s3-store.js';
+import { lockForNewObject, lockOutput } from './object-lock.js';
+import { BucketGoneError, ConditionFailedError, ObjectLockedError, type BucketRecord, type ObjectRecord, type WriteResult } from './s3-store.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Input = Record<string, any>;
@@ -73,14 +74,17 @@ export async function findObject(
 
 /**
  * Commits a write; maps a failed write condition to PreconditionFailed (NoSuchKey for If-Match on a
- * missing key) and a bucket deleted meanwhile to NoSuchBucket, deleting the new blob then; deletes
- * the blobs the write made obsolete.
+ * missing key, or ConditionalRequestConflict when `sawLive`: the key existed when the request
+ * began and was deleted while it ran, as S3 answers), a locked version to AccessDenied and a bucket
+ * deleted meanwhile to NoSuchBucket, deleting the new blob then; deletes the blobs the write made
+ * obsolete.
  */
 export async function commitObject<R extends { obsoleteBlobs: string[] }>(
   core: S3Core,
   blob: string | null,
   keyText: string,
   write: () => Promise<R>,
+  sawLive = false,
 ): Promise<R> {
   let result: R;
   try {
@@ -88,14 +92,40 @@ export async function commitObject<R extends { obsoleteBlobs: string[] }>(
   } catch (error) {
     if (blob) core.dropBlobs([blob]);
     if (error instanceof ConditionFailedError) {
+      if (error.missing && sawLive && error.condition === 'If-Match') throw S3Errors.conditionalRequestConflict();
       if (error.missing) throw S3Errors.noSuchKey(keyText);
       throw S3Errors.preconditionFailed(error.condition);
     }
+    if (error instanceof ObjectLockedError) throw S3Errors.objectLocked();
     if (error instanceof BucketGoneError) throw S3Errors.noSuchBucket(error.bucket);
     throw error;
   }
   core.dropBlobs(result.obsoleteBlobs);
   return result;
+}
+
+/**
+ * Checks a write's If-Match / If-None-Match before its body is read (the commit checks again,
+ * atomically). Answers whether the key had a live version, for commitObject's conflict rule.
+ */
+export async function checkWriteConditionEarly(
+  core: S3Core,
+  bucket: BucketRecord,
+  key: Buffer,
+  keyText: string,
+  condition: { ifNoneMatch?: string; ifMatch?: string },
+): Promise<boolean> {
+  if (condition.ifNoneMatch !== undefined && condition.ifNoneMatch.trim() !== '*') {
+    throw S3Errors.invalidRequest('If-None-Match only supports the value *');
+  }
+  const current = await core.store.getLatest(bucket.name, key);
+  const live = current && !current.deleteMarker ? current : undefined;
+  if (condition.ifNoneMatch !== undefined && live) throw S3Errors.preconditionFailed('If-None-Match');
+  if (condition.ifMatch !== undefined) {
+    if (!live) throw S3Errors.noSuchKey(keyText);
+    checkConditions({ ifMatch: condition.ifMatch }, live.etag, live.lastModified);
+  }
+  return live !== undefined;
 }
 
 const isMissingFile = (error: unknown): boolean => (error as { code?: unknown } | null)?.code === 'ENOENT';
@@ -125,6 +155,7 @@ function objectOutput(bucket: BucketRecord, record: ObjectRecord, input: Input):
   if (tagCount > 0) out.TagCount = tagCount;
   if (record.parts && input.PartNumber !== undefined) out.PartsCount = record.parts.length;
   if (input.ChecksumMode === 'ENABLED') Object.assign(out, checksumOutput(record));
+  Object.assign(out, lockOutput(record.lock));
   for (const [param, member] of RESPONSE_OVERRIDES) {
     if (input[param] !== undefined) out[member] = input[param];
   }
@@ -138,11 +169,16 @@ function objectOutput(bucket: BucketRecord, record: ObjectRecord, input: Input):
 function selectRange(record: ObjectRecord, input: Input): { start: number; end: number } | undefined {
   if (input.PartNumber !== undefined) {
     const n = Number(input.PartNumber);
-    if (!record.parts) {
-      if (n === 1) return undefined;
-      throw S3Errors.invalidRange(`partNumber=${n}`, record.size);
+    if (input.Range !== undefined) throw S3Errors.invalidRequest('Cannot specify both Range header and partNumber query parameter');
+    if (!Number.isInteger(n) || n < 1 || n > 10_000) {
+      throw S3Errors.invalidArgument('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', String(input.PartNumber));
     }
-    if (n < 1 || n > record.parts.length) throw S3Errors.invalidRange(`partNumber=${n}`, record.size);
+    if (!record.parts) {
+      // A single-part object is its own part 1: the whole object, as a range (206).
+      if (n === 1) return record.size > 0 ? { start: 0, end: record.size - 1 } : undefined;
+      throw S3Errors.invalidPartNumber(String(n), 1);
+    }
+    if (n > record.parts.length) throw S3Errors.invalidPartNumber(String(n), record.parts.length);
     let start = 0;
     for (const p of record.parts.slice(0, n - 1)) start += p.Size;
     return { start, end: start + record.parts[n - 1]!.Size - 1 };
@@ -191,7 +227,7 @@ export function objectOperations(core: S3Core): Record<string, OperationHandler>
   };
 
   /** Deletes a version, or the current one (a delete marker with versioning); `ifMatch` is checked in the same transaction. */
-  const deleteOne = async (bucket: BucketRecord, key: Buffer, keyText: string, versionId: string | undefined, ifMatch?: string) => {
+  const deleteOne = async (bucket: BucketRecord, key: Buffer, keyText: string, versionId: string | undefined, ifMatch?: string, bypassGovernance = false) => {
     if (versionId !== undefined) {
       if (ifMatch !== undefined) {
         // The condition names the current version, the deletion another one: checked just before.
@@ -199,7 +235,7 @@ export function objectOperations(core: S3Core): Record<string, OperationHandler>
         if (!current || current.deleteMarker) throw S3Errors.noSuchKey(keyText);
         checkConditions({ ifMatch }, current.etag, current.lastModified);
       }
-      const { removed } = await commitObject(core, null, keyText, () => store.deleteVersion(bucket.name, key, versionId));
+      const { removed } = await commitObject(core, null, keyText, () => store.deleteVersion(bucket.name, key, versionId, undefined, { bypassGovernance }));
       return { removed, deleteMarker: removed?.deleteMarker ?? false, versionId };
     }
     const result = await commitObject(core, null, keyText, () =>
@@ -216,18 +252,9 @@ export function objectOperations(core: S3Core): Record<string, OperationHandler>
       const storageClass = storageClassOf(input);
       const tags = parseTaggingHeader(input.Tagging);
       const condition = { ifNoneMatch: input.IfNoneMatch as string | undefined, ifMatch: input.IfMatch as string | undefined };
-      if (condition.ifNoneMatch !== undefined && condition.ifNoneMatch.trim() !== '*') {
-        throw S3Errors.invalidRequest('If-None-Match only supports the value *');
-      }
       const conditional = condition.ifNoneMatch !== undefined || condition.ifMatch !== undefined;
-      if (conditional) {
-        // Fail early (before reading the body) when a write condition already does not hold; the
-        // commit checks it again.
-        const current = await store.getLatest(bucket.name, key);
-        const live = current && !current.deleteMarker ? current : undefined;
-        if (condition.ifNoneMatch !== undefined && live) throw S3Errors.preconditionFailed('If-None-Match');
-        if (condition.ifMatch !== undefined && !live) throw S3Errors.noSuchKey(input.Key);
-      }
+      const lock = lockForNewObject(bucket, input);
+      const sawLive = conditional ? await checkWriteConditionEarly(core, bucket, key, input.Key, condition) : false;
 
       const body = await core.storeBody(input, ctx);
       const result = await commitObject(core, body.blob, input.Key, () =>
@@ -246,9 +273,11 @@ export function objectOperations(core: S3Core): Record<string, OperationHandler>
             checksumAlgorithm: body.checksumAlgorithm ?? null,
             checksum: body.checksum ?? null,
             checksumType: body.checksumAlgorithm ? 'FULL_OBJECT' : null,
+            lock,
           },
           conditional ? condition : undefined,
         ),
+        sawLive,
       );
       const record = result.record;
       core.notify(bucket, ctx, { eventName: 'ObjectCreated:Put', key: input.Key, size: record.size, etag: record.etag, versionId: shownVersion(bucket, record.versionId) });
@@ -265,7 +294,7 @@ export function objectOperations(core: S3Core): Record<string, OperationHandler>
       const bucket = await core.bucket(input.Bucket, ctx, 's3:DeleteObject', input.Key);
       const key = core.keyBytes(input.Key);
       if (input.VersionId === '') throw S3Errors.invalidArgument('Version id cannot be the empty string', 'versionId', '');
-      const result = await deleteOne(bucket, key, input.Key, input.VersionId, input.IfMatch as string | undefined);
+      const result = await deleteOne(bucket, key, input.Key, input.VersionId, input.IfMatch as string | undefined, input.BypassGovernanceRetention === true);
       if (result.removed || result.deleteMarker) {
         core.notify(bucket, ctx, {
           eventName: result.createdMarker ? 'ObjectRemoved:DeleteMarkerCreated' : 'ObjectRemoved:Delete',
@@ -290,7 +319,7 @@ export function objectOperations(core: S3Core): Record<string, OperationHandler>
         try {
           core.authorize(bucket, ctx, 's3:DeleteObject', o.Key);
           const key = core.keyBytes(o.Key);
-          const result = await deleteOne(bucket, key, o.Key, o.VersionId);
+          const result = await deleteOne(bucket, key, o.Key, o.VersionId, undefined, input.BypassGovernanceRetention === true);
           if (result.removed || result.deleteMarker) {
             core.notify(bucket, ctx, {
               eventName: result.createdMarker ? 'ObjectRemoved:DeleteMarkerCreated' : 'ObjectRemoved:Delete',
@@ -358,6 +387,10 @@ export function objectOperations(core: S3Core): Record<string, OperationHandler>
       const tags = taggingDirective === 'REPLACE' ? parseTaggingHeader(input.Tagging) : { ...source.tags };
       const algorithm =
         parseChecksumAlgorithm(input.ChecksumAlgorithm) ?? ((source.checksumAlgorithm as ChecksumAlgorithm | null) ?? undefined);
+      const lock = lockForNewObject(bucket, input);
+      const condition = { ifNoneMatch: input.IfNoneMatch as string | undefined, ifMatch: input.IfMatch as string | undefined };
+      const conditional = condition.ifNoneMatch !== undefined || condition.ifMatch !== undefined;
+      const sawLive = conditional ? await checkWriteConditionEarly(core, bucket, key, input.Key, condition) : false;
       const body = await core.copyBlob(source, undefined, algorithm);
       const result = await commitObject(core, body.blob, input.Key, () =>
         store.putObject(
@@ -375,9 +408,11 @@ export function objectOperations(core: S3Core): Record<string, OperationHandler>
             checksumAlgorithm: body.checksumAlgorithm ?? null,
             checksum: body.checksum ?? null,
             checksumType: body.checksumAlgorithm ? 'FULL_OBJECT' : null,
+            lock,
           },
-          input.IfNoneMatch !== undefined ? { ifNoneMatch: input.IfNoneMatch } : undefined,
+          conditional ? condition : undefined,
         ),
+        sawLive,
       );
       const record = result.record;
       core.notify(bucket, ctx, { eventName: 'ObjectCreated:Copy', key: input.Key, size: record.size, etag: record.etag, versionId: shownVersion(bucket, record.versionId) });

@@ -61,6 +61,8 @@ export class S3Core {
   readonly #deleting = new Set<Promise<void>>();
   /** The bucket state each request with an `Origin` read, by its headers object (see `corsState`). */
   readonly #readByRequest = new WeakMap<object, BucketState>();
+  /** The bucket state each request read first, by its context (for access logs). */
+  readonly #bucketByRequest = new WeakMap<RequestContext, BucketState>();
 
   constructor(
     readonly store: S3Store,
@@ -81,7 +83,13 @@ export class S3Core {
     if (!bucket) throw S3Errors.noSuchBucket(name);
     const headers = ctx.headers;
     if (headers?.origin !== undefined) this.#readByRequest.set(headers, bucket);
+    if (!this.#bucketByRequest.has(ctx)) this.#bucketByRequest.set(ctx, bucket);
     return this.authorize(bucket, ctx, action, key, ownerHeader);
+  }
+
+  /** The bucket a request named, as its first `bucket()` lookup read it (a copy's destination). */
+  requestBucket(ctx: RequestContext): BucketState | undefined {
+    return this.#bucketByRequest.get(ctx);
   }
 
   /** The access checks of `bucket()` on a bucket already read (DeleteObjects checks each key). */
@@ -422,6 +430,7 @@ export function validateTags(tags: Record<string, string>): void {
   for (const [k, v] of entries) {
     if (k.length === 0 || k.length > 128) throw S3Errors.invalidTag('The TagKey you have provided is invalid');
     if (v.length > 256) throw S3Errors.invalidTag('The TagValue you have provided is invalid');
+    if (k.toLowerCase().startsWith('aws:')) throw S3Errors.invalidTag('Your TagKey cannot be prefixed with aws:');
   }
 }
 

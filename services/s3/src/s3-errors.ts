@@ -94,11 +94,11 @@ export const S3Errors = {
   invalidRequest: (message: string) => modeled(new InvalidRequest(message)),
   accessDenied: () => modeled(new AccessDenied('Access Denied')),
   invalidLocationConstraint: () => err('InvalidLocationConstraint', 400, 'The specified location-constraint is not valid'),
-  illegalLocationConstraint: () =>
+  illegalLocationConstraint: (constraint?: string) =>
     err(
       'IllegalLocationConstraintException',
       400,
-      'The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.',
+      `The ${constraint ?? 'unspecified'} location constraint is incompatible for the region specific endpoint this request was sent to.`,
     ),
   noSuchConfiguration: (code: string, message: string, bucket: string) => err(code, 404, message, { BucketName: bucket }),
   noSuchTagSet: (bucket: string) => err('NoSuchTagSet', 404, 'The TagSet does not exist', { BucketName: bucket }),
@@ -107,6 +107,19 @@ export const S3Errors = {
   keyTooLong: () => err('KeyTooLongError', 400, 'Your key is too long'),
   corsForbidden: () => err('AccessForbidden', 403, 'CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource\'s CORS spec.'),
   invalidPolicy: (message: string) => err('MalformedPolicy', 400, message),
+  objectLocked: () => modeled(new AccessDenied('Access Denied because object protected by object lock.')),
+  objectLockConfigurationNotFound: (bucket: string) =>
+    err('ObjectLockConfigurationNotFoundError', 404, 'Object Lock configuration does not exist for this bucket', { BucketName: bucket }),
+  noSuchObjectLockConfiguration: () =>
+    err('NoSuchObjectLockConfiguration', 404, 'The specified object does not have a ObjectLock configuration'),
+  invalidBucketState: (message: string) => err('InvalidBucketState', 409, message),
+  invalidPartNumber: (range: string, count: number) =>
+    err('InvalidPartNumber', 416, 'The requested partnumber is not satisfiable', { PartNumberRequested: range, ActualPartCount: String(count) }),
+  invalidTargetBucketForLogging: (message: string, target: string) => err('InvalidTargetBucketForLogging', 400, message, { TargetBucket: target }),
+  crossLocationLoggingProhibited: (source: string, target: string) =>
+    err('CrossLocationLoggingProhibited', 403, 'Cross S3 location logging not allowed. ', { SourceBucketLocation: source, TargetBucketLocation: target }),
+  tooManyConfigurations: (kind: string) =>
+    err('TooManyConfigurations', 400, `You are attempting to create a new ${kind} configuration, but have already reached the 1,000-configuration limit.`),
   conditionalRequestConflict: () =>
     err('ConditionalRequestConflict', 409, 'A conflicting conditional operation is currently in progress against this resource. Please try again.'),
 } as const;

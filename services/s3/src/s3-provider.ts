@@ -4,10 +4,33 @@
 //
 // Known limitations:
 // - Object ACLs and bucket ACLs are accepted and answered as owner FULL_CONTROL; grants are not
-//   stored or enforced. Object Lock, legal hold, retention, replication, website hosting,
-//   inventory/analytics/metrics/intelligent-tiering configurations, ownership controls, public
-//   access blocks, SelectObjectContent, RestoreObject, the deprecated PutBucketNotification /
+//   stored or enforced. Replication, website hosting, metrics/intelligent-tiering configurations,
+//   ownership controls, public access blocks, RestoreObject, the deprecated PutBucketNotification /
 //   PutBucketLifecycle shapes and POST-object (browser form uploads) are not implemented (501).
+// - Object Lock: retention and legal hold are enforced inside the store's transaction on every path
+//   that removes a version (DeleteObject(s) with a version id, lifecycle noncurrent expiry, replacing
+//   a null version); a new version (PUT, copy, multipart completion) never replaces a locked one.
+//   x-amz-bypass-governance-retention needs s3:BypassGovernanceRetention from IAM identity policies
+//   (bucket policies are not asked for it), and PUTs with lock headers do not require Content-MD5 or
+//   a checksum as AWS does. Retention dates keep their milliseconds.
+// - Conditional writes: If-Match / If-None-Match (only `*`) on PutObject, CopyObject and
+//   CompleteMultipartUpload, and If-Match on DeleteObject, are checked atomically in the commit;
+//   a conditional write whose key was deleted while its body was arriving answers 409
+//   ConditionalRequestConflict, a lost race 412. The size/time conditions of directory-bucket
+//   deletes are out of scope (see below).
+// - SelectObjectContent: CSV and JSON (DOCUMENT read whole into memory; LINES streamed), NONE or
+//   GZIP; a SQL subset (SELECT list or *, WHERE with comparisons, AND/OR/NOT, LIKE, BETWEEN, IN, IS
+//   NULL, arithmetic, CAST, LOWER/UPPER/CHAR_LENGTH/TRIM/SUBSTRING/COALESCE/NULLIF, COUNT/SUM/AVG/
+//   MIN/MAX, LIMIT; no GROUP BY, no date functions). CSV values compare as numbers when both read as
+//   numbers (AWS needs a CAST). Parquet input, BZIP2 and ScanRange answer 501; Cont keep-alive
+//   events are not sent.
+// - Bucket logging writes access-log lines for requests on the bucket (not for ListBuckets or
+//   requests refused before the bucket was found), batched per bucket every
+//   ATOLL_S3_ACCESS_LOG_FLUSH_MS (default 60 s) or 1000 lines, best-effort (a crash loses the
+//   pending batch); the request URI is rebuilt from the operation (no query string), and host id,
+//   cipher suite, TLS version and turnaround time are "-". Request payment, transfer acceleration,
+//   inventory and analytics configurations are recorded and answered only (no reports, no
+//   requester-pays billing).
 // - SSE-C and SSE-KMS headers are accepted and echoed; bytes are stored unencrypted.
 // - Bucket policies are enforced for anonymous callers and other accounts (and their explicit
 //   Deny for IAM users of the owner), without Condition blocks: a statement with a Condition never
@@ -47,12 +70,16 @@ import { join } from 'node:path';
 import { blobStoreFor, runEvery } from '@atoll/storage';
 import type { OperationHandler, PlatformContext, ServiceFactory, ServiceProvider, HttpRoute } from '@atoll/core';
 import { s3Authorization } from './authorization.js';
+import { AccessLogger } from './access-log.js';
 import { bucketOperations } from './bucket-operations.js';
+import { bucketRecordOperations } from './bucket-records-operations.js';
 import { corsPreflightRoute, corsResponseHeaders, findCorsRule, type CorsRule } from './cors.js';
 import { sweepLifecycle, type SweepResult } from './lifecycle.js';
 import { listingOperations } from './listing-operations.js';
 import { multipartOperations } from './multipart-operations.js';
+import { objectLockOperations } from './object-lock.js';
 import { objectOperations } from './object-operations.js';
+import { selectOperations } from './select-operation.js';
 import { S3Core } from './s3-core.js';
 import { S3Store } from './s3-store.js';
 
@@ -74,6 +101,8 @@ export class S3Provider implements ServiceProvider {
   readonly authorization = s3Authorization;
   readonly routes: readonly HttpRoute[];
   readonly core: S3Core;
+  /** Server access logs of buckets with logging enabled (flush() writes the pending ones now). */
+  readonly accessLogs: AccessLogger;
   readonly #options: Required<S3ProviderOptions>;
   readonly #platform: PlatformContext;
   #stopLifecycle: (() => void) | undefined;
@@ -92,12 +121,16 @@ export class S3Provider implements ServiceProvider {
       lifecycleDayMs: options.lifecycleDayMs ?? Number(process.env.ATOLL_S3_LIFECYCLE_DAY_MS ?? 86_400_000),
       orphanGraceMs: options.orphanGraceMs ?? Number(process.env.ATOLL_S3_ORPHAN_GRACE_MS ?? defaultGrace),
     };
-    this.operations = {
+    this.accessLogs = new AccessLogger(this.core);
+    this.operations = this.accessLogs.wrap({
       ...bucketOperations(this.core),
+      ...bucketRecordOperations(this.core),
       ...objectOperations(this.core),
       ...listingOperations(this.core),
       ...multipartOperations(this.core),
-    };
+      ...objectLockOperations(this.core),
+      ...selectOperations(this.core),
+    });
     this.routes = [corsPreflightRoute(store)];
   }
 
@@ -179,6 +212,7 @@ export class S3Provider implements ServiceProvider {
   async close(): Promise<void> {
     this.#stopLifecycle?.();
     await this.#starting?.catch(() => undefined);
+    await this.accessLogs.close().catch(() => undefined);
     await this.#sweeping?.catch(() => undefined);
     await this.core.store.close();
   }

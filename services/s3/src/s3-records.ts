@@ -38,6 +38,11 @@ export class BucketState implements BucketRecord {
     this.#raw = configs;
   }
 
+  /** The stored configuration kinds that start with `prefix` (inventory/<id> …). */
+  configKinds(prefix: string): string[] {
+    return [...this.#raw.keys()].filter((k) => k.startsWith(prefix));
+  }
+
   /** A configuration document as stored, or undefined. */
   config<T = unknown>(kind: string): T | undefined {
     if (this.#parsed.has(kind)) return this.#parsed.get(kind) as T;
@@ -78,6 +83,26 @@ export interface ObjectMeta {
   Metadata?: Record<string, string>;
 }
 
+/** A version's Object Lock state: retention (mode and end, in ms) and legal hold. */
+export interface ObjectLock {
+  mode?: 'GOVERNANCE' | 'COMPLIANCE';
+  until?: number;
+  legalHold?: boolean;
+}
+
+export const parseLock = (raw: string | null | undefined): ObjectLock | null => (raw ? (JSON.parse(raw) as ObjectLock) : null);
+
+/**
+ * True when Object Lock forbids removing (or overwriting) the version now: a legal hold, or a
+ * retention period not yet over (GOVERNANCE gives way to `bypassGovernance`).
+ */
+export function isLocked(lock: ObjectLock | null | undefined, now: number, bypassGovernance: boolean): boolean {
+  if (!lock) return false;
+  if (lock.legalHold) return true;
+  if (lock.mode === undefined || lock.until === undefined || lock.until <= now) return false;
+  return lock.mode === 'COMPLIANCE' || !bypassGovernance;
+}
+
 export interface PartInfo {
   PartNumber: number;
   Size: number;
@@ -106,6 +131,8 @@ export interface ObjectRecord {
   inline: boolean;
   /** The bytes of an inline version, when the read that made this record fetched them too. */
   data?: Buffer;
+  /** Object Lock retention and legal hold, or null. */
+  lock: ObjectLock | null;
 }
 
 export interface NewObject {
@@ -123,6 +150,7 @@ export interface NewObject {
   deleteMarker?: boolean;
   /** The bytes of a small object, kept in the row instead of a blob. */
   data?: Buffer | null;
+  lock?: ObjectLock | null;
 }
 
 export interface UploadRecord {
@@ -135,6 +163,8 @@ export interface UploadRecord {
   tags: Record<string, string>;
   checksumAlgorithm: string | null;
   checksumType: string | null;
+  /** The Object Lock settings the completed object gets. */
+  lock?: ObjectLock | null;
 }
 
 export interface PartRecord {
@@ -188,6 +218,7 @@ export interface ObjectRow {
   checksum_type: string | null;
   parts: string | null;
   inline: number;
+  lock_state?: string | null;
   /** Present when the query joined object_data (null for versions that are not inline). */
   data?: Buffer | null;
 }
@@ -212,6 +243,7 @@ export const toObject = (r: ObjectRow): ObjectRecord => ({
   parts: r.parts ? (JSON.parse(r.parts) as PartInfo[]) : null,
   inline: r.inline === 1,
   data: r.data ?? undefined,
+  lock: parseLock(r.lock_state),
 });
 
 export interface UploadRow {
@@ -224,6 +256,7 @@ export interface UploadRow {
   tags: string | null;
   checksum_algorithm: string | null;
   checksum_type: string | null;
+  lock_state?: string | null;
 }
 
 export const toUpload = (r: UploadRow): UploadRecord => ({
@@ -236,6 +269,7 @@ export const toUpload = (r: UploadRow): UploadRecord => ({
   tags: r.tags ? (JSON.parse(r.tags) as Record<string, string>) : {},
   checksumAlgorithm: r.checksum_algorithm,
   checksumType: r.checksum_type,
+  ...(r.lock_state ? { lock: parseLock(r.lock_state) } : {}),
 });
 
 export interface PartRow {

@@ -5,7 +5,7 @@ import { after, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StorageBackend } from '@atoll/core';
 import type { EngineContext } from '@atoll/test-support';
-import { BucketGoneError, ConditionFailedError, S3Store, type NewObject, type ObjectRecord } from './s3-store.js';
+import { BucketGoneError, ConditionFailedError, ObjectLockedError, S3Store, type NewObject, type ObjectRecord } from './s3-store.js';
 
 const ACCOUNT = '000000000000';
 
@@ -356,5 +356,55 @@ export function s3StoreCases(engine: EngineContext): void {
       for (const o of outcomes) if (o.status === 'rejected') assert.ok(o.reason instanceof ConditionFailedError, String(o.reason));
       assert.equal((await one.getLatest('exclusive', k))?.etag, won[0]!.value.record.etag);
     }
+  });
+
+  it('refuses to remove a version under retention or legal hold, letting GOVERNANCE give way to bypass', async () => {
+    const store = await open();
+    await store.createBucket({ ...bucket('locked'), versioning: 'Enabled' }, { objectLock: { ObjectLockEnabled: 'Enabled' } });
+    assert.deepEqual((await store.getBucket('locked'))?.config('objectLock'), { ObjectLockEnabled: 'Enabled' });
+    const future = Date.now() + 3_600_000;
+    const governed = await store.putObject('locked', key('g'), { ...object('g'), lock: { mode: 'GOVERNANCE', until: future } });
+    const compliant = await store.putObject('locked', key('c'), { ...object('c'), lock: { mode: 'COMPLIANCE', until: future } });
+    const held = await store.putObject('locked', key('h'), { ...object('h'), lock: { legalHold: true } });
+    const expired = await store.putObject('locked', key('e'), { ...object('e'), lock: { mode: 'COMPLIANCE', until: Date.now() - 1 } });
+    assert.deepEqual((await store.getVersion('locked', key('g'), governed.record.versionId))?.lock, { mode: 'GOVERNANCE', until: future });
+    await rejectsWith(store.deleteVersion('locked', key('g'), governed.record.versionId), ObjectLockedError);
+    await rejectsWith(store.deleteVersion('locked', key('c'), compliant.record.versionId, undefined, { bypassGovernance: true }), ObjectLockedError);
+    await rejectsWith(store.deleteVersion('locked', key('h'), held.record.versionId, undefined, { bypassGovernance: true }), ObjectLockedError);
+    assert.ok((await store.getVersion('locked', key('c'), compliant.record.versionId)) !== undefined, 'the refused deletion changed nothing');
+    assert.ok((await store.deleteVersion('locked', key('g'), governed.record.versionId, undefined, { bypassGovernance: true })).removed);
+    assert.ok((await store.deleteVersion('locked', key('e'), expired.record.versionId)).removed);
+    // A newer version or a delete marker leaves the locked version in place.
+    await store.putObject('locked', key('c'), object('c2'));
+    await store.deleteObject('locked', key('c'), Date.now());
+    assert.equal((await store.getVersion('locked', key('c'), compliant.record.versionId))?.etag, '"c"');
+    // Lifting the legal hold (in one transaction) makes the version removable.
+    const lifted = await store.updateLock('locked', key('h'), held.record.versionId, (current) => ({ ...current, legalHold: false }));
+    assert.deepEqual(lifted?.lock, { legalHold: false });
+    assert.ok((await store.deleteVersion('locked', key('h'), held.record.versionId)).removed);
+  });
+
+  it('refuses to replace a locked null version', async () => {
+    const store = await open();
+    await store.createBucket(bucket('null-locked'));
+    await store.putObject('null-locked', key('k'), { ...object('v1'), lock: { legalHold: true } });
+    await rejectsWith(store.putObject('null-locked', key('k'), object('v2')), ObjectLockedError);
+    assert.equal((await store.getLatest('null-locked', key('k')))?.etag, '"v1"');
+  });
+
+  it('lets exactly one of concurrent If-Match writers replace the version it matched', { skip: multiNode }, async () => {
+    const one = await open();
+    const two = await otherNode();
+    await one.createBucket(bucket('swap'));
+    await one.putObject('swap', key('k'), object('base'));
+    const outcomes = await Promise.allSettled([
+      one.putObject('swap', key('k'), object('a'), { ifMatch: '"base"' }),
+      two.putObject('swap', key('k'), object('b'), { ifMatch: '"base"' }),
+      one.putObject('swap', key('k'), object('c'), { ifMatch: '"base"' }),
+    ]);
+    const won = outcomes.filter((o) => o.status === 'fulfilled') as PromiseFulfilledResult<{ record: ObjectRecord }>[];
+    assert.equal(won.length, 1);
+    for (const o of outcomes) if (o.status === 'rejected') assert.ok(o.reason instanceof ConditionFailedError && !o.reason.missing, String(o.reason));
+    assert.equal((await two.getLatest('swap', key('k')))?.etag, won[0]!.value.record.etag);
   });
 }

@@ -20,6 +20,9 @@ import {
   type BucketRecord,
   type KeyCursor,
   type NewObject,
+  isLocked,
+  parseLock,
+  type ObjectLock,
   type ObjectRecord,
   type ObjectRow,
   type PartRecord,
@@ -32,11 +35,12 @@ import {
 } from './s3-records.js';
 import { InlineCache, latestId, RecentReads } from './recent-reads.js';
 
-export { BucketState } from './s3-records.js';
+export { BucketState, isLocked } from './s3-records.js';
 export type {
   BucketRecord,
   KeyCursor,
   NewObject,
+  ObjectLock,
   ObjectMeta,
   ObjectRecord,
   PartInfo,
@@ -118,11 +122,18 @@ export const MIGRATIONS: readonly StoreMigration[] = [
       `,
     },
   },
+  {
+    version: 2,
+    name: 'object lock',
+    // `lock_state`: the version's (or upload's) retention and legal hold as JSON (see ObjectLock).
+    up: `ALTER TABLE objects ADD COLUMN lock_state TEXT;
+      ALTER TABLE uploads ADD COLUMN lock_state TEXT;`,
+  },
 ];
 
 /** Every object column but the inline bytes. */
 const OBJECT_COLUMNS = `seq, bucket, key, version_id, is_latest, delete_marker, blob, size, etag, last_modified, storage_class,
-  meta, tags, checksum_algorithm, checksum, checksum_type, parts, inline`;
+  meta, tags, checksum_algorithm, checksum, checksum_type, parts, inline, lock_state`;
 /** The same, qualified by the alias `o`, for joins. */
 const O_COLUMNS = OBJECT_COLUMNS.split(',')
   .map((c) => `o.${c.trim()}`)
@@ -157,24 +168,25 @@ const SQL = {
   setLatest: 'UPDATE objects SET is_latest = 1 WHERE seq = ?',
   deleteSeq: 'DELETE FROM objects WHERE seq = ?',
   insertObject: `INSERT INTO objects (bucket, key, version_id, is_latest, delete_marker, blob, size, etag,
-    last_modified, storage_class, meta, tags, checksum_algorithm, checksum, checksum_type, parts, inline)
-    VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+    last_modified, storage_class, meta, tags, checksum_algorithm, checksum, checksum_type, parts, inline, lock_state)
+    VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
   insertData: 'INSERT INTO object_data (seq, data) VALUES (?, ?)',
   deleteData: 'DELETE FROM object_data WHERE seq = ?',
   inlineData: 'SELECT data FROM object_data WHERE seq = ?',
   setTags: 'UPDATE objects SET tags = ? WHERE seq = ?',
+  setLock: 'UPDATE objects SET lock_state = ? WHERE seq = ?',
   listLatestExclusive: `SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND is_latest = 1 AND delete_marker = 0 AND key > ? ORDER BY key LIMIT ?`,
   listLatestInclusive: `SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND is_latest = 1 AND delete_marker = 0 AND key >= ? ORDER BY key LIMIT ?`,
   versionsOfKeyBelow: `SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
   versionsFromExclusive: `SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key > ? ORDER BY key, seq DESC LIMIT ?`,
   versionsFromInclusive: `SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key >= ? ORDER BY key, seq DESC LIMIT ?`,
   allObjectsOfBucket: `SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND seq > ? ORDER BY seq LIMIT ?`,
-  insertUpload: `INSERT INTO uploads (upload_id, bucket, key, initiated, storage_class, meta, tags, checksum_algorithm, checksum_type)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  getUpload: 'SELECT upload_id, bucket, key, initiated, storage_class, meta, tags, checksum_algorithm, checksum_type FROM uploads WHERE upload_id = ?',
+  insertUpload: `INSERT INTO uploads (upload_id, bucket, key, initiated, storage_class, meta, tags, checksum_algorithm, checksum_type, lock_state)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  getUpload: 'SELECT upload_id, bucket, key, initiated, storage_class, meta, tags, checksum_algorithm, checksum_type, lock_state FROM uploads WHERE upload_id = ?',
   uploadExists: 'SELECT 1 AS one FROM uploads WHERE upload_id = ?',
   deleteUpload: 'DELETE FROM uploads WHERE upload_id = ?',
-  uploadsOfBucket: `SELECT upload_id, bucket, key, initiated, storage_class, meta, tags, checksum_algorithm, checksum_type
+  uploadsOfBucket: `SELECT upload_id, bucket, key, initiated, storage_class, meta, tags, checksum_algorithm, checksum_type, lock_state
     FROM uploads WHERE bucket = ? ORDER BY key, initiated, upload_id`,
   getPart: 'SELECT blob FROM parts WHERE upload_id = ? AND part_number = ?',
   putPart: `INSERT INTO parts (upload_id, part_number, blob, size, etag, last_modified, checksum) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -198,6 +210,16 @@ export class ConditionFailedError extends Error {
     readonly missing: boolean,
   ) {
     super(`${condition} failed`);
+  }
+}
+
+/**
+ * Raised inside a write transaction when it would remove a version that Object Lock protects
+ * (a legal hold, or a retention period not yet over: COMPLIANCE, or GOVERNANCE without bypass).
+ */
+export class ObjectLockedError extends Error {
+  constructor(readonly versionId: string) {
+    super(`version ${versionId} is protected by object lock`);
   }
 }
 
@@ -363,12 +385,15 @@ export class S3Store {
   }
 
   /** Inserts a bucket; returns the existing bucket instead when the name is taken. */
-  async createBucket(bucket: BucketRecord): Promise<BucketRecord | undefined> {
+  async createBucket(bucket: BucketRecord, configs: Record<string, unknown> = {}): Promise<BucketRecord | undefined> {
     const db = this.#db ?? (await this.#opening);
     return this.#transaction(db, async (tx) => {
       this.#recent?.buckets.drop(bucket.name);
       const inserted = await tx.run(SQL.insertBucket, [bucket.name, bucket.account, bucket.region, bucket.createdAt, bucket.versioning]);
-      if (inserted.changes > 0) return undefined;
+      if (inserted.changes > 0) {
+        for (const [kind, value] of Object.entries(configs)) await tx.run(SQL.putConfig, [bucket.name, kind, configJson(value)]);
+        return undefined;
+      }
       const existing = await tx.get<BucketRow>(SQL.getBucket, [bucket.name]);
       return existing && toBucket(existing);
     });
@@ -502,12 +527,18 @@ export class S3Store {
    * Deletes one version permanently (only if it is still the row `expectSeq`, when given). When it
    * was the current version, the newest remaining version becomes current.
    */
-  async deleteVersion(bucket: string, key: Buffer, versionId: string, expectSeq?: number): Promise<{ removed?: ObjectRecord; obsoleteBlobs: string[] }> {
+  async deleteVersion(
+    bucket: string,
+    key: Buffer,
+    versionId: string,
+    expectSeq?: number,
+    options: { bypassGovernance?: boolean } = {},
+  ): Promise<{ removed?: ObjectRecord; obsoleteBlobs: string[] }> {
     const db = this.#db ?? (await this.#opening);
     return this.#transaction(db, async (tx) => {
       const row = await tx.get<ObjectRow>(SQL.versionRow, [bucket, key, versionId]);
       if (!row || (expectSeq !== undefined && row.seq !== expectSeq)) return { obsoleteBlobs: [] };
-      return { removed: toObject(row), obsoleteBlobs: await this.#removeVersion(tx, bucket, key, row) };
+      return { removed: toObject(row), obsoleteBlobs: await this.#removeVersion(tx, bucket, key, row, options.bypassGovernance) };
     });
   }
 
@@ -557,6 +588,7 @@ export class S3Store {
     if (id === 'null') {
       const previousNull = replacesCurrent ? current : await tx.get<ObjectRow>(SQL.versionRow, [bucket, key, 'null']);
       if (previousNull) {
+        if (isLocked(parseLock(previousNull.lock_state), Date.now(), false)) throw new ObjectLockedError('null');
         if (previousNull.blob) obsoleteBlobs.push(previousNull.blob);
         this.#inline.drop(previousNull.seq);
         await tx.run(SQL.deleteSeq, [previousNull.seq]);
@@ -581,6 +613,7 @@ export class S3Store {
       object.checksumType ?? null,
       object.parts ? JSON.stringify(object.parts) : null,
       object.data ? 1 : 0,
+      object.lock ? JSON.stringify(object.lock) : null,
     ]);
     const seq = inserted!.seq;
     if (object.data) await tx.run(SQL.insertData, [seq, object.data]);
@@ -604,12 +637,14 @@ export class S3Store {
       checksumType: object.checksumType ?? null,
       parts: object.parts ?? null,
       inline: Boolean(object.data),
+      lock: object.lock ?? null,
     };
     return { record, obsoleteBlobs };
   }
 
   /** Deletes a version row (and its inline bytes); promotes the newest remaining one if it was current. */
-  async #removeVersion(tx: SqlExecutor, bucket: string, key: Buffer, row: ObjectRow): Promise<string[]> {
+  async #removeVersion(tx: SqlExecutor, bucket: string, key: Buffer, row: ObjectRow, bypassGovernance = false): Promise<string[]> {
+    if (isLocked(parseLock(row.lock_state), Date.now(), bypassGovernance)) throw new ObjectLockedError(row.version_id);
     this.#recent?.latest.drop(latestId(bucket, key));
     this.#inline.drop(row.seq);
     await tx.run(SQL.deleteSeq, [row.seq]);
@@ -627,6 +662,33 @@ export class S3Store {
       // Tags are part of the cached records; the version's key is not at hand, and tagging is rare.
       this.#recent?.latest.clear();
       await tx.run(SQL.setTags, [Object.keys(tags).length > 0 ? JSON.stringify(tags) : null, seq]);
+    });
+  }
+
+  /**
+   * Changes a version's retention or legal hold in one transaction: `change` sees the version's
+   * current lock (it throws to refuse) and answers the new one. Answers the updated version,
+   * undefined when it no longer exists, or a delete marker unchanged (for the caller to refuse).
+   */
+  async updateLock(
+    bucket: string,
+    key: Buffer,
+    versionId: string | undefined,
+    change: (current: ObjectLock, record: ObjectRecord) => ObjectLock,
+  ): Promise<ObjectRecord | undefined> {
+    const db = this.#db ?? (await this.#opening);
+    return this.#transaction(db, async (tx) => {
+      this.#recent?.latest.drop(latestId(bucket, key));
+      const row =
+        versionId === undefined
+          ? await tx.get<ObjectRow>(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ? AND is_latest = 1`, [bucket, key])
+          : await tx.get<ObjectRow>(SQL.versionRow, [bucket, key, versionId]);
+      if (!row || row.delete_marker === 1) return row ? toObject(row) : undefined;
+      const record = toObject(row);
+      const next = change(record.lock ?? {}, record);
+      const empty = next.mode === undefined && next.legalHold === undefined;
+      await tx.run(SQL.setLock, [empty ? null : JSON.stringify(next), row.seq]);
+      return { ...record, lock: empty ? null : next };
     });
   }
 
@@ -677,6 +739,7 @@ export class S3Store {
         Object.keys(upload.tags).length > 0 ? JSON.stringify(upload.tags) : null,
         upload.checksumAlgorithm,
         upload.checksumType,
+        upload.lock ? JSON.stringify(upload.lock) : null,
       ]),
     );
   }
