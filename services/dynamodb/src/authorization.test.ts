@@ -28,3 +28,11 @@ test('PartiQL statements need the PartiQL action of their kind on their table or
     { action: 'dynamodb:PartiQLDelete', resource: table('carts') },
   ]);
 });
+
+test('backups, restores, exports and imports name their own ARN and the tables they read or create', () => {
+  const backup = `${table('orders')}/backup/01700000000000-abcd1234`;
+  assert.deepEqual(dynamoDbAuthorization('RestoreTableFromBackup', { BackupArn: backup, TargetTableName: 'copy' }, scope)?.resources, [table('copy'), backup]);
+  assert.deepEqual(dynamoDbAuthorization('RestoreTableToPointInTime', { SourceTableName: 'orders', TargetTableName: 'then' }, scope)?.resources, [table('then'), table('orders')]);
+  assert.deepEqual(dynamoDbAuthorization('ImportTable', { TableCreationParameters: { TableName: 'imported' } }, scope)?.resources, [table('imported')]);
+  assert.deepEqual(dynamoDbAuthorization('ExportTableToPointInTime', { TableArn: table('orders') }, scope)?.resources, [table('orders')]);
+});

@@ -1,5 +1,6 @@
 // What a DynamoDB call asks of IAM: the ARNs of the tables (and index) it reads or writes, batches
-// and transactions naming every table they touch. PartiQL statements are authorized as AWS does:
+// and transactions naming every table they touch; backups, exports and imports name their own ARN
+// and the tables they read or create. PartiQL statements are authorized as AWS does:
 // dynamodb:PartiQLSelect, PartiQLInsert, PartiQLUpdate or PartiQLDelete on the statement's table.
 import type { IamRequest } from '@atoll/core';
 import type { AttributeValue } from './attribute-value.js';
@@ -44,6 +45,11 @@ export function dynamoDbAuthorization(operation: string, input: Input, scope: { 
   }
   const main = table(input.TableName);
   if (main) tables.add(typeof input.IndexName === 'string' ? `${main}/index/${input.IndexName}` : main);
-  for (const name of ['ResourceArn', 'StreamArn', 'TableArn'] as const) if (typeof input[name] === 'string') tables.add(input[name] as string);
+  for (const name of ['TargetTableName', 'SourceTableName'] as const) add(input[name]);
+  for (const name of ['ResourceArn', 'StreamArn', 'TableArn', 'SourceTableArn', 'BackupArn', 'ExportArn', 'ImportArn'] as const) {
+    if (typeof input[name] === 'string') tables.add(input[name] as string);
+  }
+  // ImportTable creates the table its parameters name.
+  add((input.TableCreationParameters as Input | undefined)?.TableName);
   return tables.size > 0 ? { resources: [...tables] } : undefined;
 }

@@ -64,8 +64,17 @@ export class DynamoDbContext {
     return table;
   }
 
-  /** A table from the cache, or else from the database. */
+  /**
+   * A table for reads and writes of its items, from the cache or else from the database. A table
+   * being restored (CREATING) is not found yet, as in DynamoDB.
+   */
   find(accountId: string, region: string, name: string): TableInfo | undefined | Promise<TableInfo | undefined> {
+    const found = this.findAny(accountId, region, name);
+    return found instanceof Promise ? found.then(usable) : usable(found);
+  }
+
+  /** A table in any state (DescribeTable, DeleteTable, CreateTable's name check). */
+  findAny(accountId: string, region: string, name: string): TableInfo | undefined | Promise<TableInfo | undefined> {
     return this.cached(accountId, region, name) ?? this.load(accountId, region, name);
   }
 
@@ -84,7 +93,7 @@ export class DynamoDbContext {
     const found = new Map<string, TableInfo | undefined>();
     for (const name of names) {
       if (typeof name !== 'string' || found.has(name)) continue;
-      found.set(name, this.cached(accountId, region, name) ?? (await this.load(accountId, region, name)));
+      found.set(name, usable(this.cached(accountId, region, name) ?? (await this.load(accountId, region, name))));
     }
     return {
       get(name: string): TableInfo {
@@ -112,6 +121,10 @@ export class DynamoDbContext {
     const indexes = new Map(table.indexes.map((i) => [i.name, all.get(i.name) ?? none]));
     return { ...(all.get('') ?? none), indexes };
   }
+}
+
+function usable(table: TableInfo | undefined): TableInfo | undefined {
+  return table?.restoring || table?.importing ? undefined : table;
 }
 
 /** A table for an item operation, from what `find` gave; DynamoDB's message names no table here. */

@@ -3,9 +3,11 @@
 // their item, item counts and sizes kept by triggers, and stream records. Encoded keys are BLOBs
 // (BYTEA on PostgreSQL) whose byte order is DynamoDB's order, so queries page through ORDER BY.
 // What an item means (conditions, projections, stream images) is the table engine's business.
+import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import type { SqlExecutor, SqlTransaction, StorageBackend, StoreDatabase, StoreMigration } from '@atoll/core';
 import { isUniqueViolation, SqliteStoreDatabase } from '@atoll/storage';
+import { BACKUP_MIGRATION, BackupStore } from './backup-store.js';
 import { Checkpointer } from './checkpointer.js';
 import type { TableInfo } from './table-schema.js';
 
@@ -159,6 +161,7 @@ const MIGRATIONS: StoreMigration[] = [
     `,
     },
   },
+  BACKUP_MIGRATION,
 ];
 
 export interface StoredRow {
@@ -171,8 +174,12 @@ export interface StoredRow {
   size: number;
 }
 
-/** Segment hash of a partition key, in [0, 2^32). Parallel Scan divides this range. */
+// crypto.hash (Node 20.12 and later) hashes in one call: building a Hash object cost ~2 µs per write.
+const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'hex') => string }).hash;
+
+/** Segment hash of a partition key, in [0, 2^32): the MD5's first 4 bytes, big-endian. Parallel Scan divides this range. */
 export function segmentHash(pk: Buffer): number {
+  if (oneShot) return parseInt(oneShot('md5', pk, 'hex').slice(0, 8), 16);
   return createHash('md5').update(pk).digest().readUInt32BE(0);
 }
 
@@ -250,6 +257,7 @@ const APPEND_STREAM = 'INSERT INTO ddb_stream_records (table_id, stream_label, c
  * SQLite has one writer, so its order is already the commit order.
  */
 const STREAM_TURN = "SELECT pg_advisory_xact_lock(hashtext('atoll.dynamodb.stream'), ?)";
+const APPEND_HISTORY = 'INSERT INTO ddb_history (table_id, at, pk, sk, seg, size, item) VALUES (?, ?, ?, ?, ?, ?, ?)';
 const STATS =
   'SELECT index_name, SUM(item_count) AS c, SUM(bytes) AS b FROM (' +
   'SELECT index_name, item_count, bytes FROM ddb_stats WHERE table_id = ? ' +
@@ -300,6 +308,11 @@ export class ItemAccess {
   async appendStreamRecord(tableId: number, label: string, record: string): Promise<void> {
     if (this.sql.dialect.name === 'postgres') await this.sql.run(STREAM_TURN, [tableId]);
     await this.sql.run(APPEND_STREAM, [tableId, label, Date.now(), record]);
+  }
+
+  /** PITR: records a write's undo image (the item before it; none: the key had no item). */
+  async appendHistory(tableId: number, pk: Buffer, sk: Buffer, old: { size: number; text: string } | undefined): Promise<void> {
+    await this.sql.run(APPEND_HISTORY, [tableId, Date.now(), pk, sk, segmentHash(pk), old?.size ?? 0, old?.text ?? null]);
   }
 
   /**
@@ -414,10 +427,13 @@ function parseTable(row: { id: number; meta: string }): TableInfo {
 export class DynamoDbStore {
   /** Item reads outside any transaction (one statement each). */
   readonly items: ItemAccess;
+  /** On-demand backups and the PITR write history. */
+  readonly backups: BackupStore;
   #checkpointer: Checkpointer | undefined;
 
   private constructor(readonly db: StoreDatabase) {
     this.items = new ItemAccess(db);
+    this.backups = new BackupStore(db);
   }
 
   /** Opens the store (SQLite `<dataDir>/dynamodb/dynamodb.sqlite`, or the `dynamodb` schema). */
@@ -531,6 +547,7 @@ export class DynamoDbStore {
       await tx.run('DELETE FROM ddb_items WHERE table_id = ?', [id]);
       await tx.run('DELETE FROM ddb_index_items WHERE table_id = ?', [id]);
       await tx.run('DELETE FROM ddb_stream_records WHERE table_id = ?', [id]);
+      await tx.run('DELETE FROM ddb_history WHERE table_id = ?', [id]);
       await tx.run('DELETE FROM ddb_stats WHERE table_id = ?', [id]);
       await tx.run('DELETE FROM ddb_stats_delta WHERE table_id = ?', [id]);
       await tx.run('DELETE FROM ddb_tables WHERE id = ?', [id]);

@@ -114,9 +114,9 @@ function pick(input: Input, names: string[]): ExpressionInput {
   return out as ExpressionInput;
 }
 
-/** A blind put (no condition, index, stream or old values asked for) need not read the old item. */
+/** A blind put (no condition, index, stream, PITR or old values asked for) need not read the old item. */
 function isBlind(w: PreparedWrite, needOld: boolean): boolean {
-  return w.kind === 'Put' && !needOld && !w.compiled.condition && w.table.indexes.length === 0 && !w.table.stream?.enabled;
+  return w.kind === 'Put' && !needOld && !w.compiled.condition && w.table.indexes.length === 0 && !w.table.stream?.enabled && !w.table.pitr?.enabled;
 }
 
 /**

@@ -186,6 +186,9 @@ export async function writeItem(
       await store.putIndexEntry(table.id, index.name, after.pk, after.sk, key.pk, key.sk, itemSize(projected), serializeItem(projected));
     }
   }
+  if (table.pitr?.enabled && (old || next)) {
+    await store.appendHistory(table.id, key.pk, key.sk, old ? { size: itemSize(old), text: serializeItem(old) } : undefined);
+  }
   // DynamoDB writes a stream record only when the item actually changed.
   const unchanged = old !== undefined && text !== undefined && serializeItem(old) === text;
   if (table.stream?.enabled && (old || next) && !unchanged) {

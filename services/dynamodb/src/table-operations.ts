@@ -8,6 +8,7 @@ import { deserializeItem, itemSize, serializeItem, ValidationError } from './att
 import type { DynamoDbContext } from './dynamodb-context.js';
 import type { ServiceError } from './errors.js';
 import { Errors, validated } from './errors.js';
+import { checkPolicyDocument } from './policy-operations.js';
 import { indexKey, projectForIndex } from './table-engine.js';
 import {
   checkTableName,
@@ -27,7 +28,7 @@ function streamLabel(): string {
 
 /** The table a request names, from the cache or the database. */
 async function find(ctx: DynamoDbContext, req: RequestContext, name: string): Promise<TableInfo | undefined> {
-  return ctx.find(req.accountId, req.region, name);
+  return ctx.findAny(req.accountId, req.region, name);
 }
 
 export function createTableOperations(ctx: DynamoDbContext) {
@@ -85,6 +86,7 @@ export function createTableOperations(ctx: DynamoDbContext) {
         checkTableName(input.TableName);
         return validateCreateTable(input);
       });
+      if (input.ResourcePolicy !== undefined) checkPolicyDocument(input.ResourcePolicy);
       if (await find(ctx, req, input.TableName)) throw Errors.inUse(`Table already exists: ${input.TableName}`);
       const arn = `arn:aws:dynamodb:${req.region}:${req.accountId}:table/${input.TableName}`;
       const label = streamLabel();
@@ -107,6 +109,7 @@ export function createTableOperations(ctx: DynamoDbContext) {
           : {}),
         tags: Object.fromEntries((input.Tags ?? []).map((t) => [t.Key, t.Value])),
         deletionProtection: input.DeletionProtectionEnabled === true,
+        ...(input.ResourcePolicy !== undefined ? { policy: { text: input.ResourcePolicy, revisionId: String(BigInt(Date.now()) * 1000n) } } : {}),
         ...(input.TableClass ? { tableClass: input.TableClass } : {}),
       };
       if (input.StreamSpecification?.StreamEnabled && !input.StreamSpecification.StreamViewType) {
@@ -134,6 +137,7 @@ export function createTableOperations(ctx: DynamoDbContext) {
       if (!found) throw tableNotFound(input.TableName)();
       const description = await describe(found, 'DELETING');
       const table = await ctx.store.deleteTable(found.id, (stored) => {
+        if (stored.restoring || stored.importing) throw Errors.inUse(`Attempt to change a resource which is still in use: Table is being created: ${stored.name}`);
         if (stored.deletionProtection) {
           throw Errors.validation(`Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.`);
         }
@@ -311,17 +315,6 @@ export function createTableOperations(ctx: DynamoDbContext) {
       const host = req.endpoint.replace(/^https?:\/\//, '');
       return { Endpoints: [{ Address: host || `dynamodb.${req.region}.amazonaws.com`, CachePeriodInMinutes: 1440 }] };
     },
-
-    async DescribeContinuousBackups(input: Input, req: RequestContext) {
-      const table = await find(ctx, req, input.TableName);
-      if (!table) throw serviceTableNotFound(input.TableName);
-      return {
-        ContinuousBackupsDescription: {
-          ContinuousBackupsStatus: 'ENABLED',
-          PointInTimeRecoveryDescription: { PointInTimeRecoveryStatus: 'DISABLED' },
-        },
-      };
-    },
   };
 }
 
@@ -410,6 +403,3 @@ function checkThroughputChange(input: Input, table: TableInfo): void {
   }
 }
 
-function serviceTableNotFound(name: string) {
-  return Errors.notFound(`Table not found: ${name}`);
-}

@@ -53,6 +53,32 @@ export interface TableInfo {
   tags: Record<string, string>;
   deletionProtection: boolean;
   tableClass?: string;
+  /** Point-in-time recovery: on since `since` (ms), keeping `days` of write history. */
+  pitr?: { enabled: boolean; since: number; days: number };
+  /** Resource-based policies of the table and of its stream (JSON text and revision id). */
+  policy?: StoredPolicy;
+  streamPolicy?: StoredPolicy;
+  /** Contributor insights by index name ('' is the table). */
+  insights?: Record<string, { enabled: boolean; at: number; mode: string }>;
+  /** Set while the table is being restored (CREATING): what to restore from. */
+  restoring?: RestoreJob;
+  /** Set while an import from S3 fills the table (CREATING): the import's ARN. */
+  importing?: string;
+  /** How the table was restored (DescribeTable's RestoreSummary). */
+  restoreSummary?: { sourceBackupArn?: string; sourceTableArn?: string; at: number };
+}
+
+export interface StoredPolicy {
+  text: string;
+  revisionId: string;
+}
+
+/** A restore in progress: from a backup, or from a table's state at a time (ms). */
+export interface RestoreJob {
+  backupArn?: string;
+  sourceTableId?: number;
+  at?: number;
+  startedAt: number;
 }
 
 export function attrType(table: TableInfo, name: string): KeyType {
@@ -115,6 +141,7 @@ export interface CreateTableInput {
   Tags?: { Key: string; Value: string }[];
   DeletionProtectionEnabled?: boolean;
   TableClass?: string;
+  ResourcePolicy?: string;
 }
 
 export function checkTableName(name: string): void {
@@ -261,7 +288,7 @@ export function describeTable(table: TableInfo, status: string, stats: { count: 
     AttributeDefinitions: table.attributeDefinitions,
     TableName: table.name,
     KeySchema: table.keySchema,
-    TableStatus: status,
+    TableStatus: (table.restoring || table.importing) && status === 'ACTIVE' ? 'CREATING' : status,
     CreationDateTime: created,
     ProvisionedThroughput: throughput(table.billingMode === 'PAY_PER_REQUEST' ? undefined : table.throughput),
     TableSizeBytes: stats.bytes,
@@ -303,5 +330,14 @@ export function describeTable(table: TableInfo, status: string, stats: { count: 
     out.LatestStreamLabel = table.stream.label;
   }
   if (table.tableClass) out.TableClassSummary = { TableClass: table.tableClass };
+  if (table.restoreSummary) {
+    const r = table.restoreSummary;
+    out.RestoreSummary = {
+      ...(r.sourceBackupArn ? { SourceBackupArn: r.sourceBackupArn } : {}),
+      ...(r.sourceTableArn ? { SourceTableArn: r.sourceTableArn } : {}),
+      RestoreDateTime: new Date(r.at),
+      RestoreInProgress: table.restoring !== undefined,
+    };
+  }
   return out;
 }
