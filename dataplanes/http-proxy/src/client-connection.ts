@@ -4,6 +4,7 @@
 // Requests on a connection are served in order; pipelined bytes wait until the response is done.
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { ActionConfig, HttpListenerConfig } from './config.js';
 import { errorPage } from './error-pages.js';
 import { ChunkTracker, CRLFCRLF, latin1, MAX_HEAD, parseRequestHead, requestHeaderKind, WireError, type RequestHead, type ResponseHead } from './http-wire.js';
@@ -30,6 +31,22 @@ export interface ProxyCore {
   group(id: string): TargetGroupRuntime | undefined;
   pool(group: TargetGroupRuntime, target: TargetRuntime, idleMs: number): UpstreamPool;
   reportError(error: unknown, listenerId: string, targetKey?: string): void;
+  /** Told of every answered request (metrics), when set. */
+  readonly observer: ((served: ServedRequest) => void) | undefined;
+}
+
+/** One answered request, for the load balancer's metrics (AWS/ApplicationELB). */
+export interface ServedRequest {
+  listenerId: string;
+  /** The target group the request went to, when it went to one. */
+  targetGroupId?: string;
+  status: number;
+  /** Whether a target made the answer (otherwise the load balancer did: a fixed response, a redirect, an error page). */
+  fromTarget: boolean;
+  /** From the request leaving the load balancer to the target's response head (ms), when a target answered. */
+  targetResponseMs?: number;
+  /** The target group's targets eligible for traffic when a target answered (RequestCountPerTarget). */
+  eligibleTargets?: number;
 }
 
 const HEAD = 0;
@@ -73,6 +90,8 @@ export class ClientConnection implements ResponseSink {
   #collected: Buffer[] = [];
   #heldRaw: Buffer | undefined = undefined;
   #heldHead: string | undefined = undefined;
+  /** When the exchange in progress left for its target (performance.now()), for metrics. */
+  #forwardedAt = 0;
 
   constructor(socket: Socket, listener: ListenerRuntime, core: ProxyCore) {
     this.clientSocket = socket;
@@ -212,7 +231,8 @@ export class ClientConnection implements ResponseSink {
    * Writes a response the load balancer makes itself. A request body that was not read makes the
    * connection close afterwards.
    */
-  #respond(status: number, extraHeaders: string, body: Buffer, contentType: string | undefined): void {
+  #respond(status: number, extraHeaders: string, body: Buffer, contentType: string | undefined, targetGroupId?: string): void {
+    if (this.#core.observer !== undefined) this.#observe(status, targetGroupId, targetGroupId !== undefined, 1);
     const head = this.#head;
     if (head !== undefined && hasBody(head) && !this.#requestDone) this.#closeAfter = true;
     const close = this.#closeAfter;
@@ -232,6 +252,20 @@ export class ClientConnection implements ResponseSink {
       this.#pending = undefined;
       socket.end();
     } else this.#state = HEAD;
+  }
+
+  #observe(status: number, targetGroupId: string | undefined, fromTarget: boolean, eligibleTargets?: number): void {
+    try {
+      this.#core.observer!({
+        listenerId: this.#listener.config.id,
+        ...(targetGroupId !== undefined ? { targetGroupId } : {}),
+        status,
+        fromTarget,
+        ...(fromTarget ? { targetResponseMs: performance.now() - this.#forwardedAt, eligibleTargets } : {}),
+      });
+    } catch {
+      // a metrics hook must never take the proxy down
+    }
   }
 
   #redirect(head: RequestHead, action: Extract<ActionConfig, { type: 'redirect' }>): void {
@@ -312,6 +346,7 @@ export class ClientConnection implements ResponseSink {
     const target = this.#pickTarget(head, group);
     if (target === undefined) return this.#answer(503);
     target.inFlight++;
+    if (this.#core.observer !== undefined) this.#forwardedAt = performance.now();
     this.#group = group;
     this.#target = target;
     this.#retried = false;
@@ -386,6 +421,7 @@ export class ClientConnection implements ResponseSink {
 
   onResponseHead(response: ResponseHead, raw: Buffer | undefined): void {
     this.#responseStarted = true;
+    if (this.#core.observer !== undefined) this.#observe(response.status, this.#group?.config.id, true, this.#group?.eligible.length);
     const head = this.#head!;
     let extra = '';
     if (this.#cookies !== undefined) for (const c of this.#cookies) extra += `Set-Cookie: ${c}\r\n`;
@@ -529,6 +565,7 @@ export class ClientConnection implements ResponseSink {
   }
 
   #startLambda(head: RequestHead, group: TargetGroupRuntime): void {
+    if (this.#core.observer !== undefined) this.#forwardedAt = performance.now();
     this.#group = group;
     this.#collected = [];
     this.#requestDone = !hasBody(head);
@@ -579,7 +616,7 @@ export class ClientConnection implements ResponseSink {
         for (let i = 0; i < headers.length; i += 2) extra += `${headers[i]}: ${headers[i + 1]}\r\n`;
         this.#group = undefined;
         this.#state = HEAD;
-        this.#respond(status, extra, body, undefined);
+        this.#respond(status, extra, body, undefined, group.config.id);
         this.#continue();
       },
       (error: unknown) => {

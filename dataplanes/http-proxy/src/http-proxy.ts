@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { HttpListenerConfig, TargetGroupConfig, TargetHealthReport } from './config.js';
-import { ClientConnection, type ListenerRuntime, type ProxyCore } from './client-connection.js';
+import { ClientConnection, type ListenerRuntime, type ProxyCore, type ServedRequest } from './client-connection.js';
 import { probeTarget } from './health-probe.js';
 import { compileRules } from './rules.js';
 import { TargetGroupRuntime, type Probe, type TargetRuntime } from './target-group.js';
@@ -17,6 +17,8 @@ export interface HttpProxyOptions {
   probe?: Probe;
   /** Called when a request could not be proxied (for logs); never throws into the proxy. */
   onError?: (error: unknown, context: { listenerId: string; targetKey?: string }) => void;
+  /** Told of every answered request (the load balancer's metrics); never throws into the proxy. */
+  onRequest?: (served: ServedRequest) => void;
 }
 
 interface BoundListener {
@@ -29,10 +31,12 @@ export class HttpProxy implements ProxyCore {
   readonly #groups = new Map<string, TargetGroupRuntime>();
   readonly #probe: Probe;
   readonly #onError: HttpProxyOptions['onError'];
+  readonly observer: HttpProxyOptions['onRequest'];
 
   constructor(options: HttpProxyOptions = {}) {
     this.#probe = options.probe ?? probeTarget;
     this.#onError = options.onError;
+    this.observer = options.onRequest;
   }
 
   group(id: string): TargetGroupRuntime | undefined {

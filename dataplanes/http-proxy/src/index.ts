@@ -1,6 +1,7 @@
 // The ALB data plane and the pieces the NLB data plane shares with it (target groups, health probes).
 export { HttpProxy } from './http-proxy.js';
 export type { HttpProxyOptions } from './http-proxy.js';
+export type { ServedRequest } from './client-connection.js';
 export { TargetGroupRuntime, TargetRuntime } from './target-group.js';
 export type { Probe, ProbeResult, TargetGroupHooks } from './target-group.js';
 export { probeTarget, parseMatcher, isValidMatcher } from './health-probe.js';

@@ -62,4 +62,25 @@ export function metricsStoreCases(engine: EngineContext): void {
       assert.equal((await store.history(key.accountId, key.region, { name: 'a', ascending: false, limit: 10, offset: 0 })).length, 1);
       assert.equal(await store.deleteAlarm(key.accountId, key.region, 'a'), true);
     }));
+
+  it('keeps dashboards per account, lists them by prefix in name order and pages after a name', () =>
+    withStore(async (store) => {
+      for (const name of ['ops-b', 'ops-a', 'app', 'ops-c']) await store.putDashboard('111111111111', { name, body: `{"n":"${name}"}`, modified: 5 });
+      await store.putDashboard('222222222222', { name: 'ops-z', body: '{}', modified: 5 });
+      await store.putDashboard('111111111111', { name: 'ops-a', body: '{"v":2}', modified: 9 });
+      assert.deepEqual(await store.getDashboard('111111111111', 'ops-a'), { name: 'ops-a', body: '{"v":2}', modified: 9 });
+      assert.equal(await store.getDashboard('222222222222', 'ops-a'), undefined);
+      assert.deepEqual((await store.listDashboards('111111111111', 'ops-', '', 2)).map((d) => d.name), ['ops-a', 'ops-b']);
+      assert.deepEqual((await store.listDashboards('111111111111', 'ops-', 'ops-b', 2)).map((d) => d.name), ['ops-c']);
+      assert.deepEqual((await store.listDashboards('111111111111', '', '', 10)).map((d) => d.name), ['app', 'ops-a', 'ops-b', 'ops-c']);
+    }));
+
+  it('deletes all the named dashboards, or none of them when one does not exist', () =>
+    withStore(async (store) => {
+      for (const name of ['a', 'b']) await store.putDashboard('111111111111', { name, body: '{}', modified: 1 });
+      assert.equal(await store.deleteDashboards('111111111111', ['a', 'missing']), 'missing');
+      assert.ok(await store.getDashboard('111111111111', 'a'));
+      assert.equal(await store.deleteDashboards('111111111111', ['a', 'b', 'a']), undefined);
+      assert.deepEqual(await store.listDashboards('111111111111', '', '', 10), []);
+    }));
 }

@@ -53,7 +53,26 @@ const MIGRATIONS: StoreMigration[] = [
     `,
     },
   },
+  {
+    version: 2,
+    name: 'dashboards',
+    up: {
+      sqlite: `CREATE TABLE dashboards (
+        account_id TEXT NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL, modified INTEGER NOT NULL,
+        PRIMARY KEY (account_id, name));`,
+      postgres: `CREATE TABLE dashboards (
+        account_id TEXT NOT NULL, name TEXT COLLATE "C" NOT NULL, body TEXT NOT NULL, modified BIGINT NOT NULL,
+        PRIMARY KEY (account_id, name));`,
+    },
+  },
 ];
+
+/** A dashboard (global to its account, as in AWS). */
+export interface StoredDashboard {
+  name: string;
+  body: string;
+  modified: number;
+}
 
 /** Storage resolutions (s), how long each is kept (ms), and the next one data rolls up into. */
 export const RESOLUTIONS: readonly { seconds: number; keepMs: number }[] = [
@@ -351,6 +370,40 @@ export class MetricsStore {
   }
 
   // ---- alarms ----
+
+  async putDashboard(accountId: string, d: StoredDashboard): Promise<void> {
+    await this.db.run(
+      `INSERT INTO dashboards (account_id, name, body, modified) VALUES (?, ?, ?, ?)
+       ON CONFLICT (account_id, name) DO UPDATE SET body = excluded.body, modified = excluded.modified`,
+      [accountId, d.name, d.body, d.modified],
+    );
+  }
+
+  async getDashboard(accountId: string, name: string): Promise<StoredDashboard | undefined> {
+    const row = await this.db.get<{ name: string; body: string; modified: number | string }>('SELECT name, body, modified FROM dashboards WHERE account_id = ? AND name = ?', [accountId, name]);
+    return row ? { name: row.name, body: row.body, modified: Number(row.modified) } : undefined;
+  }
+
+  /** Dashboards by name (byte order) after `after`, whose names start with `prefix`; `limit` + 1 rows tell whether more follow. */
+  async listDashboards(accountId: string, prefix: string, after: string, limit: number): Promise<StoredDashboard[]> {
+    const rows = await this.db.all<{ name: string; body: string; modified: number | string }>(
+      'SELECT name, body, modified FROM dashboards WHERE account_id = ? AND name > ? AND substr(name, 1, ?) = ? ORDER BY name LIMIT ?',
+      [accountId, after, prefix.length, prefix, limit],
+    );
+    return rows.map((r) => ({ name: r.name, body: r.body, modified: Number(r.modified) }));
+  }
+
+  /** Deletes all the named dashboards, or none when one of them does not exist (returning its name). */
+  async deleteDashboards(accountId: string, names: readonly string[]): Promise<string | undefined> {
+    return this.db.transaction(async (tx) => {
+      const unique = [...new Set(names)];
+      for (const name of unique) {
+        if (!(await tx.get('SELECT 1 AS x FROM dashboards WHERE account_id = ? AND name = ?', [accountId, name]))) return name;
+      }
+      for (const name of unique) await tx.run('DELETE FROM dashboards WHERE account_id = ? AND name = ?', [accountId, name]);
+      return undefined;
+    });
+  }
 
   async putAlarm(alarm: StoredAlarm): Promise<void> {
     await this.db.run(

@@ -6,12 +6,27 @@
 // (ApproximateNumberOfMessagesVisible/NotVisible/Delayed) are sampled through SQS's public
 // operations for the accounts and regions seen here.
 // AWS/ECS CPUUtilization and MemoryUtilization per service are sampled from the tasks' processes
-// (process-sampler.ts).
-// Known limitations: function errors that do not end the runtime (a handler's thrown error) are not
-// counted in Errors; NumberOfMessagesSent/Received/Deleted, ApproximateAgeOfOldestMessage and the
-// ELB, DynamoDB and S3 namespaces are not published yet; ECS tasks run by a container engine
-// (not as processes) are not sampled.
-import type { PlatformContext } from '@atoll/core';
+// (process-sampler.ts). AWS/RDS ReplicaLag comes from RDS's `rds.ReplicaLag` events (sampled once a minute).
+// AWS/ApplicationELB and AWS/NetworkELB HealthyHostCount and UnHealthyHostCount per TargetGroup and
+// LoadBalancer are sampled through ELB's public operations with the queue depths. Counts derived
+// from API calls and load balancer requests are in api-call-metrics.ts (flushed by `flushApiCalls`).
+// Known limitations:
+// - Function errors that do not end the runtime (a handler's thrown error) are not counted in
+//   Errors; AWS/Lambda ConcurrentExecutions is not published (no event tells when an invocation
+//   starts), nor ApproximateAgeOfOldestMessage for SQS.
+// - Metrics from API calls count only requests through the AWS API edge, once CloudWatch is active
+//   (from its first call or the start-up warm-up): in-process calls between services (SNS delivering
+//   to SQS, Lambda event source mappings receiving and deleting) are not counted.
+// - AWS/DynamoDB ConsumedRead/WriteCapacityUnits come only from calls that asked for
+//   ReturnConsumedCapacity; batch and transaction calls count per table only through that report.
+// - AWS/S3 request metrics are published for every bucket (filter `EntireBucket`), whether or not it
+//   has a metrics configuration; FirstByteLatency, BytesDownloaded/Uploaded are not published.
+// - AWS/ApplicationELB: no ActiveConnectionCount, ProcessedBytes, TargetConnectionErrorCount or
+//   per-AvailabilityZone dimensions; AWS/NetworkELB publishes target health only (no flow or byte
+//   counts); API Gateway is not published. ECS tasks run by a container engine (not as processes)
+//   are not sampled.
+import { API_CALL_COMPLETED, type PlatformContext } from '@atoll/core';
+import { ApiCallMetrics } from './api-call-metrics.js';
 import type { MetricDatum } from '@atoll/aws-models/cloudwatch';
 import { extractEmf } from './embedded-metric-format.js';
 import { sampleProcessGroups } from './process-sampler.js';
@@ -22,6 +37,7 @@ const REPORT = /^REPORT RequestId: \S+\tDuration: ([\d.]+) ms.*?(?:\tStatus: (\w
 export class PlatformMetrics {
   readonly #unsubscribe: (() => void)[] = [];
   readonly #scopes = new Map<string, Scope>();
+  readonly #apiCalls = new ApiCallMetrics();
 
   constructor(
     readonly platform: PlatformContext,
@@ -29,6 +45,8 @@ export class PlatformMetrics {
   ) {
     this.#scopes.set(`${platform.config.accountId}:${platform.config.region}`, { accountId: platform.config.accountId, region: platform.config.region });
     this.#unsubscribe.push(
+      platform.bus.on(API_CALL_COMPLETED, (e) => this.#apiCalls.record(e)),
+      platform.bus.on('elbv2.RequestServed', (e) => this.#apiCalls.recordElb(e)),
       platform.bus.on('lambda.LogEvents', async (e) => {
         const d = e.detail as { logGroupName: string; events: { timestamp: number; message: string }[] };
         const fn = d.logGroupName.replace(/^\/aws\/lambda\//, '');
@@ -46,6 +64,12 @@ export class PlatformMetrics {
           );
         }
         if (data.length > 0) await this.publish(e, 'AWS/Lambda', data);
+      }),
+      // A metric another service measures itself (RDS ReplicaLag): namespace, name, unit and dimensions as AWS names them.
+      platform.bus.on('rds.ReplicaLag', async (e) => {
+        const d = e.detail as { namespace: string; metricName: string; unit: MetricDatum['Unit']; value: number; dimensions: Record<string, string>; timestamp: number };
+        const dims = Object.entries(d.dimensions).map(([Name, Value]) => ({ Name, Value }));
+        await this.publish(e, d.namespace, [{ MetricName: d.metricName, Dimensions: dims, Timestamp: new Date(d.timestamp), Value: d.value, Unit: d.unit }]);
       }),
       platform.bus.on('logs.EventsIngested', async (e) => {
         const d = e.detail as { logGroupName: string; events: { timestamp: number; message: string }[] };
@@ -96,6 +120,56 @@ export class PlatformMetrics {
         );
       }
       for (let i = 0; i < data.length; i += 1000) await this.metrics.publish(scope, 'AWS/SQS', data.slice(i, i + 1000));
+    }
+  }
+
+  /**
+   * Samples every load balancer's target health (AWS/ApplicationELB or AWS/NetworkELB
+   * HealthyHostCount and UnHealthyHostCount per TargetGroup and LoadBalancer), through ELB's public
+   * operations, in each account and region seen.
+   */
+  async sampleLoadBalancers(): Promise<void> {
+    type Lb = { LoadBalancerArn?: string; Type?: string };
+    for (const scope of this.#scopes.values()) {
+      let lbs: Lb[] = [];
+      let marker: string | undefined;
+      do {
+        // ELB may not be served: then there is nothing to sample.
+        const page = await this.platform.call<{ LoadBalancers?: Lb[]; NextMarker?: string }>('elbv2', 'DescribeLoadBalancers', { PageSize: 400, ...(marker ? { Marker: marker } : {}) }, scope).catch(() => undefined);
+        if (!page) return;
+        lbs = lbs.concat(page.LoadBalancers ?? []);
+        marker = page.NextMarker;
+      } while (marker);
+      const byNamespace = new Map<string, MetricDatum[]>();
+      for (const lb of lbs) {
+        if (!lb.LoadBalancerArn || (lb.Type !== 'application' && lb.Type !== 'network')) continue;
+        const namespace = lb.Type === 'application' ? 'AWS/ApplicationELB' : 'AWS/NetworkELB';
+        const lbDim = lb.LoadBalancerArn.slice(lb.LoadBalancerArn.indexOf(':loadbalancer/') + ':loadbalancer/'.length);
+        const groups = await this.platform
+          .call<{ TargetGroups?: { TargetGroupArn?: string }[] }>('elbv2', 'DescribeTargetGroups', { LoadBalancerArn: lb.LoadBalancerArn }, scope)
+          .catch(() => ({ TargetGroups: [] }));
+        for (const tg of groups.TargetGroups ?? []) {
+          if (!tg.TargetGroupArn) continue;
+          const health = await this.platform
+            .call<{ TargetHealthDescriptions?: { TargetHealth?: { State?: string } }[] }>('elbv2', 'DescribeTargetHealth', { TargetGroupArn: tg.TargetGroupArn }, scope)
+            .catch(() => undefined);
+          if (!health) continue;
+          const states = (health.TargetHealthDescriptions ?? []).map((t) => t.TargetHealth?.State);
+          const dims = [
+            { Name: 'LoadBalancer', Value: lbDim },
+            { Name: 'TargetGroup', Value: tg.TargetGroupArn.slice(tg.TargetGroupArn.lastIndexOf(':') + 1) },
+          ];
+          const data = byNamespace.get(namespace) ?? [];
+          data.push(
+            { MetricName: 'HealthyHostCount', Dimensions: dims, Value: states.filter((s) => s === 'healthy').length, Unit: 'Count' },
+            { MetricName: 'UnHealthyHostCount', Dimensions: dims, Value: states.filter((s) => s === 'unhealthy').length, Unit: 'Count' },
+          );
+          byNamespace.set(namespace, data);
+        }
+      }
+      for (const [namespace, data] of byNamespace) {
+        for (let i = 0; i < data.length; i += 1000) await this.metrics.publish(scope, namespace, data.slice(i, i + 1000));
+      }
     }
   }
 
@@ -159,6 +233,13 @@ export class PlatformMetrics {
         }
       }
       if (data.length > 0) await this.metrics.publish(scope, 'AWS/ECS', data);
+    }
+  }
+
+  /** Writes the metrics aggregated from API calls (api-call-metrics.ts) since the last flush. */
+  async flushApiCalls(): Promise<void> {
+    for (const batch of this.#apiCalls.drain()) {
+      for (let i = 0; i < batch.data.length; i += 1000) await this.publish(batch.scope, batch.namespace, batch.data.slice(i, i + 1000));
     }
   }
 

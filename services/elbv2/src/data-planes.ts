@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { parseArn, type Logger, type PlatformContext } from '@atoll/core';
-import { HttpProxy, type LambdaAlbEvent, type LambdaAlbResult, type RuleConfig, type TargetGroupConfig, type TargetHealthReport } from '@atoll/http-proxy';
+import { HttpProxy, type ServedRequest, type LambdaAlbEvent, type LambdaAlbResult, type RuleConfig, type TargetGroupConfig, type TargetHealthReport } from '@atoll/http-proxy';
 import { TcpProxy } from '@atoll/tcp-proxy';
 import { CertificateNotFoundException, InvalidConfigurationRequestException } from './elbv2-errors.js';
 import type { ListenerRecord, LoadBalancerRecord, RuleRecord, TargetGroupRecord } from './records.js';
@@ -29,8 +29,19 @@ export class LoadBalancerPlanes {
     this.#certDir = certDir;
     const onError = (error: unknown, context: { listenerId: string; targetKey?: string }): void =>
       logger.debug({ err: error, ...context }, 'load balancer could not reach a target');
-    this.http = new HttpProxy({ onError });
+    this.http = new HttpProxy({ onError, onRequest: (served) => this.#served(served) });
     this.tcp = new TcpProxy({ onError });
+  }
+
+  /**
+   * Publishes `elbv2.RequestServed` (CloudWatch's AWS/ApplicationELB metrics) for an answered
+   * request, only while something subscribes. The listener ARN names the account and region.
+   */
+  #served(served: ServedRequest): void {
+    const bus = this.#platform.bus;
+    if (!bus.hasHandlers('elbv2.RequestServed')) return;
+    const parts = served.listenerId.split(':');
+    bus.emit({ type: 'elbv2.RequestServed', accountId: parts[4] ?? '', region: parts[3] ?? '', detail: { ...served } });
   }
 
   /** Whether a target group is served by the HTTP plane (HTTP, HTTPS, Lambda) or the TCP plane. */

@@ -14,7 +14,10 @@
 //   functions only (log-filters.ts).
 // - Logs Insights (insights.ts, insights-query.ts): the CWLI commands fields, filter, stats … by,
 //   sort, limit, parse, display; queries run on the node that started them.
-// - Not implemented (501): StartLiveTail, export tasks, destinations, resource policies, data
+// - StartLiveTail (live-tail.ts) streams over HTTP/1.1; the SDK needs `disableHostPrefix: true`
+//   (it otherwise sends the call to `stream-<endpoint host>`); a session sees the events ingested
+//   on its own node only.
+// - Not implemented (501): export tasks, destinations, resource policies, data
 //   protection, deliveries, anomaly detection, transformers, integrations, account policies.
 // - `kmsKeyId` and `logGroupClass` are stored and shown but have no effect; cross-account
 //   `logGroupIdentifier` ARNs must name the caller's own account.
@@ -52,6 +55,7 @@ import { InvalidParameterException, ResourceAlreadyExistsException, ResourceNotF
 import { runEvery } from '@atoll/storage';
 import { FilterPatternError, compileFilterPattern } from './filter-pattern.js';
 import { InsightsQueries } from './insights.js';
+import { LiveTail } from './live-tail.js';
 import { LogFilters } from './log-filters.js';
 import { LogIngest } from './log-ingest.js';
 import { LogsStore, type EventPosition, type LogGroupRecord, type LogStreamRecord } from './logs-store.js';
@@ -103,6 +107,7 @@ export class LogsProvider implements ServiceProvider {
   #ingest: LogIngest | undefined;
   #filters: LogFilters | undefined;
   #insights: InsightsQueries | undefined;
+  #liveTail: LiveTail | undefined;
   #stops: (() => void)[] = [];
 
   constructor(
@@ -134,6 +139,7 @@ export class LogsProvider implements ServiceProvider {
       PutSubscriptionFilter: (i, c) => this.filters.PutSubscriptionFilter(i, c),
       DeleteSubscriptionFilter: (i, c) => this.filters.DeleteSubscriptionFilter(i, c),
       DescribeSubscriptionFilters: (i, c) => this.filters.DescribeSubscriptionFilters(i, c),
+      StartLiveTail: (i, c) => this.liveTail.StartLiveTail(i as never, c),
       StartQuery: (i, c) => this.insights.StartQuery(i, c),
       GetQueryResults: (i, c) => this.insights.GetQueryResults(i, c),
       StopQuery: (i, c) => this.insights.StopQuery(i, c),
@@ -151,6 +157,11 @@ export class LogsProvider implements ServiceProvider {
     return this.#filters;
   }
 
+  get liveTail(): LiveTail {
+    if (!this.#liveTail) throw new Error('the CloudWatch Logs provider is not started');
+    return this.#liveTail;
+  }
+
   get insights(): InsightsQueries {
     if (!this.#insights) throw new Error('the CloudWatch Logs provider is not started');
     return this.#insights;
@@ -165,6 +176,12 @@ export class LogsProvider implements ServiceProvider {
       (ctx, name) => this.#group(ctx, name.startsWith('arn:') ? undefined : name, name.startsWith('arn:') ? name : undefined),
       (error) => this.platform.logger.error({ err: error }, 'logs: an Insights query failed'),
     );
+    this.#liveTail = new LiveTail(
+      this.platform.bus,
+      this.platform.logger,
+      (ctx, id) => this.#group(ctx, id.startsWith('arn:') ? undefined : id, id.startsWith('arn:') ? id : undefined),
+      { ...(process.env.ATOLL_LOGS_LIVE_TAIL_UPDATE_MS ? { updateMs: Number(process.env.ATOLL_LOGS_LIVE_TAIL_UPDATE_MS) } : {}) },
+    );
     this.#ingest = new LogIngest(this.platform.bus, (scope, group, stream, events) => this.ingest(scope.accountId, scope.region, group, stream, events), this.platform.logger);
     const logError = (error: unknown) => this.platform.logger.error({ err: error }, 'logs: retention sweep failed');
     this.#stops.push(this.platform.storage.leadership.lead('logs:retention', (signal) => runEvery(signal, this.options.retentionSweepMs ?? 60_000, () => this.sweepRetention(), logError)));
@@ -172,6 +189,7 @@ export class LogsProvider implements ServiceProvider {
 
   async close(): Promise<void> {
     for (const stop of this.#stops.splice(0)) stop();
+    this.#liveTail?.close();
     await this.#ingest?.close();
     await this.#store?.close();
   }

@@ -20,7 +20,7 @@ import {
 import { CloudWatchClient, GetMetricStatisticsCommand, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
 import { AddPermissionCommand, CreateFunctionCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateClusterCommand, ECSClient, RegisterTaskDefinitionCommand, RunTaskCommand } from '@aws-sdk/client-ecs';
-import { createLambdaRole, startPlatform, type TestPlatform } from '@atoll/test-support';
+import { type TestPlatform, createLambdaRole, startPlatform, until } from '@atoll/test-support';
 
 const HANDLER = `exports.handler = async (event) => {
   console.log('processing order', event.id);
@@ -28,15 +28,6 @@ const HANDLER = `exports.handler = async (event) => {
   return { ok: true };
 };`;
 
-async function until<T>(what: string, get: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = await get();
-    if (v !== undefined) return v;
-    if (Date.now() - start > ms) assert.fail(`${what} within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('workload logs in CloudWatch Logs', () => {
   let p: TestPlatform;
