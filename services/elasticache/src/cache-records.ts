@@ -34,6 +34,10 @@ export interface ClusterRecord {
   userGroupIds?: string[];
   /** The snapshot an empty node is restored from before it starts. */
   restoreFrom?: string;
+  /** An RDB file (absolute path) an empty node starts from, when it is not `restoreFrom`'s (serverless restores). */
+  restoreFile?: string;
+  /** Set on the hidden node behind a serverless cache (id `serverless:<name>`): not listed as a cache cluster. */
+  serverlessCacheName?: string;
   snapshotRetentionLimit: number;
   snapshotWindow: string;
   maintenanceWindow: string;
@@ -75,6 +79,12 @@ export interface ReplicationGroupRecord {
   snapshotWindow: string;
   /** Once the cluster bus is formed (cluster mode): slots assigned, nodes met, replicas attached. */
   clusterFormed?: boolean;
+  /**
+   * A ModifyReplicationGroupShardConfiguration (or a cluster-mode replica count change) in progress:
+   * nodeGroups already hold the new nodes and the target slots of the shards that stay or are added;
+   * the listed node groups give their slots away and are then removed, the listed replicas forgotten.
+   */
+  resharding?: { removeNodeGroupIds: string[]; removeClusterIds?: string[] };
   /** A TestFailover in progress: the node group and the replica to promote. */
   failover?: { nodeGroupId: string; newPrimaryClusterId: string };
   finalSnapshotName?: string;
@@ -108,6 +118,8 @@ export interface SnapshotRecord {
   createdAt: string;
   clusterCreatedAt: string;
   numNodeGroups: number;
+  /** Cluster-mode snapshots: node group id → its slots when the snapshot was taken (a restore keeps them). */
+  nodeGroupSlots?: Record<string, string>;
   /** Node group id → the RDB file (under the service's blob directory). */
   files: { nodeGroupId: string; cacheClusterId: string; cacheNodeId: string; file: string; sizeBytes: number; createdAt: string }[];
   tags: TagRecord[];
@@ -133,5 +145,54 @@ export interface UserGroupRecord {
   status: string;
   userIds: string[];
   replicationGroups: string[];
+  /** Serverless caches using the group (absent on records written before serverless caches existed). */
+  serverlessCaches?: string[];
+  tags: TagRecord[];
+}
+
+export interface UsageLimitsRecord {
+  DataStorage?: { Maximum?: number; Minimum?: number; Unit: 'GB' };
+  ECPUPerSecond?: { Maximum?: number; Minimum?: number };
+}
+
+/** A serverless cache: one engine process (the hidden cluster `serverless:<name>`) behind one endpoint. */
+export interface ServerlessCacheRecord {
+  name: string;
+  arn: string;
+  description: string;
+  engine: EngineName;
+  majorEngineVersion: string;
+  fullEngineVersion: string;
+  /** creating | available | modifying | deleting | create-failed */
+  status: string;
+  createdAt: string;
+  /** The engine's port (Endpoint and ReaderEndpoint). */
+  port: number;
+  usageLimits?: UsageLimitsRecord;
+  userGroupId?: string;
+  securityGroupIds: string[];
+  subnetIds: string[];
+  kmsKeyId?: string;
+  snapshotRetentionLimit: number;
+  dailySnapshotTime: string;
+  /** Set on delete: the snapshot the fleet takes before the node stops. */
+  finalSnapshotName?: string;
+  tags: TagRecord[];
+}
+
+export interface ServerlessSnapshotRecord {
+  name: string;
+  arn: string;
+  /** creating | available | failed */
+  status: string;
+  type: 'manual' | 'automated';
+  createdAt: string;
+  cacheName: string;
+  engine: EngineName;
+  majorEngineVersion: string;
+  kmsKeyId?: string;
+  /** The RDB file, once taken. */
+  file?: string;
+  sizeBytes: number;
   tags: TagRecord[];
 }

@@ -2,7 +2,7 @@
 // the store and signal the fleet, which starts and stops processes and moves the status on.
 import type { RequestContext } from '@atoll/core';
 import { PortInUseError } from '@atoll/supervisor';
-import type { CreateCacheClusterRequest, DeleteCacheClusterRequest, DescribeCacheClustersRequest, ModifyCacheClusterRequest } from '@atoll/aws-models/elasticache';
+import type { CreateCacheClusterRequest, DeleteCacheClusterRequest, DescribeCacheClustersRequest, ModifyCacheClusterRequest, RebootCacheClusterRequest } from '@atoll/aws-models/elasticache';
 import type { ClusterRecord, EngineName, SnapshotRecord, TagRecord } from './cache-records.js';
 import { parameterGroupFamily } from './engine-binary.js';
 import type { Scope } from './elasticache-store.js';
@@ -54,7 +54,8 @@ export async function engineChoice(ops: OpsContext, scope: Scope, input: { Engin
 
 export async function findCluster(ops: OpsContext, scope: Scope, id: string): Promise<ClusterRecord> {
   const c = await ops.store.get<ClusterRecord>(scope, 'cluster', id.toLowerCase());
-  if (!c) throw new CacheClusterNotFoundFault(`CacheCluster not found: ${id}`);
+  // The node behind a serverless cache is not a cache cluster of the API.
+  if (!c || c.serverlessCacheName) throw new CacheClusterNotFoundFault(`CacheCluster not found: ${id}`);
   return c;
 }
 
@@ -67,7 +68,7 @@ export async function restoreSource(ops: OpsContext, scope: Scope, name: string 
   return snap;
 }
 
-export function newSnapshot(scope: Scope, name: string, source: { cluster?: ClusterRecord; group?: { id: string; description: string; numNodeGroups: number; createdAt: string } }, base: ClusterRecord, tags: TagRecord[] = [], kind: 'manual' | 'automated' = 'manual'): SnapshotRecord {
+export function newSnapshot(scope: Scope, name: string, source: { cluster?: ClusterRecord; group?: { id: string; description: string; numNodeGroups: number; createdAt: string; slots?: Record<string, string> } }, base: ClusterRecord, tags: TagRecord[] = [], kind: 'manual' | 'automated' = 'manual'): SnapshotRecord {
   return {
     name,
     arn: arnOf(scope, 'snapshot', name),
@@ -84,6 +85,7 @@ export function newSnapshot(scope: Scope, name: string, source: { cluster?: Clus
     createdAt: new Date().toISOString(),
     clusterCreatedAt: source.group?.createdAt ?? base.createdAt,
     numNodeGroups: source.group?.numNodeGroups ?? 1,
+    nodeGroupSlots: source.group?.slots,
     files: [],
     tags,
   };
@@ -99,6 +101,7 @@ export function clusterOperations(ops: OpsContext) {
       if (groupClusterMode) throw invalidCombination(`Cluster mode enabled parameter groups (${parameterGroupName}) require a replication group.`);
       const authToken = checkAuthToken(input.AuthToken);
       const snapshot = await restoreSource(ops, ctx, input.SnapshotName ?? undefined);
+      if (snapshot && snapshot.numNodeGroups > 1) throw invalidCombination(`Snapshot ${snapshot.name} has ${snapshot.numNodeGroups} node groups: restore it into a cluster mode enabled replication group.`);
       if (await ops.store.get(ctx, 'cluster', id)) throw new CacheClusterAlreadyExistsFault(`Cache cluster ${id} already exists.`);
       const [port] = await allocatePorts(ops, 1, input.Port);
       const now = new Date().toISOString();
@@ -133,7 +136,7 @@ export function clusterOperations(ops: OpsContext) {
       let clusters: ClusterRecord[];
       if (input.CacheClusterId) clusters = [await findCluster(ops, ctx, input.CacheClusterId)];
       else {
-        clusters = await ops.store.list<ClusterRecord>(ctx, 'cluster');
+        clusters = (await ops.store.list<ClusterRecord>(ctx, 'cluster')).filter((c) => !c.serverlessCacheName);
         if (input.ShowCacheClustersNotInReplicationGroups) clusters = clusters.filter((c) => !c.replicationGroupId);
       }
       const max = input.MaxRecords ?? 100;
@@ -177,6 +180,28 @@ export function clusterOperations(ops: OpsContext) {
             next.configVersion = c.configVersion + 1;
             next.status = 'modifying';
           }
+          return { bodies: [next], result: next };
+        },
+        true,
+      );
+      return { CacheCluster: cacheClusterOutput(updated, false) };
+    },
+
+    RebootCacheCluster: async (input: RebootCacheClusterRequest, ctx: RequestContext) => {
+      const current = await findCluster(ops, ctx, input.CacheClusterId);
+      const ids = input.CacheNodeIdsToReboot ?? [];
+      if (ids.length === 0) throw invalidValue('CacheNodeIdsToReboot must name at least one node.');
+      for (const nodeId of ids) if (nodeId !== '0001') throw invalidValue(`Cache node ${nodeId} does not exist in cache cluster ${current.id}.`);
+      if (current.clusterMode) throw invalidCombination('Rebooting nodes of a cluster mode enabled replication group is not supported.');
+      const updated = await ops.store.update(
+        ctx,
+        [{ kind: 'cluster', id: current.id }],
+        ([b]) => {
+          const c = b as ClusterRecord | undefined;
+          if (!c) throw new CacheClusterNotFoundFault(`CacheCluster not found: ${input.CacheClusterId}`);
+          if (c.status !== 'available') throw new InvalidCacheClusterStateFault(`Cache cluster ${c.id} is not in the available state (${c.status}).`);
+          // The fleet restarts the process (same port and data directory), then sets it available.
+          const next: ClusterRecord = { ...c, status: 'rebooting cluster nodes' };
           return { bodies: [next], result: next };
         },
         true,

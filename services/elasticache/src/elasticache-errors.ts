@@ -19,6 +19,7 @@ export {
   InvalidUserGroupStateFault,
   InvalidUserStateFault,
   NodeGroupNotFoundFault,
+  NodeGroupsPerReplicationGroupQuotaExceededFault,
   NodeQuotaForClusterExceededFault,
   ReplicationGroupAlreadyExistsFault,
   ReplicationGroupNotFoundFault,

@@ -2,8 +2,10 @@
 // `elasticache:fleet` (once across nodes) and reconciles on every change signal, quickly while
 // something is in a transitional state and every 2 s otherwise: starts missing processes (restoring
 // snapshots into empty nodes), applies parameter groups, AUTH tokens and ACLs, wires replicas with
-// REPLICAOF, forms Redis Cluster for cluster-mode groups, performs failovers, takes snapshots, moves
-// statuses from creating/modifying/snapshotting to available, and stops what was deleted.
+// REPLICAOF, forms Redis Cluster for cluster-mode groups, performs failovers, reshards and scales
+// cluster-mode replicas (resharding.ts), reboots nodes, takes snapshots, keeps serverless caches
+// (serverless-fleet.ts), moves statuses from creating/modifying/snapshotting/rebooting to available,
+// and stops what was deleted.
 //
 // Known limitations: processes run on the leading node only (clients reach them on its loopback);
 // when leadership moves, the new leader starts the nodes again from their data directories, which
@@ -21,6 +23,8 @@ import { FLEET_CHANNEL, type ElastiCacheStore, type Scope, type StoredRecord } f
 import { engineSettings } from './parameter-catalogue.js';
 import { defaultParameterGroup } from './parameter-groups.js';
 import { RespConnection, parseInfo } from './resp-client.js';
+import { parseSlots, reshard } from './resharding.js';
+import { reconcileServerless } from './serverless-fleet.js';
 import { aclRules } from './users.js';
 
 const ADMIN_USER = 'atoll-admin';
@@ -45,6 +49,8 @@ export class ElastiCacheFleet {
   /** The record's configVersion each node runs with. */
   readonly #appliedConfig = new Map<string, number>();
   readonly #adminSecret = randomBytes(24).toString('hex');
+  /** Nodes restarted for RebootCacheCluster whose status has not moved back to available yet. */
+  readonly #rebooted = new Set<string>();
   #running: Promise<void> | undefined;
   #again = false;
   #timer: NodeJS.Timeout | undefined;
@@ -60,6 +66,21 @@ export class ElastiCacheFleet {
   /** Where a snapshot's RDB file of one node group lives. */
   snapshotFile(scope: Scope, snapshotName: string, nodeGroupId: string): string {
     return join(this.#root, 'snapshots', scope.accountId, scope.region, snapshotName, `${nodeGroupId}.rdb`);
+  }
+
+  /** Where a serverless cache snapshot's RDB file lives. */
+  serverlessSnapshotFile(scope: Scope, snapshotName: string): string {
+    return join(this.#root, 'serverless-snapshots', scope.accountId, scope.region, snapshotName, 'dump.rdb');
+  }
+
+  /** SAVEs a running node and copies its RDB file to `file`; resolves its size, or undefined when the node is not running. */
+  async saveNode(scope: Scope, clusterId: string, file: string): Promise<number | undefined> {
+    const node = this.#nodes.get(keyOf(scope, clusterId));
+    if (!node) return undefined;
+    await withAdmin(this.#admin(node), (conn) => conn.command('SAVE'));
+    mkdirSync(dirname(file), { recursive: true });
+    copyFileSync(join(node.options.dataDir, 'dump.rdb'), file);
+    return statSync(file).size;
   }
 
   nodeDir(scope: Scope, clusterId: string): string {
@@ -125,6 +146,8 @@ export class ElastiCacheFleet {
   /** One pass; resolves true when something is still transitional (the next pass comes soon). */
   async #reconcile(): Promise<boolean> {
     let unsettled = false;
+    // Serverless caches first: a deleting one takes its final snapshot and marks its node deleting.
+    if (await reconcileServerless(this, this.#store, this.#logger)) unsettled = true;
     const clusters = await this.#store.listEverywhere<ClusterRecord>('cluster');
     const groups = await this.#store.listEverywhere<ReplicationGroupRecord>('replication-group');
     const snapshots = await this.#store.listEverywhere<SnapshotRecord>('snapshot');
@@ -201,12 +224,19 @@ export class ElastiCacheFleet {
       return false;
     }
     const primary = c.primaryClusterId && !c.clusterMode ? clusters.get(keyOf(rec, c.primaryClusterId))?.body : undefined;
+    if (c.status === 'rebooting cluster nodes' && node && !this.#rebooted.has(key)) {
+      // RebootCacheCluster: stop the process and start it again below (same port, same data directory).
+      this.#rebooted.add(key);
+      this.#nodes.delete(key);
+      await node.stop();
+      node = undefined;
+    }
     if (!node) {
       const binary = findEngineBinary(c.engine);
       if (!binary) throw new Error(`no ${c.engine} server on PATH`);
       const dir = this.nodeDir(rec, c.id);
-      if (c.restoreFrom && !existsSync(join(dir, 'dump.rdb'))) {
-        const file = this.snapshotFile(rec, c.restoreFrom, c.nodeGroupId ?? '0001');
+      if ((c.restoreFrom || c.restoreFile) && !existsSync(join(dir, 'dump.rdb'))) {
+        const file = c.restoreFile ?? this.snapshotFile(rec, c.restoreFrom!, c.nodeGroupId ?? '0001');
         if (existsSync(file)) {
           mkdirSync(dir, { recursive: true });
           copyFileSync(file, join(dir, 'dump.rdb'));
@@ -279,6 +309,7 @@ export class ElastiCacheFleet {
           return { bodies: [{ ...b, ...changes }], result: undefined };
         },
       );
+      this.#rebooted.delete(key);
       unsettled = true;
     }
     return unsettled;
@@ -306,8 +337,10 @@ export class ElastiCacheFleet {
         if (name !== ADMIN_USER && name !== 'default' && !users.some((u) => u.userName === name)) await conn.command('ACL', 'DELUSER', name);
       }
       for (const rule of rules) await conn.command('ACL', 'SETUSER', ...rule);
-      // With user groups, the default user is what the group says, or off when it is absent.
+      // With user groups, the default user is what the group says, or off when it is absent; without
+      // them (a group removed), it is the engine's open default again (with the AUTH token, if any).
       if (rules.length > 0 && !users.some((u) => u.userName === 'default')) await conn.command('ACL', 'SETUSER', 'default', 'off');
+      if (rules.length === 0) await conn.command('ACL', 'SETUSER', 'default', 'reset', 'on', ...(c.authToken ? [`>${c.authToken}`] : ['nopass']), '~*', '&*', '+@all');
     });
     this.#appliedAcls.set(key, text);
   }
@@ -392,6 +425,10 @@ export class ElastiCacheFleet {
       await this.#failover(rec, g.failover.nodeGroupId, g.failover.newPrimaryClusterId, clusters);
       return true;
     }
+    if (g.resharding) {
+      await this.#reshard(rec, nodeOf);
+      return true;
+    }
     if (g.clusterMode && !g.clusterFormed) {
       await this.#formCluster(g, nodeOf);
       await this.#store.update(rec, [{ kind: 'replication-group', id: g.id }], ([b]) => ({ bodies: [b ? { ...(b as ReplicationGroupRecord), clusterFormed: true } : b], result: undefined }));
@@ -429,6 +466,27 @@ export class ElastiCacheFleet {
     return false;
   }
 
+  /** Moves slots (resharding.ts), then drops the removed shards from the group and deletes their nodes. */
+  async #reshard(rec: StoredRecord<ReplicationGroupRecord>, nodeOf: (id: string) => CacheNodeProcess): Promise<void> {
+    const g = rec.body;
+    await reshard(g, { admin: (id) => this.#admin(nodeOf(id)), port: (id) => nodeOf(id).port, adminUser: ADMIN_USER, adminSecret: this.#adminSecret });
+    const removing = new Set(g.resharding?.removeNodeGroupIds ?? []);
+    const removedReplicas = new Set(g.resharding?.removeClusterIds ?? []);
+    const removed = [...g.nodeGroups.filter((ng) => removing.has(ng.id)).flatMap((ng) => [ng.primaryClusterId, ...ng.replicaClusterIds]), ...removedReplicas];
+    await this.#store.update(
+      rec,
+      [{ kind: 'replication-group', id: g.id }, ...removed.map((id) => ({ kind: 'cluster' as const, id }))],
+      ([gb, ...cbs]) => {
+        const body = gb as ReplicationGroupRecord | undefined;
+        if (!body) return { bodies: [gb, ...cbs], result: undefined };
+        const nodeGroups = body.nodeGroups.filter((ng) => !removing.has(ng.id)).map((ng) => ({ ...ng, replicaClusterIds: ng.replicaClusterIds.filter((r) => !removedReplicas.has(r)) }));
+        const gone = cbs.map((b) => (b ? { ...(b as ClusterRecord), status: 'deleting', replicationGroupId: undefined } : b));
+        return { bodies: [{ ...body, nodeGroups, resharding: undefined }, ...gone], result: undefined };
+      },
+      true,
+    );
+  }
+
   /** Assigns slots to the primaries, introduces every node to the first, and attaches replicas. */
   async #formCluster(g: ReplicationGroupRecord, nodeOf: (id: string) => CacheNodeProcess): Promise<void> {
     const firstNode = nodeOf(g.nodeGroups[0]!.primaryClusterId);
@@ -437,10 +495,12 @@ export class ElastiCacheFleet {
       ids.set(id, String(await withAdmin(this.#admin(nodeOf(id)), (c) => c.command('CLUSTER', 'MYID'))));
     }
     for (const ng of g.nodeGroups) {
-      const [from, to] = (ng.slots ?? '0-16383').split('-').map(Number) as [number, number];
       await withAdmin(this.#admin(nodeOf(ng.primaryClusterId)), async (c) => {
-        const info = parseInfo(String(await c.command('CLUSTER', 'INFO')));
-        if (info.cluster_slots_assigned === '0') await c.command('CLUSTER', 'ADDSLOTSRANGE', from, to);
+        // A node restored from an RDB file has already claimed the slots its keys are in.
+        const owned = new Set<number>();
+        for (const [from, to] of (await c.command('CLUSTER', 'SLOTS')) as [number, number][]) for (let s = Number(from); s <= Number(to); s++) owned.add(s);
+        const missing = parseSlots(ng.slots ?? `0-${SLOTS - 1}`).filter((s) => !owned.has(s));
+        if (missing.length > 0) await c.command('CLUSTER', 'ADDSLOTS', ...missing);
       });
     }
     for (const id of ids.keys()) {

@@ -4,26 +4,35 @@
 //
 // Known limitations:
 // - Needs `redis-server` (engine redis) or `valkey-server` (engine valkey) on PATH; without one,
-//   creates answer InvalidParameterCombination naming the Debian package. One installed version per
-//   engine: EngineVersion must match its major (and minor, when given).
+//   creates answer InvalidParameterCombination naming the Debian package, and
+//   DescribeCacheEngineVersions lists no version of that engine. One installed version per engine:
+//   EngineVersion / MajorEngineVersion must match its major (and minor, when given).
 // - Every node listens on 127.0.0.1 on its own port (not 6379): endpoints are `127.0.0.1:<port>`.
 //   Node endpoints are the engines themselves; PrimaryEndpoint/ReaderEndpoint/ConfigurationEndpoint
 //   are forwarders on the leading node that follow failovers (existing connections to a demoted
-//   node are closed).
+//   node are closed). A forwarder costs a loopback hop per request (see endpoint-forwarder.ts).
 // - Node types are recorded, not enforced (no memory limit per node type). No TLS: TransitEncryption
 //   is reported disabled, and AuthToken works without it (AWS requires TLS for AUTH tokens).
 //   AuthTokenUpdateStrategy ROTATE replaces the token (the engine has one requirepass).
-// - Memcached, serverless caches, global datastores, subnet/security groups, reserved nodes,
-//   service updates, migrations, RebootCacheCluster, ModifyReplicationGroupShardConfiguration,
-//   CopySnapshot, automatic daily snapshots: not implemented (501).
-// - Cluster mode: shards and replicas are fixed after creation (no resharding, no replica scaling);
-//   snapshots of cluster-mode groups and restoring into them are refused. CreateCacheCluster with
-//   ReplicationGroupId is refused (use IncreaseReplicaCount), as are PrimaryClusterId on create and
-//   RetainPrimaryCluster on delete.
+// - Serverless caches (serverless-operations.ts) are one non-cluster engine behind one endpoint
+//   (Endpoint = ReaderEndpoint); CacheUsageLimits are validated and recorded, not enforced.
+//   Exports to S3 (ExportServerlessCacheSnapshot, CopySnapshot TargetBucket) write the RDB files
+//   as objects through the platform's S3, not checking the bucket policy AWS requires.
+// - Memcached, global datastores, subnet/security groups, reserved nodes, service updates,
+//   migrations, automatic daily snapshots: not implemented (501).
+// - Resharding (ModifyReplicationGroupShardConfiguration) and cluster-mode replica scaling move
+//   slots and attach/forget nodes for real (resharding.ts); slots are spread evenly over the
+//   resulting shards. RebootCacheCluster restarts the process (data survives only with AOF) and is
+//   refused for cluster-mode nodes. A cluster-mode snapshot (one RDB file per shard) restores only
+//   into a cluster-mode group with the same number of shards, each keeping its slots (no
+//   redistribution, no restore into a single cluster). CreateCacheCluster with ReplicationGroupId is
+//   refused (use IncreaseReplicaCount), as are PrimaryClusterId on create and RetainPrimaryCluster on
+//   delete.
 // - Processes stop with the platform; a cluster's data survives a restart only with AOF
 //   (`appendonly yes` in its parameter group) — RDB is written only for snapshots.
 // - The platform's control connections use an internal ACL user `atoll-admin`, visible in ACL LIST.
-// - Describe* return everything in one page except DescribeCacheClusters (MaxRecords/Marker).
+// - Describe* return everything in one page except DescribeCacheClusters (MaxRecords/Marker) and the
+//   serverless Describe* (MaxResults/NextToken).
 import { join } from 'node:path';
 import type { PlatformContext, RequestContext, ServiceProvider } from '@atoll/core';
 import { PortAllocator } from '@atoll/supervisor';
@@ -36,6 +45,8 @@ import { findEngineBinary, parameterGroupFamily, reportedVersion } from './engin
 import type { OpsContext } from './ops-context.js';
 import { parameterGroupOperations } from './parameter-groups.js';
 import { replicationGroupOperations } from './replication-group-operations.js';
+import { serverlessOperations } from './serverless-operations.js';
+import { shardOperations } from './shard-operations.js';
 import { snapshotOperations } from './snapshot-operations.js';
 import { tagOperations } from './tag-operations.js';
 import { userOperations } from './user-operations.js';
@@ -59,12 +70,15 @@ export class ElastiCacheProvider implements ServiceProvider {
         return self.fleet;
       },
       ports: this.ports,
+      platform,
     };
     this.operations = {
       ...clusterOperations(ops),
       ...replicationGroupOperations(ops),
       ...parameterGroupOperations(ops),
       ...snapshotOperations(ops),
+      ...serverlessOperations(ops),
+      ...shardOperations(ops),
       ...userOperations(ops),
       ...tagOperations(ops),
       DescribeCacheEngineVersions: this.DescribeCacheEngineVersions,

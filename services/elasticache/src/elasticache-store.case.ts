@@ -61,6 +61,20 @@ export function elastiCacheStoreCases(engine: EngineContext): void {
     assert.equal(await store.delete(scope, 'cluster', 'a'), false);
   });
 
+  it('keeps a serverless cache, its snapshot and its hidden node apart by kind', async () => {
+    const store = await ElastiCacheStore.open(await engine.open());
+    const clash = await store.insert(scope, [
+      { kind: 'serverless-cache', id: 'web', body: { name: 'web' } },
+      { kind: 'cluster', id: 'serverless:web', body: { id: 'serverless:web', serverlessCacheName: 'web' } },
+      { kind: 'serverless-snapshot', id: 'web', body: { name: 'web', cacheName: 'web' } },
+    ]);
+    assert.equal(clash, undefined);
+    assert.deepEqual(await store.list(scope, 'serverless-cache'), [{ name: 'web' }]);
+    assert.deepEqual(await store.list(scope, 'serverless-snapshot'), [{ name: 'web', cacheName: 'web' }]);
+    assert.deepEqual((await store.listEverywhere<{ id: string }>('cluster')).map((r) => r.id), ['serverless:web']);
+    assert.equal(await store.insert(scope, [{ kind: 'serverless-cache', id: 'web', body: {} }]), 'web');
+  });
+
   it('signals the fleet channel when asked', async () => {
     const store = await ElastiCacheStore.open(await engine.open());
     const seen: string[] = [];

@@ -7,7 +7,7 @@
 // through `update` (a transaction that reads and writes the row), the last writer's change wins.
 import type { StorageBackend, StoreDatabase, StoreMigration } from '@atoll/core';
 
-export type RecordKind = 'cluster' | 'replication-group' | 'parameter-group' | 'snapshot' | 'user' | 'user-group';
+export type RecordKind = 'cluster' | 'replication-group' | 'parameter-group' | 'snapshot' | 'user' | 'user-group' | 'serverless-cache' | 'serverless-snapshot';
 
 export interface Scope {
   accountId: string;

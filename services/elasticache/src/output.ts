@@ -7,7 +7,7 @@ export const HOST = '127.0.0.1';
 
 export function cacheClusterOutput(c: ClusterRecord, showNodes: boolean): CacheCluster {
   const created = new Date(c.createdAt);
-  const nodeStatus = c.status === 'creating' ? 'creating' : c.status === 'deleting' ? 'deleting' : 'available';
+  const nodeStatus = c.status === 'creating' ? 'creating' : c.status === 'deleting' ? 'deleting' : c.status === 'rebooting cluster nodes' ? 'rebooting' : 'available';
   return {
     CacheClusterId: c.id,
     ClientDownloadLandingPage: 'https://console.aws.amazon.com/elasticache/home#client-download:',
@@ -159,7 +159,7 @@ export function userGroupOutput(g: UserGroupRecord): UserGroup {
     MinimumEngineVersion: '6.0',
     PendingChanges: undefined,
     ReplicationGroups: g.replicationGroups,
-    ServerlessCaches: [],
+    ServerlessCaches: g.serverlessCaches ?? [],
     ARN: g.arn,
   };
 }

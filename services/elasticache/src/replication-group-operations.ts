@@ -13,6 +13,7 @@ import type {
 import type { ClusterRecord, NodeGroupRecord, ReplicationGroupRecord, TagRecord, UserGroupRecord } from './cache-records.js';
 import { AZ_SUFFIX, allocatePorts, engineChoice, newSnapshot, releasePorts, restoreSource } from './cluster-operations.js';
 import { slotRanges } from './elasticache-fleet.js';
+import { scaleClusterReplicas } from './shard-operations.js';
 import type { Scope } from './elasticache-store.js';
 import {
   InvalidReplicationGroupStateFault,
@@ -115,7 +116,26 @@ export function replicationGroupOperations(ops: OpsContext) {
       if (authToken && userGroupIds.length) throw invalidCombination('AuthToken and UserGroupIds cannot be used together.');
       await checkUserGroups(ops, ctx, userGroupIds);
       const snapshot = await restoreSource(ops, ctx, input.SnapshotName ?? undefined);
-      if (snapshot && clusterMode) throw invalidCombination('Restoring a snapshot into a cluster-mode replication group is not supported here.');
+      // A cluster-mode restore starts each shard's primary from its own RDB file, with the slots the
+      // shard had when the snapshot was taken (so every key lands on the shard that serves it).
+      const restoreFiles: (string | undefined)[] = [];
+      if (snapshot && clusterMode) {
+        const files = [...snapshot.files].sort((a, b) => a.nodeGroupId.localeCompare(b.nodeGroupId));
+        if (files.length !== shards.length) {
+          throw invalidCombination(`Snapshot ${snapshot.name} has ${files.length} node groups: restore it into ${files.length} node groups (NumNodeGroups), not ${shards.length}.`);
+        }
+        if (files.length > 1 && !snapshot.nodeGroupSlots) throw invalidCombination(`Snapshot ${snapshot.name} has no slot layout to restore.`);
+        files.forEach((f, i) => {
+          const slots = snapshot.nodeGroupSlots?.[f.nodeGroupId] || shards[i]!.slots;
+          if (input.NodeGroupConfiguration?.[i]?.Slots && input.NodeGroupConfiguration[i]!.Slots !== slots) {
+            throw invalidCombination(`Node group ${i + 1} must keep the slots ${slots} of snapshot ${snapshot.name}.`);
+          }
+          shards[i]!.slots = slots;
+          restoreFiles.push(f.file);
+        });
+      } else if (snapshot && snapshot.numNodeGroups > 1) {
+        throw invalidCombination(`Snapshot ${snapshot.name} has ${snapshot.numNodeGroups} node groups: restore it into a cluster mode enabled replication group.`);
+      }
       if (await ops.store.get(ctx, 'replication-group', id)) throw new ReplicationGroupAlreadyExistsFault(`Replication group ${id} already exists.`);
 
       const nodeCount = shards.reduce((n, s) => n + 1 + s.replicas, 0);
@@ -157,6 +177,7 @@ export function replicationGroupOperations(ops: OpsContext) {
             role: m === 0 ? 'primary' : 'replica',
             primaryClusterId: m === 0 || clusterMode ? undefined : ids[0],
             restoreFrom: m === 0 ? snapshot?.name : undefined,
+            restoreFile: m === 0 ? restoreFiles[s] : undefined,
             availabilityZone: input.PreferredCacheClusterAZs?.[m] ?? `${ctx.region}${String.fromCharCode(97 + (m % 3))}`,
           });
         });
@@ -295,7 +316,7 @@ export function replicationGroupOperations(ops: OpsContext) {
 
     IncreaseReplicaCount: async (input: IncreaseReplicaCountRequest, ctx: RequestContext) => {
       const current = await findGroup(ops, ctx, input.ReplicationGroupId);
-      if (current.clusterMode) throw invalidCombination('Scaling replicas of a cluster mode enabled group is not supported here.');
+      if (current.clusterMode) return scaleClusterReplicas(ops, ctx, current, input, 'increase');
       const ng = current.nodeGroups[0]!;
       const target = input.NewReplicaCount ?? input.ReplicaConfiguration?.[0]?.NewReplicaCount;
       if (target === undefined) throw invalidCombination('NewReplicaCount or ReplicaConfiguration is required.');
@@ -340,7 +361,7 @@ export function replicationGroupOperations(ops: OpsContext) {
 
     DecreaseReplicaCount: async (input: DecreaseReplicaCountRequest, ctx: RequestContext) => {
       const current = await findGroup(ops, ctx, input.ReplicationGroupId);
-      if (current.clusterMode) throw invalidCombination('Scaling replicas of a cluster mode enabled group is not supported here.');
+      if (current.clusterMode) return scaleClusterReplicas(ops, ctx, current, input, 'decrease');
       const ng = current.nodeGroups[0]!;
       let removeIds = input.ReplicasToRemove ?? [];
       const target = input.NewReplicaCount ?? input.ReplicaConfiguration?.[0]?.NewReplicaCount;
@@ -387,7 +408,8 @@ export function replicationGroupOperations(ops: OpsContext) {
           const out: unknown[] = [{ ...g, status: 'deleting', finalSnapshotName: snapName }, ...members];
           if (snapName) {
             const base = members.find((m) => m && primaries.has((m as ClusterRecord).id)) as ClusterRecord;
-            out.push(newSnapshot(ctx, snapName, { group: { id: g.id, description: g.description, numNodeGroups: g.nodeGroups.length, createdAt: g.createdAt } }, base));
+            const slots = g.clusterMode ? Object.fromEntries(g.nodeGroups.map((ng) => [ng.id, ng.slots ?? ''])) : undefined;
+            out.push(newSnapshot(ctx, snapName, { group: { id: g.id, description: g.description, numNodeGroups: g.nodeGroups.length, createdAt: g.createdAt, slots } }, base));
           }
           return { bodies: out, result: { ...g, status: 'deleting' } as ReplicationGroupRecord };
         },

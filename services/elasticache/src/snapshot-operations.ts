@@ -1,11 +1,12 @@
 // Snapshots as real RDB files: CreateSnapshot asks the fleet to SAVE on the source node (a replica
 // when the group has one) and copy dump.rdb under the service's blob directory; a new cluster or
 // group restores from it (SnapshotName) by starting on that file.
-// Known limitations: no automatic (daily) snapshots; CopySnapshot and exporting to S3 are absent.
-import { rmSync } from 'node:fs';
+// CopySnapshot copies the RDB files under a new name, or with TargetBucket exports them to S3.
+// Known limitations: no automatic (daily) snapshots; exports read each RDB file into memory.
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { RequestContext } from '@atoll/core';
-import type { CreateSnapshotRequest, DeleteSnapshotRequest, DescribeSnapshotsRequest } from '@atoll/aws-models/elasticache';
+import type { CopySnapshotRequest, CreateSnapshotRequest, DeleteSnapshotRequest, DescribeSnapshotsRequest } from '@atoll/aws-models/elasticache';
 import type { ClusterRecord, ReplicationGroupRecord, SnapshotRecord, TagRecord } from './cache-records.js';
 import { findCluster, newSnapshot } from './cluster-operations.js';
 import {
@@ -17,7 +18,7 @@ import {
   SnapshotNotFoundFault,
   invalidCombination,
 } from './elasticache-errors.js';
-import type { OpsContext } from './ops-context.js';
+import { arnOf, exportToS3, type OpsContext } from './ops-context.js';
 import { snapshotOutput } from './output.js';
 import { checkIdentifier } from './validation.js';
 
@@ -32,9 +33,9 @@ export function snapshotOperations(ops: OpsContext) {
       if (input.ReplicationGroupId) {
         const g = await ops.store.get<ReplicationGroupRecord>(ctx, 'replication-group', input.ReplicationGroupId.toLowerCase());
         if (!g) throw new ReplicationGroupNotFoundFault(`ReplicationGroup not found: ${input.ReplicationGroupId}`);
-        if (g.clusterMode) throw invalidCombination('Snapshots of cluster mode enabled groups are not supported here.');
         const base = await findCluster(ops, ctx, g.nodeGroups[0]!.primaryClusterId);
-        snap = newSnapshot(ctx, name, { group: { id: g.id, description: g.description, numNodeGroups: g.nodeGroups.length, createdAt: g.createdAt } }, base, tags);
+        const slots = g.clusterMode ? Object.fromEntries(g.nodeGroups.map((ng) => [ng.id, ng.slots ?? ''])) : undefined;
+        snap = newSnapshot(ctx, name, { group: { id: g.id, description: g.description, numNodeGroups: g.nodeGroups.length, createdAt: g.createdAt, slots } }, base, tags);
         keys = [{ kind: 'replication-group', id: g.id }];
       } else {
         const c = await findCluster(ops, ctx, input.CacheClusterId!);
@@ -70,6 +71,33 @@ export function snapshotOperations(ops: OpsContext) {
       if (input.ReplicationGroupId) snaps = snaps.filter((s) => s.replicationGroupId === input.ReplicationGroupId!.toLowerCase());
       if (input.SnapshotSource) snaps = snaps.filter((s) => s.source === input.SnapshotSource);
       return { Snapshots: snaps.map(snapshotOutput) };
+    },
+
+    CopySnapshot: async (input: CopySnapshotRequest, ctx: RequestContext) => {
+      const source = await ops.store.get<SnapshotRecord>(ctx, 'snapshot', input.SourceSnapshotName);
+      if (!source) throw new SnapshotNotFoundFault(`Snapshot ${input.SourceSnapshotName} not found.`);
+      const name = checkIdentifier('TargetSnapshotName', input.TargetSnapshotName, 255);
+      if (source.status !== 'available') throw new InvalidSnapshotStateFault(`Snapshot ${source.name} is not in the available state.`);
+      if (input.TargetBucket) {
+        // Export: one object per node group, `<TargetSnapshotName>-<node group>.rdb`; no new snapshot.
+        for (const f of source.files) await exportToS3(ops, ctx, input.TargetBucket, `${name}-${f.nodeGroupId}.rdb`, readFileSync(f.file));
+        return { Snapshot: snapshotOutput(source) };
+      }
+      if (await ops.store.get(ctx, 'snapshot', name)) throw new SnapshotAlreadyExistsFault(`Snapshot ${name} already exists.`);
+      const now = new Date().toISOString();
+      const files = source.files.map((f) => ({ ...f, file: ops.fleet.snapshotFile(ctx, name, f.nodeGroupId) }));
+      const copy: SnapshotRecord = { ...source, name, arn: arnOf(ctx, 'snapshot', name), source: 'manual', createdAt: now, files, tags: (input.Tags ?? []) as TagRecord[] };
+      if (await ops.store.insert(ctx, [{ kind: 'snapshot', id: name, body: copy }])) throw new SnapshotAlreadyExistsFault(`Snapshot ${name} already exists.`);
+      try {
+        source.files.forEach((f, i) => {
+          mkdirSync(dirname(files[i]!.file), { recursive: true });
+          copyFileSync(f.file, files[i]!.file);
+        });
+      } catch (error) {
+        await ops.store.delete(ctx, 'snapshot', name);
+        throw error;
+      }
+      return { Snapshot: snapshotOutput(copy) };
     },
 
     DeleteSnapshot: async (input: DeleteSnapshotRequest, ctx: RequestContext) => {

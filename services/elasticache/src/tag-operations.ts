@@ -1,9 +1,11 @@
-// Tags on clusters, replication groups, parameter groups, snapshots, users and user groups, by ARN.
+// Tags on clusters, replication groups, parameter groups, snapshots, users, user groups, serverless
+// caches and their snapshots, by ARN.
 import type { RequestContext } from '@atoll/core';
 import type { TagRecord } from './cache-records.js';
 import type { RecordKind } from './elasticache-store.js';
 import { CacheClusterNotFoundFault, CacheParameterGroupNotFoundFault, InvalidARNFault, ReplicationGroupNotFoundFault, SnapshotNotFoundFault, TagQuotaPerResourceExceeded, UserGroupNotFoundFault, UserNotFoundFault } from './elasticache-errors.js';
 import type { OpsContext } from './ops-context.js';
+import { ServerlessCacheNotFoundFault, ServerlessCacheSnapshotNotFoundFault } from '@atoll/aws-models/elasticache';
 
 const KINDS: Record<string, { kind: RecordKind; missing: (id: string) => Error }> = {
   cluster: { kind: 'cluster', missing: (id) => new CacheClusterNotFoundFault(`CacheCluster not found: ${id}`) },
@@ -12,6 +14,8 @@ const KINDS: Record<string, { kind: RecordKind; missing: (id: string) => Error }
   snapshot: { kind: 'snapshot', missing: (id) => new SnapshotNotFoundFault(`Snapshot ${id} not found.`) },
   user: { kind: 'user', missing: (id) => new UserNotFoundFault(`User ${id} not found.`) },
   usergroup: { kind: 'user-group', missing: (id) => new UserGroupNotFoundFault(`User group ${id} not found.`) },
+  serverlesscache: { kind: 'serverless-cache', missing: (id) => new ServerlessCacheNotFoundFault(`Serverless cache ${id} not found.`) },
+  serverlesscachesnapshot: { kind: 'serverless-snapshot', missing: (id) => new ServerlessCacheSnapshotNotFoundFault(`Serverless cache snapshot ${id} not found.`) },
 };
 
 function parseArn(arn: string, ctx: RequestContext) {

@@ -155,6 +155,7 @@ export function userOperations(ops: OpsContext) {
     DeleteUserGroup: async (input: DeleteUserGroupRequest, ctx: RequestContext) => {
       const g = await group(ctx, input.UserGroupId);
       if (g.replicationGroups.length > 0) throw new InvalidUserGroupStateFault(`User group ${g.userGroupId} is associated with replication groups ${g.replicationGroups.join(', ')}.`);
+      if (g.serverlessCaches?.length) throw new InvalidUserGroupStateFault(`User group ${g.userGroupId} is associated with serverless caches ${g.serverlessCaches.join(', ')}.`);
       await ops.store.delete(ctx, 'user-group', g.userGroupId);
       await setUserGroups(ctx, g.userIds, g.userGroupId, false);
       return userGroupOutput({ ...g, status: 'deleting' });

@@ -26,7 +26,7 @@ import {
   type CacheCluster,
   type ReplicationGroup,
 } from '@aws-sdk/client-elasticache';
-import { startPlatform, type TestPlatform } from '@atoll/test-support';
+import { type TestPlatform, startPlatform, until } from '@atoll/test-support';
 
 const rejectsWith = (promise: Promise<unknown>, name: string, status = 400, message?: RegExp) =>
   assert.rejects(promise, (e: any) => {
@@ -36,15 +36,6 @@ const rejectsWith = (promise: Promise<unknown>, name: string, status = 400, mess
     return true;
   });
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 8000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('ElastiCache over redis-server', () => {
   let p: TestPlatform;
