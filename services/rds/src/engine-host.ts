@@ -7,6 +7,8 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger, StorageBackend } from '@atoll/core';
+import { LdapBindServer } from './iam-auth/ldap-bind-server.js';
+import { verifyToken, type SignedRequestAuthorizer } from './iam-auth/iam-token.js';
 import { RestartBackoff, SupervisedProcess, killLeftoverProcessGroup, processGroupRss, type ProcessIdentity } from '@atoll/supervisor';
 import type { EngineCatalog } from './engines/engine-catalog.js';
 import type { EngineLayout, ProcessEngineDriver } from './engines/engine-driver.js';
@@ -41,8 +43,11 @@ export class EngineHost {
   readonly #backoff = new RestartBackoff({ baseMs: 500, maxMs: 30_000 });
   #active = false;
   #closed = false;
+  readonly #authorize: SignedRequestAuthorizer | undefined;
+  #ldap: { server: LdapBindServer; port: Promise<number> } | undefined;
 
-  constructor(store: RdsStore, catalog: EngineCatalog, logger: Logger, dataDir: string, storage: StorageBackend) {
+  constructor(store: RdsStore, catalog: EngineCatalog, logger: Logger, dataDir: string, storage: StorageBackend, authorize?: SignedRequestAuthorizer) {
+    this.#authorize = authorize;
     this.#store = store;
     this.#catalog = catalog;
     this.#logger = logger;
@@ -80,6 +85,32 @@ export class EngineHost {
   async close(): Promise<void> {
     this.#closed = true;
     await this.deactivate();
+    if (this.#ldap) await this.#ldap.server.close();
+  }
+
+  /**
+   * The settings an owner's engine starts with: its stored ones, plus the LDAP bind verifier (started
+   * on first use) when IAM database authentication is enabled on a PostgreSQL server.
+   */
+  async #runtime<T extends OwnerRecord>(owner: T): Promise<T> {
+    if (!owner.iamDatabaseAuthenticationEnabled || owner.engine.runtime !== 'process' || owner.engine.family !== 'postgres' || !this.#authorize) return owner;
+    if (!this.#ldap) {
+      const server = new LdapBindServer((dn, token) => this.#verifyBind(dn, token));
+      this.#ldap = { server, port: server.listen() };
+      this.#ldap.port.catch(() => (this.#ldap = undefined));
+    }
+    return { ...owner, engine: { ...owner.engine, iamLdap: { port: await this.#ldap.port, prefix: `${owner.resourceId}/` } } };
+  }
+
+  /** An LDAP bind from an engine: DN `<resourceId>/<user>`, password the IAM token. */
+  async #verifyBind(dn: string, token: string): Promise<boolean> {
+    const slash = dn.indexOf('/');
+    const resourceId = dn.slice(0, slash);
+    const user = dn.slice(slash + 1);
+    const [instances, clusters] = await Promise.all([this.#store.instances.all(), this.#store.clusters.all()]);
+    const owner = [...instances, ...clusters].find((o) => o.resourceId === resourceId && !('clusterId' in o && o.clusterId));
+    if (!owner?.iamDatabaseAuthenticationEnabled || !this.#authorize) return false;
+    return verifyToken({ accountId: owner.accountId, region: owner.region, resourceId, port: owner.engine.port }, user, token, this.#authorize);
   }
 
   /** Reconciles every owner (after a change signal). */
@@ -92,6 +123,14 @@ export class EngineHost {
   memoryOf(kind: OwnerKind, owner: { accountId: string; region: string; id: string }): number | undefined {
     const pid = this.#running.get(this.#key(kind, owner))?.process?.pid;
     return pid === undefined ? undefined : processGroupRss(pid);
+  }
+
+  /** A read replica's replay lag in seconds, measured on its engine (undefined when it does not run here). */
+  async replicaLag(replica: InstanceRecord): Promise<number | undefined> {
+    const entry = this.#running.get(this.#key('instance', replica));
+    if (!entry?.process || !replica.replicaOf) return undefined;
+    const driver = this.#catalog.driver(replica.engine.family, replica.engine.engineVersion);
+    return driver.replicaLag?.(this.layout('instance', replica), replica.engine);
   }
 
   #key(kind: OwnerKind, owner: { accountId: string; region: string; id: string }): string {
@@ -165,12 +204,13 @@ export class EngineHost {
 
   async #reconcileOne(kind: OwnerKind, accountId: string, region: string, id: string): Promise<void> {
     if (!this.#active) return;
-    const owner = (await this.#table(kind).get(accountId, region, id)) as OwnerRecord | undefined;
+    const stored = (await this.#table(kind).get(accountId, region, id)) as OwnerRecord | undefined;
     const key = `${kind}/${accountId}/${region}/${id}`;
-    if (!owner) {
+    if (!stored) {
       await this.#stopEngine(key);
       return;
     }
+    const owner = await this.#runtime(stored);
     const layout = this.layout(kind, owner);
     try {
       switch (owner.status) {
@@ -199,15 +239,24 @@ export class EngineHost {
         default: {
           if (!RUNNING_STATES.has(owner.status)) break;
           await this.#ensureRunning(key, owner.engine, layout);
+          const running = this.#running.get(key);
+          if (running?.process && Boolean(running.settings.iamLdap) !== Boolean(owner.engine.iamLdap)) {
+            // IAM database authentication was switched: it applies at once (login rules reloaded).
+            await this.#catalog.driver(owner.engine.family, owner.engine.engineVersion).applyAccess?.(layout, owner.engine);
+            running.settings = owner.engine;
+          }
+          const promote = owner.pending?.promote === true;
+          if (promote) await this.#catalog.driver(owner.engine.family, owner.engine.engineVersion).promote?.(layout, owner.engine);
           const password = owner.pending?.masterPassword;
           if (password !== undefined) {
             await this.#setPassword(key, owner.engine, layout, password);
           }
           await this.#takeSnapshots(kind, key, owner, layout);
-          if (owner.status !== 'available' || password !== undefined) {
+          if (owner.status !== 'available' || password !== undefined || promote) {
             await this.#setStatus(kind, owner, 'available', (r) => ({
               engine: password !== undefined ? { ...r.engine, masterPassword: password } : r.engine,
-              pending: r.pending ? { ...r.pending, masterPassword: undefined } : undefined,
+              pending: r.pending ? { ...r.pending, masterPassword: undefined, promote: undefined } : undefined,
+              ...(promote ? { replicaOf: undefined } : {}),
             }));
           }
         }
@@ -235,6 +284,17 @@ export class EngineHost {
       return;
     }
     const driver = this.#catalog.driver(owner.engine.family, owner.engine.engineVersion);
+    const replicaOf = kind === 'instance' ? (owner as InstanceRecord).replicaOf : undefined;
+    if (replicaOf) {
+      // A read replica: a streaming copy of its running source; users and passwords come with it.
+      const source = await this.#store.instances.get(owner.accountId, owner.region, replicaOf);
+      if (!source) throw new Error(`the source instance ${replicaOf} is gone`);
+      if (!this.#running.has(this.#key('instance', source))) throw new Error(`the source instance ${replicaOf} is not running`);
+      if (!driver.createReplica) throw new Error(`${owner.engine.engine} read replicas are not supported`);
+      await driver.createReplica(layout, { layout: this.layout('instance', source), settings: source.engine });
+      await this.#ensureRunning(key, owner.engine, layout);
+      return;
+    }
     if (snapshotDir) await driver.restore(layout, snapshotDir, owner.engine);
     else await driver.provision(layout, owner.engine);
     await this.#ensureRunning(key, owner.engine, layout);
@@ -249,7 +309,7 @@ export class EngineHost {
       return;
     }
     if (settings.runtime === 'pglite') {
-      const engine = new EmbeddedPostgres(layout.data, settings, this.#logger);
+      const engine = new EmbeddedPostgres(layout.data, settings, this.#logger, join(this.#engineDir, '.spare-pglite'));
       const entry: RunningEngine = { settings, embedded: engine, ready: engine.start(embedded), stopping: false, startedAt: Date.now() };
       this.#running.set(key, entry);
       try {

@@ -33,6 +33,11 @@ export interface EngineSettings {
   dbName?: string;
   /** Engine settings from the DB parameter group (name → value), applied to the engine's configuration. */
   parameters: Record<string, string>;
+  /**
+   * IAM database authentication (PostgreSQL servers): members of `rds_iam` log in with a token checked
+   * by the platform's LDAP bind verifier on this port. Set by the engine host at start; never stored.
+   */
+  iamLdap?: { port: number; prefix: string };
 }
 
 export interface InstanceRecord {
@@ -48,6 +53,8 @@ export interface InstanceRecord {
   storageType: string;
   /** Instances of an Aurora cluster share the cluster's engine; `engine` is then the cluster's copy. */
   clusterId?: string;
+  /** A read replica: the id of the DB instance it streams from (cleared when it is promoted). */
+  replicaOf?: string;
   engine: EngineSettings;
   manageMasterUserPassword: boolean;
   masterUserSecretArn?: string;
@@ -69,6 +76,8 @@ export interface InstanceRecord {
     restoreFromSnapshot?: string;
     /** On delete: the final snapshot to take first. */
     finalSnapshotId?: string;
+    /** A read replica to promote to a standalone instance (PromoteReadReplica, or its source deleted). */
+    promote?: boolean;
   };
   /** Set by the engine host when provisioning or starting failed. */
   lastError?: string;

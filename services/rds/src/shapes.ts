@@ -7,7 +7,7 @@ export const ENDPOINT_ADDRESS = '127.0.0.1';
 
 export const tagList = (tags: Record<string, string>): Tag[] => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 
-export function instanceShape(record: InstanceRecord, cluster?: ClusterRecord): DBInstance {
+export function instanceShape(record: InstanceRecord, cluster?: ClusterRecord, replicaIds: string[] = []): DBInstance {
   const engine = cluster?.engine ?? record.engine;
   const pendingPassword = record.pending?.masterPassword !== undefined;
   return {
@@ -34,7 +34,9 @@ export function instanceShape(record: InstanceRecord, cluster?: ClusterRecord): 
     PendingModifiedValues: pendingPassword ? { MasterUserPassword: '****' } : {},
     MultiAZ: record.multiAz,
     AutoMinorVersionUpgrade: true,
-    ReadReplicaDBInstanceIdentifiers: [],
+    ReadReplicaDBInstanceIdentifiers: replicaIds,
+    ReadReplicaSourceDBInstanceIdentifier: record.replicaOf,
+    StatusInfos: record.replicaOf ? [{ StatusType: 'read replication', Normal: record.status !== 'failed', Status: record.status === 'failed' ? 'error' : 'replicating' }] : undefined,
     LicenseModel: engine.family === 'mysql' ? 'general-public-license' : 'postgresql-license',
     OptionGroupMemberships: [],
     PubliclyAccessible: record.publiclyAccessible,

@@ -1,14 +1,17 @@
 // The embedded PostgreSQL engine: a PGlite database (PostgreSQL compiled to WebAssembly, in this
 // process) behind the wire-protocol server, for hosts without PostgreSQL server binaries. A new
 // database is a copy of a template made once per PGlite version (kept in the cache directory,
-// cache-dir.ts, because making one takes PGlite many seconds). Snapshots are
+// cache-dir.ts, because making one takes PGlite many seconds); a spare copy is made in the background
+// for the next new database (`<engines>/.spare-pglite`, about 40 MB of disk). Snapshots are
 // PGlite's data-directory dumps (tar.gz).
 // Limits: one session shared by all connections (transactions run one at a time, see
 // pglite-wire-server.ts), one database (DBName names it but every name reaches it), the master user
 // is checked by the wire server while SQL runs as the `postgres` superuser, memory is PGlite's
 // WebAssembly heap inside the platform process. A connection waits at most ATOLL_RDS_EMBEDDED_WAIT_MS
 // (default 30 s) for another's open transaction.
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cp, readFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Logger } from '@atoll/core';
@@ -31,8 +34,8 @@ function loadAssets() {
   assets ??= (async () => {
     try {
       const dist = join(dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite')), '.');
-      const pgliteWasmModule = await wasm.compile(readFileSync(join(dist, 'pglite.wasm')));
-      return { pgliteWasmModule, fsBundle: new Blob([readFileSync(join(dist, 'pglite.data'))]) };
+      const [wasmBytes, bundle] = await Promise.all([readFile(join(dist, 'pglite.wasm')), readFile(join(dist, 'pglite.data'))]);
+      return { pgliteWasmModule: await wasm.compile(wasmBytes), fsBundle: new Blob([bundle]) };
     } catch {
       return undefined; // PGlite finds its own files
     }
@@ -43,6 +46,53 @@ function loadAssets() {
 async function openPglite(dataDir: string, loadDataDir?: Blob): Promise<PGlite> {
   const { PGlite } = await import('@electric-sql/pglite');
   return PGlite.create({ dataDir, ...((await loadAssets()) as object), ...(loadDataDir ? { loadDataDir } : {}) });
+}
+
+/**
+ * Copies a directory tree with one `cp -a --sparse=always` process (GNU cp: the WAL segment is mostly
+ * zeros), else with fs.promises.cp; either way off the event loop.
+ */
+function copyTree(source: string, target: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    execFile('cp', ['-a', '--sparse=always', source, target], (error) => (error ? reject(error) : resolve()));
+  }).catch(async () => {
+    rmSync(target, { recursive: true, force: true });
+    await cp(source, target, { recursive: true });
+  });
+}
+
+const refilling = new Set<string>();
+
+/**
+ * A new database's data directory: the spare copy of the template made in the background after the
+ * previous one was taken (a rename: same file system), else a copy made now. Whoever renames the
+ * spare first gets it; the others copy.
+ */
+async function freshDataDir(target: string, spareDir: string | undefined): Promise<void> {
+  const source = await ensureTemplate();
+  let taken = false;
+  if (spareDir && existsSync(join(spareDir, 'PG_VERSION'))) {
+    try {
+      mkdirSync(dirname(target), { recursive: true });
+      renameSync(spareDir, target);
+      taken = true;
+    } catch {
+      taken = false;
+    }
+  }
+  if (!taken) await copyTree(source, target);
+  if (spareDir && !refilling.has(spareDir)) {
+    refilling.add(spareDir);
+    const building = `${spareDir}.building`;
+    rmSync(building, { recursive: true, force: true });
+    void copyTree(source, building)
+      .then(() => {
+        if (!existsSync(spareDir)) renameSync(building, spareDir);
+        else rmSync(building, { recursive: true, force: true });
+      })
+      .catch(() => rmSync(building, { recursive: true, force: true }))
+      .finally(() => refilling.delete(spareDir));
+  }
 }
 
 /** The initialized data directory every new embedded database starts as a copy of. */
@@ -70,8 +120,12 @@ export class EmbeddedPostgres {
   #db: PGlite | undefined;
   #server: PgliteWireServer | undefined;
 
-  constructor(dataDir: string, settings: EngineSettings, logger: Logger) {
+  readonly #spareDir: string | undefined;
+
+  /** `spareDir`: where a spare copy of the template waits for the next new database (same file system as `dataDir`). */
+  constructor(dataDir: string, settings: EngineSettings, logger: Logger, spareDir?: string) {
     this.#dataDir = dataDir;
+    this.#spareDir = spareDir;
     this.#settings = settings;
     this.#logger = logger;
   }
@@ -85,7 +139,9 @@ export class EmbeddedPostgres {
         mkdirSync(this.#dataDir, { recursive: true });
         this.#db = await openPglite(this.#dataDir, new Blob([dump]));
       } else {
-        cpSync(await ensureTemplate(), this.#dataDir, { recursive: true });
+        // The copy (about 40 MB in 1,000 files) runs off the event loop and overlaps loading PGlite's
+        // module and files (bench/rds/pglite-start.mjs).
+        await Promise.all([freshDataDir(this.#dataDir, this.#spareDir), loadAssets(), import('@electric-sql/pglite')]);
       }
     }
     this.#db ??= await openPglite(this.#dataDir);

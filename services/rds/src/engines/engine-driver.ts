@@ -28,6 +28,12 @@ export interface ProcessEngineDriver {
   /** Runs on the running engine after a restore (the snapshot may hold work that must be replayed). */
   afterRestore?(layout: EngineLayout, settings: EngineSettings, snapshotDir: string): Promise<void>;
   setMasterPassword(layout: EngineLayout, settings: EngineSettings, password: string): Promise<void>;
+  /** Read replicas (PostgreSQL): a streaming standby of the running source, its promotion and its lag. */
+  createReplica?(layout: EngineLayout, source: { layout: EngineLayout; settings: EngineSettings }): Promise<void>;
+  promote?(layout: EngineLayout, settings: EngineSettings): Promise<void>;
+  replicaLag?(layout: EngineLayout, settings: EngineSettings): Promise<number>;
+  /** Applies the login rules (IAM database authentication on or off) to the running engine. */
+  applyAccess?(layout: EngineLayout, settings: EngineSettings): Promise<void>;
   /** Writes a consistent backup of the running engine into `snapshotDir` (which does not exist yet). */
   backup(layout: EngineLayout, settings: EngineSettings, snapshotDir: string): Promise<void>;
 }

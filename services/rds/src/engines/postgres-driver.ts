@@ -102,9 +102,36 @@ export class PostgresDriver implements ProcessEngineDriver {
       unix_socket_directories: layout.run,
       logging_collector: 'off',
     };
+    options.hba_file = this.#writeHba(layout, settings.iamLdap);
     const argv = [...this.#user.wrap, this.#bin('postgres'), '-D', layout.data];
     for (const [name, value] of Object.entries(options)) argv.push('-c', `${name}=${value}`);
-    return { argv, env: engineEnvironment(), stopTimeoutMs: 10_000, ready: /database system is ready to accept connections/ };
+    return { argv, env: engineEnvironment(), stopTimeoutMs: 10_000, ready: /database system is ready to accept (?:read-only )?connections/ };
+  }
+
+  /**
+   * The engine's pg_hba.conf (outside the data directory, so that snapshots do not carry it): initdb's
+   * rules, and with IAM database authentication, TCP logins of `rds_iam` members go to the LDAP bind
+   * verifier first (the token is the password; the DN is `<prefix><user>`).
+   */
+  #writeHba(layout: EngineLayout, ldap: { port: number; prefix: string } | undefined): string {
+    const file = join(layout.root, 'pg_hba.conf');
+    const lines = [
+      'local all all trust',
+      'local replication all trust',
+      ...(ldap ? [`host all +rds_iam 127.0.0.1/32 ldap ldapserver=127.0.0.1 ldapport=${ldap.port} ldapprefix="${ldap.prefix}" ldapsuffix=""`] : []),
+      'host all all 127.0.0.1/32 scram-sha-256',
+      'host all all ::1/128 scram-sha-256',
+      'host replication all 127.0.0.1/32 scram-sha-256',
+      'host replication all ::1/128 scram-sha-256',
+    ];
+    writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o644 });
+    return file;
+  }
+
+  /** Turns IAM database authentication on or off on the running engine (pg_hba.conf and a reload). */
+  async applyAccess(layout: EngineLayout, settings: EngineSettings): Promise<void> {
+    this.#writeHba(layout, settings.iamLdap);
+    await this.admin(layout, settings, 'SELECT pg_reload_conf();\n');
   }
 
   /** Runs SQL as `rdsadmin` through the socket. */
@@ -118,8 +145,55 @@ export class PostgresDriver implements ProcessEngineDriver {
   async configure(layout: EngineLayout, settings: EngineSettings): Promise<void> {
     const user = quoteIdent(settings.masterUsername);
     let sql = `CREATE ROLE ${user} LOGIN SUPERUSER CREATEDB CREATEROLE PASSWORD ${sqlLiteral(settings.masterPassword)};\n`;
+    // As in RDS: granting rds_iam to a user makes it log in with IAM tokens (when enabled).
+    sql += 'CREATE ROLE rds_iam NOLOGIN;\n';
     if (settings.dbName && settings.dbName !== 'postgres') sql += `CREATE DATABASE ${quoteIdent(settings.dbName)} OWNER ${user};\n`;
     await this.admin(layout, settings, sql);
+  }
+
+  /**
+   * Makes `layout.data` a streaming standby of the running source: pg_basebackup -R through the
+   * source's socket as rdsadmin (standby.signal and primary_conninfo are written by -R).
+   */
+  async createReplica(layout: EngineLayout, source: { layout: EngineLayout; settings: EngineSettings }): Promise<void> {
+    this.#prepare(layout); // pg_basebackup makes the data directory itself (mode 0700)
+    await run([
+      ...this.#user.wrap,
+      this.#bin('pg_basebackup'),
+      '-h',
+      source.layout.run,
+      '-p',
+      String(source.settings.port),
+      '-U',
+      ADMIN,
+      '-D',
+      layout.data,
+      '-X',
+      'stream',
+      '-R',
+      '-c',
+      'fast',
+      '--no-sync',
+    ]);
+  }
+
+  /** Ends recovery on a standby: it becomes a standalone, writable server. */
+  async promote(layout: EngineLayout, settings: EngineSettings): Promise<void> {
+    const out = await this.admin(layout, settings, 'SELECT pg_promote(true, 60);\n');
+    if (out.trim() !== 't') throw new Error(`pg_promote did not finish: ${out.trim()}`);
+  }
+
+  /**
+   * Seconds the standby's replay is behind: 0 when it has replayed all it received, else the age of
+   * the last replayed transaction.
+   */
+  async replicaLag(layout: EngineLayout, settings: EngineSettings): Promise<number> {
+    const out = await this.admin(
+      layout,
+      settings,
+      "SELECT CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0) END;\n",
+    );
+    return Math.max(0, Number(out.trim()) || 0);
   }
 
   async setMasterPassword(layout: EngineLayout, settings: EngineSettings, password: string): Promise<void> {
