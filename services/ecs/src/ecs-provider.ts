@@ -9,7 +9,8 @@
 //   given to the process as `ATOLL_PORT_<containerPort>` and `PORT` (first mapping); the process must
 //   listen on it. networkMode `bridge`/`host` with a non-zero hostPort uses that port (RESOURCE:PORTS when taken).
 // - A process's environment is exactly: PATH (the platform's), AWS_ENDPOINT_URL, AWS_REGION,
-//   AWS_DEFAULT_REGION, the credentials endpoint variables (below), ATOLL_TASK_ARN, ATOLL_CLUSTER, ATOLL_CONTAINER_NAME, the
+//   AWS_DEFAULT_REGION, the credentials endpoint variables (below), AWS_XRAY_DAEMON_ADDRESS (the platform's X-Ray daemon,
+//   unless it is off), ATOLL_TASK_ARN, ATOLL_CLUSTER, ATOLL_CONTAINER_NAME, the
 //   port variables, then the definition's `environment`, the overrides' and the `secrets`. Nothing else
 //   of the platform's environment is inherited. No ECS_CONTAINER_METADATA_URI / task metadata endpoint.
 // - A task without a container health check or a load balancer counts as healthy for a rollout once it

@@ -413,6 +413,7 @@ export class TaskRunner {
       AWS_REGION: internal.region,
       AWS_DEFAULT_REGION: internal.region,
       ...credentials,
+      ...xrayDaemonEnvironment(this.#platform),
       ATOLL_TASK_ARN: task.taskArn,
       ATOLL_CLUSTER: internal.clusterName,
       ATOLL_CONTAINER_NAME: def.name!,
@@ -776,3 +777,12 @@ export function taskHealth(task: Task, checkedNames: readonly string[]): Task['h
 }
 
 export type { TaskStatus };
+
+/**
+ * AWS_XRAY_DAEMON_ADDRESS for tasks: the X-Ray service's daemon address (ATOLL_XRAY_DAEMON_ADDRESS,
+ * default 127.0.0.1:2000; off, as X-Ray has it, when set to `off` or when the platform listens on port 0).
+ */
+function xrayDaemonEnvironment(platform: PlatformContext): Record<string, string> {
+  const address = process.env.ATOLL_XRAY_DAEMON_ADDRESS ?? (platform.config.port === 0 ? 'off' : '127.0.0.1:2000');
+  return address === 'off' || address === '' ? {} : { AWS_XRAY_DAEMON_ADDRESS: address };
+}

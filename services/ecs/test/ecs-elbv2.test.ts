@@ -22,7 +22,7 @@ import {
   DescribeTargetHealthCommand,
   ModifyTargetGroupAttributesCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { startPlatform, type TestPlatform } from '@atoll/test-support';
+import { type TestPlatform, startPlatform, until } from '@atoll/test-support';
 
 const node = process.execPath;
 const APP = "require('http').createServer((q, r) => r.end('task ' + process.env.ATOLL_TASK_ARN.split('/').pop())).listen(process.env.PORT, '127.0.0.1')";
@@ -40,15 +40,6 @@ function freePort(): Promise<number> {
   });
 }
 
-async function until<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('ECS services behind an application load balancer', () => {
   before(async () => {
@@ -93,10 +84,10 @@ describe('ECS services behind an application load balancer', () => {
         loadBalancers: [{ targetGroupArn: tg.TargetGroupArn, containerName: 'app', containerPort: 8080 }],
       }),
     );
-    const service = await until(async () => {
+    const service = await until('steady state', async () => {
       const s = (await ecs.send(new DescribeServicesCommand({ services: ['web'] }))).services![0]!;
       return s.events!.some((e) => e.message === '(service web) has reached a steady state.') && s;
-    }, 'steady state');
+    }, 60_000);
     assert.equal(service.events!.filter((e) => e.message === `(service web) registered 1 targets in (target-group ${tg.TargetGroupArn})`).length, 2);
     const taskArns = (await ecs.send(new ListTasksCommand({ serviceName: 'web' }))).taskArns!;
     const tasks = (await ecs.send(new DescribeTasksCommand({ tasks: taskArns }))).tasks!;
@@ -112,10 +103,10 @@ describe('ECS services behind an application load balancer', () => {
     assert.ok(seen.size > 0 && [...seen].every((answer) => expected.has(answer)), `answers come from the service's tasks: ${[...seen].join(', ')}`);
 
     await ecs.send(new UpdateServiceCommand({ service: 'web', desiredCount: 1 }));
-    const drained = await until(async () => {
+    const drained = await until('a scaled-in task to stop', async () => {
       const all = (await ecs.send(new DescribeTasksCommand({ tasks: taskArns }))).tasks!;
       return all.find((t) => t.lastStatus === 'STOPPED');
-    }, 'a scaled-in task to stop');
+    }, 60_000);
     assert.equal(drained.stopCode, 'ServiceSchedulerInitiated');
     const left = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg.TargetGroupArn }));
     const drainedPort = drained.containers![0]!.networkBindings![0]!.hostPort!;

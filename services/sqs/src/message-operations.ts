@@ -2,7 +2,7 @@
 // visibility changes (single and batch). Each checks its input, changes state through the store and
 // returns the modeled output; durability and indexing are the store's.
 import { createHash, randomUUID } from 'node:crypto';
-import type { RequestContext, ServiceError } from '@atoll/core';
+import { propagatedTraceHeader, type RequestContext, type ServiceError } from '@atoll/core';
 import { md5Hex, md5OfMessageAttributes, type MessageAttributeValue } from './message-md5.js';
 import { MAX_MESSAGE_BYTES } from './queue-attributes.js';
 import {
@@ -88,8 +88,11 @@ export class MessageOperations {
 
   // ---- send ---------------------------------------------------------------------------------
 
-  /** Checks one message against the queue and builds the row to insert; throws the entry's error. */
-  #prepare(q: QueueRecord, m: Omit<SendMessageInput, 'QueueUrl'>, senderId: string): { message: NewMessage; size: number; md5System?: string } {
+  /**
+   * Checks one message against the queue and builds the row to insert; throws the entry's error.
+   * `traceHeader`: a traced sender's header, kept as the AWSTraceHeader system attribute (X-Ray).
+   */
+  #prepare(q: QueueRecord, m: Omit<SendMessageInput, 'QueueUrl'>, senderId: string, traceHeader?: string): { message: NewMessage; size: number; md5System?: string } {
     const body = checkBody(m.MessageBody);
     const attributeSize = checkMessageAttributes(m.MessageAttributes, 'message');
     checkMessageAttributes(m.MessageSystemAttributes, 'system');
@@ -98,7 +101,11 @@ export class MessageOperations {
       throw invalidParameterValue(`One or more parameters are invalid. Reason: Message must be shorter than ${q.settings.maximumMessageSize} bytes.`);
     }
     let delay = q.settings.delaySeconds;
-    if (m.DelaySeconds !== undefined && m.DelaySeconds !== null) {
+    // A FIFO queue has no per-message delay (its queue-level DelaySeconds applies): only a non-zero value is
+    // refused, 0 is accepted as AWS does (some SDKs and frameworks always send it).
+    if (q.fifo && m.DelaySeconds === 0) {
+      // the queue's delay stands
+    } else if (m.DelaySeconds !== undefined && m.DelaySeconds !== null) {
       if (q.fifo) {
         throw invalidParameterValue(`Value ${m.DelaySeconds} for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.`);
       }
@@ -141,7 +148,9 @@ export class MessageOperations {
         md5Body: md5Hex(body),
         attributes: encodeAttributes(m.MessageAttributes),
         md5Attributes: md5Attributes ?? null,
-        systemAttributes: encodeAttributes(m.MessageSystemAttributes),
+        systemAttributes: encodeAttributes(
+          traceHeader && !m.MessageSystemAttributes?.AWSTraceHeader ? { ...m.MessageSystemAttributes, AWSTraceHeader: { DataType: 'String', StringValue: traceHeader } } : m.MessageSystemAttributes,
+        ),
         md5SystemAttributes: md5System ?? null,
         senderId,
         delaySeconds: delay,
@@ -153,7 +162,7 @@ export class MessageOperations {
 
   SendMessage = async (input: SendMessageInput, ctx: RequestContext) => {
     const q = await this.resolve(input.QueueUrl, ctx);
-    const { message } = this.#prepare(q, input, senderOf(ctx));
+    const { message } = this.#prepare(q, input, senderOf(ctx), propagatedTraceHeader(ctx.headers, ctx.requestId));
     const [outcome] = await guard(this.store.send(q, [message]));
     return {
       MD5OfMessageBody: message.md5Body,
@@ -176,11 +185,12 @@ export class MessageOperations {
       throw new BatchRequestTooLong(`Batch requests cannot be longer than ${MAX_MESSAGE_BYTES} bytes. You have sent ${total} bytes.`);
     }
     const senderId = senderOf(ctx);
+    const traceHeader = propagatedTraceHeader(ctx.headers, ctx.requestId);
     const failed: ReturnType<typeof batchFailure>[] = [];
     const accepted: { entry: SendBatchEntry; message: NewMessage }[] = [];
     for (const entry of input.Entries) {
       try {
-        accepted.push({ entry, message: this.#prepare(q, entry, senderId).message });
+        accepted.push({ entry, message: this.#prepare(q, entry, senderId, traceHeader).message });
       } catch (error) {
         failed.push(batchFailure(entry.Id, error as ServiceError));
       }
