@@ -6,20 +6,11 @@ import assert from 'node:assert/strict';
 import { Resolver } from 'node:dns/promises';
 import { CreateServiceCommand as CreateEcsServiceCommand, DescribeTasksCommand, ECSClient, ListTasksCommand, RegisterTaskDefinitionCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { CreatePrivateDnsNamespaceCommand, CreateServiceCommand, GetOperationCommand, ListInstancesCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
-import { startPlatform, type TestPlatform } from '@atoll/test-support';
+import { type TestPlatform, startPlatform, until } from '@atoll/test-support';
 
 process.env.ATOLL_DNS_PORT = '0';
 const APP = "require('http').createServer((q, r) => r.end('task ' + process.env.ATOLL_TASK_ARN.split('/').pop())).listen(process.env.PORT, '127.0.0.1')";
 
-async function until<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('ECS services in Cloud Map', () => {
   let p: TestPlatform;
@@ -32,10 +23,10 @@ describe('ECS services in Cloud Map', () => {
     ecs = p.client(ECSClient);
     sd = p.client(ServiceDiscoveryClient);
     const op = await sd.send(new CreatePrivateDnsNamespaceCommand({ Name: 'apps.internal', Vpc: 'vpc-1' }));
-    const namespaceId = (await until(async () => {
+    const namespaceId = (await until('the namespace', async () => {
       const o = (await sd.send(new GetOperationCommand({ OperationId: op.OperationId! }))).Operation!;
       return o.Status === 'SUCCESS' && o;
-    }, 'the namespace')).Targets!.NAMESPACE!;
+    })).Targets!.NAMESPACE!;
     const svc = await sd.send(
       new CreateServiceCommand({ Name: 'orders', NamespaceId: namespaceId, DnsConfig: { RoutingPolicy: 'MULTIVALUE', DnsRecords: [{ Type: 'A', TTL: 5 }, { Type: 'SRV', TTL: 5 }] } }),
     );
@@ -66,10 +57,10 @@ describe('ECS services in Cloud Map', () => {
     await ecs.send(
       new CreateEcsServiceCommand({ serviceName: 'orders', taskDefinition: 'orders', desiredCount: 2, serviceRegistries: [{ registryArn, containerName: 'app', containerPort: 8080 }] }),
     );
-    const instances = await until(async () => {
+    const instances = await until('two instances', async () => {
       const list = (await sd.send(new ListInstancesCommand({ ServiceId: serviceId }))).Instances ?? [];
       return list.length === 2 && list;
-    }, 'two instances');
+    }, 60_000);
     const taskArns = (await ecs.send(new ListTasksCommand({ serviceName: 'orders' }))).taskArns!;
     const tasks = (await ecs.send(new DescribeTasksCommand({ tasks: taskArns }))).tasks!;
     const hostPorts = tasks.map((t) => String(t.containers![0]!.networkBindings![0]!.hostPort)).sort();
@@ -86,6 +77,6 @@ describe('ECS services in Cloud Map', () => {
     assert.match(await (await fetch(`http://127.0.0.1:${srv[0]!.port}/`)).text(), /^task /);
 
     await ecs.send(new UpdateServiceCommand({ service: 'orders', desiredCount: 0 }));
-    await until(async () => ((await sd.send(new ListInstancesCommand({ ServiceId: serviceId }))).Instances ?? []).length === 0, 'the instances to leave');
+    await until('the instances to leave', async () => ((await sd.send(new ListInstancesCommand({ ServiceId: serviceId }))).Instances ?? []).length === 0, 60_000);
   });
 });
