@@ -1,4 +1,5 @@
-// What an SNS call asks of IAM: the topic's ARN (a subscription is authorized on its topic). SNS
+// What an SNS call asks of IAM: the topic's ARN (a subscription is authorized on its topic), the
+// platform application's or the endpoint's ARN; SMS operations name no resource (`*`). SNS
 // refuses with AuthorizationError (403), not AccessDenied.
 import type { IamRequest } from '@atoll/core';
 
@@ -6,6 +7,9 @@ export function snsAuthorization(operation: string, input: Record<string, unknow
   const text = (name: string) => (typeof input[name] === 'string' ? (input[name] as string) : undefined);
   if (operation === 'CreateTopic' && text('Name')) return { resources: [`arn:aws:sns:${scope.region}:${scope.accountId}:${text('Name')}`], deniedCode: 'AuthorizationError' };
   const subscription = text('SubscriptionArn');
-  const arn = text('TopicArn') ?? text('TargetArn') ?? text('ResourceArn') ?? (subscription ? subscription.slice(0, subscription.lastIndexOf(':')) : undefined);
+  if (operation === 'CreatePlatformApplication' && text('Name') && text('Platform')) {
+    return { resources: [`arn:aws:sns:${scope.region}:${scope.accountId}:app/${text('Platform')}/${text('Name')}`], deniedCode: 'AuthorizationError' };
+  }
+  const arn = text('TopicArn') ?? text('TargetArn') ?? text('ResourceArn') ?? text('PlatformApplicationArn') ?? text('EndpointArn') ?? (subscription ? subscription.slice(0, subscription.lastIndexOf(':')) : undefined);
   return { resources: arn ? [arn] : undefined, deniedCode: 'AuthorizationError' };
 }

@@ -151,8 +151,8 @@ export class SqsChannel implements DeliveryChannel {
     const url = `${this.platform.endpoint()}/${queue.accountId}/${queue.name}`;
     const raw = sub.attributes.RawMessageDelivery === 'true';
     const fifoQueue = queue.name.endsWith('.fifo');
-    for (let i = 0; i < items.length; i += 10) {
-      const chunk = items.slice(i, i + 10);
+    for (const chunk of sqsChunks(items)) {
+      const traceHeader = chunk[0]!.message.traceHeader;
       const Entries = chunk.map((item, n) => {
         const m = item.message;
         return {
@@ -168,7 +168,7 @@ export class SqsChannel implements DeliveryChannel {
           'sqs',
           'SendMessageBatch',
           { QueueUrl: url, Entries },
-          { accountId: queue.accountId, region: queue.region, identity: snsServiceIdentity(topic.arn) },
+          { accountId: queue.accountId, region: queue.region, identity: snsServiceIdentity(topic.arn), ...(traceHeader ? { traceHeader } : {}) },
         );
         for (const f of result.Failed ?? []) {
           this.logger.warn({ subscription: sub.arn, code: f.Code, message: f.Message }, 'sns delivery to sqs failed');
@@ -184,6 +184,24 @@ export class SqsChannel implements DeliveryChannel {
       }
     }
   }
+}
+
+/**
+ * SendMessageBatch calls of up to 10 items, in order; a call carries one trace (the publisher's),
+ * so consecutive items share a call only when they share a trace header (or have none).
+ */
+export function sqsChunks(items: readonly DeliveryItem[]): DeliveryItem[][] {
+  const chunks: DeliveryItem[][] = [];
+  let current: DeliveryItem[] = [];
+  for (const item of items) {
+    if (current.length === 10 || (current.length > 0 && current[0]!.message.traceHeader !== item.message.traceHeader)) {
+      chunks.push(current);
+      current = [];
+    }
+    current.push(item);
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }
 
 function sqsAttributes(m: PublishedMessage) {
@@ -230,8 +248,9 @@ export class LambdaChannel implements DeliveryChannel {
           },
         ],
       };
+      const traceHeader = item.message.traceHeader;
       this.platform
-        .call('lambda', 'Invoke', { FunctionName: sub.endpoint, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(event)) }, ctx)
+        .call('lambda', 'Invoke', { FunctionName: sub.endpoint, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(event)) }, traceHeader ? { ...ctx, traceHeader } : ctx)
         .catch((error: unknown) => {
           this.logger.warn({ err: error, subscription: sub.arn }, 'sns delivery to lambda failed');
           const e = error as { code?: string; message?: string };

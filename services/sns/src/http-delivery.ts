@@ -94,6 +94,7 @@ export class HttpChannel implements DeliveryChannel {
           'x-amz-sns-subscription-arn': sub.arn,
         };
         if (raw) headers['x-amz-sns-rawdelivery'] = 'true';
+        if (item.message.traceHeader) headers['x-amzn-trace-id'] = item.message.traceHeader;
         const body = raw ? Notifier.textFor(sub.protocol, item.message) : JSON.stringify(this.notifier.notification(topic, sub, item));
         return { subscriptionArn: sub.arn, url: sub.endpoint, body, headers, policy };
       }),

@@ -1,4 +1,5 @@
-// @atoll/sns: Amazon SNS topics and subscriptions (SQS, HTTP/HTTPS and Lambda delivery).
+// @atoll/sns: Amazon SNS topics and subscriptions (SQS, HTTP/HTTPS, Lambda, mobile push and SMS delivery;
+// push and SMS are recorded in a local sink, read through `GET /_atoll/sns/deliveries`).
 import type { ServiceFactory } from '@atoll/core';
 import { SnsProvider } from './sns-provider.js';
 

@@ -2,7 +2,7 @@
 // deduplication), stores it durably in the outbox and returns; fan-out delivers it afterwards, so
 // the publisher's latency does not depend on the number of subscribers.
 import { createHash, randomUUID } from 'node:crypto';
-import type { RequestContext, ServiceError } from '@atoll/core';
+import { propagatedTraceHeader, type RequestContext, type ServiceError } from '@atoll/core';
 import {
   BatchEntryIdsNotDistinctException,
   BatchRequestTooLongException,
@@ -19,6 +19,8 @@ import { TopicGoneError, type SnsStore } from './sns-store.js';
 
 const MAX_SIZE = 262144;
 const ATTRIBUTE_NAME = /^[A-Za-z0-9_.-]{1,256}$/;
+/** Reserved names SNS itself reads (SMS and mobile push settings), allowed despite the `AWS.` prefix. */
+const SNS_RESERVED = /^AWS\.(SNS\.SMS|SNS\.MOBILE|MM\.SMS)\./;
 const ID_CHARS = /^[A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]{1,128}$/;
 
 export interface PublishEntry {
@@ -43,7 +45,7 @@ function attributeSize(attributes: Record<string, SnsAttributeValue> | undefined
 
 function checkAttributes(attributes: Record<string, SnsAttributeValue> | undefined): void {
   for (const [name, v] of Object.entries(attributes ?? {})) {
-    if (!ATTRIBUTE_NAME.test(name) || name.startsWith('.') || name.endsWith('.') || name.includes('..') || /^(aws\.|amazon\.)/i.test(name)) {
+    if (!ATTRIBUTE_NAME.test(name) || name.startsWith('.') || name.endsWith('.') || name.includes('..') || (/^(aws\.|amazon\.)/i.test(name) && !SNS_RESERVED.test(name))) {
       throw new InvalidParameterValueException(`The message attribute name '${name}' is invalid.`);
     }
     const type = v?.DataType;
@@ -74,10 +76,40 @@ function checkAttributes(attributes: Record<string, SnsAttributeValue> | undefin
   }
 }
 
+/** Direct publishes, which bypass topics: to a mobile endpoint (TargetArn) and to a phone number. */
+export interface DirectTargets {
+  isEndpoint(arn: string): boolean;
+  endpoint(arn: string, m: { messageId: string; message: string; messageStructure?: string; attributes?: Record<string, SnsAttributeValue> }, ctx: RequestContext): Promise<void>;
+  sms(phone: string, message: string, attributes: Record<string, SnsAttributeValue> | undefined, messageId: string, ctx: RequestContext): Promise<void>;
+  normalizePhoneNumber(raw: unknown): string | undefined;
+}
+
+/** The checks every publish makes, whatever its target: body, size, subject, structure, attributes. */
+function checkMessage(e: PublishEntry): void {
+  if (typeof e.Message !== 'string' || e.Message.length === 0) throw invalid('Empty message');
+  if (Buffer.byteLength(e.Message) + attributeSize(e.MessageAttributes) > MAX_SIZE) throw invalid('Message too long');
+  if (e.Subject !== undefined && (e.Subject.length === 0 || e.Subject.length > 100 || !/^[\x20-\x7e]+$/.test(e.Subject))) {
+    throw invalid('Subject');
+  }
+  if (e.MessageStructure !== undefined) {
+    if (e.MessageStructure !== 'json') throw invalid('MessageStructure');
+    let doc: unknown;
+    try {
+      doc = JSON.parse(e.Message);
+    } catch {
+      throw invalid('Message Structure - JSON message body failed to parse');
+    }
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw invalid('Message Structure - JSON message body failed to parse');
+    if (typeof (doc as Record<string, unknown>).default !== 'string') throw invalid('Message Structure - No default entry in JSON message body');
+  }
+  checkAttributes(e.MessageAttributes);
+}
+
 export class PublishOperations {
   constructor(
     readonly store: SnsStore,
     readonly onPublished: () => void,
+    readonly direct?: DirectTargets,
   ) {}
 
   async #topic(arn: unknown, ctx: RequestContext): Promise<TopicRecord> {
@@ -87,24 +119,8 @@ export class PublishOperations {
   }
 
   /** Checks one entry against the topic and builds what the outbox stores; throws the entry's error. */
-  #prepare(topic: TopicRecord, e: PublishEntry): PublishedMessage {
-    if (typeof e.Message !== 'string' || e.Message.length === 0) throw invalid('Empty message');
-    if (Buffer.byteLength(e.Message) + attributeSize(e.MessageAttributes) > MAX_SIZE) throw invalid('Message too long');
-    if (e.Subject !== undefined && (e.Subject.length === 0 || e.Subject.length > 100 || !/^[\x20-\x7e]+$/.test(e.Subject))) {
-      throw invalid('Subject');
-    }
-    if (e.MessageStructure !== undefined) {
-      if (e.MessageStructure !== 'json') throw invalid('MessageStructure');
-      let doc: unknown;
-      try {
-        doc = JSON.parse(e.Message);
-      } catch {
-        throw invalid('Message Structure - JSON message body failed to parse');
-      }
-      if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw invalid('Message Structure - JSON message body failed to parse');
-      if (typeof (doc as Record<string, unknown>).default !== 'string') throw invalid('Message Structure - No default entry in JSON message body');
-    }
-    checkAttributes(e.MessageAttributes);
+  #prepare(topic: TopicRecord, e: PublishEntry, traceHeader: string | undefined): PublishedMessage {
+    checkMessage(e);
     let groupId: string | undefined;
     let dedupId: string | undefined;
     if (topic.fifo) {
@@ -132,6 +148,7 @@ export class PublishOperations {
       groupId,
       dedupId,
       timestamp: new Date().toISOString(),
+      ...(traceHeader ? { traceHeader } : {}),
     };
   }
 
@@ -147,15 +164,36 @@ export class PublishOperations {
   }
 
   Publish = async (input: PublishEntry & { TopicArn?: string; TargetArn?: string; PhoneNumber?: string }, ctx: RequestContext) => {
-    if (input.PhoneNumber !== undefined) throw invalid('PhoneNumber: SMS delivery is not supported');
-    const arn = input.TopicArn ?? input.TargetArn;
-    if (arn === undefined) throw invalid('TopicArn or TargetArn Reason: no value for required parameter');
-    if (input.TopicArn !== undefined && input.TargetArn !== undefined) throw invalid('TopicArn Reason: Only one of TopicArn and TargetArn may be given');
+    const targets = [input.TopicArn, input.TargetArn, input.PhoneNumber].filter((t) => t !== undefined).length;
+    if (targets === 0) throw invalid('TopicArn or TargetArn Reason: no value for required parameter');
+    if (targets > 1) throw invalid('TopicArn Reason: Only one of TopicArn, TargetArn or PhoneNumber may be given');
+    if (input.PhoneNumber !== undefined || (input.TargetArn !== undefined && this.direct?.isEndpoint(input.TargetArn))) return this.#direct(input, ctx);
+    const arn = (input.TopicArn ?? input.TargetArn)!;
     const topic = await this.#topic(arn, ctx);
-    const message = this.#prepare(topic, input);
+    const message = this.#prepare(topic, input, propagatedTraceHeader(ctx.headers ?? {}, ctx.requestId));
     const [outcome] = await this.#store(topic, [message]);
     return { MessageId: outcome!.messageId, SequenceNumber: topic.fifo ? String(outcome!.seq).padStart(20, '0') : undefined };
   };
+
+  /** A publish to an endpoint or a phone number: checked as any publish, then recorded in the delivery sink. */
+  async #direct(input: PublishEntry & { TargetArn?: string; PhoneNumber?: string }, ctx: RequestContext) {
+    const direct = this.direct;
+    if (!direct) throw invalid('TargetArn');
+    checkMessage(input);
+    if (input.MessageGroupId !== undefined || input.MessageDeduplicationId !== undefined) {
+      throw invalid('MessageGroupId Reason: The request includes MessageGroupId parameter that is not valid for this target');
+    }
+    const messageId = randomUUID();
+    if (input.PhoneNumber !== undefined) {
+      const phone = direct.normalizePhoneNumber(input.PhoneNumber);
+      if (!phone) throw invalid(`PhoneNumber Reason: ${input.PhoneNumber} is not valid to publish to`);
+      const text = input.MessageStructure === 'json' ? String((JSON.parse(input.Message) as Record<string, unknown>).sms ?? (JSON.parse(input.Message) as Record<string, unknown>).default) : input.Message;
+      await direct.sms(phone, text, input.MessageAttributes, messageId, ctx);
+    } else {
+      await direct.endpoint(input.TargetArn!, { messageId, message: input.Message, messageStructure: input.MessageStructure, attributes: input.MessageAttributes }, ctx);
+    }
+    return { MessageId: messageId };
+  }
 
   PublishBatch = async (input: { TopicArn: string; PublishBatchRequestEntries: (PublishEntry & { Id: string })[] }, ctx: RequestContext) => {
     const topic = await this.#topic(input.TopicArn, ctx);
@@ -175,9 +213,10 @@ export class PublishOperations {
     if (total > MAX_SIZE) throw new BatchRequestTooLongException('The length of all the messages put together is more than the limit.');
     const failed: { Id: string; Code: string; Message: string; SenderFault: boolean }[] = [];
     const accepted: { id: string; message: PublishedMessage }[] = [];
+    const traceHeader = propagatedTraceHeader(ctx.headers ?? {}, ctx.requestId);
     for (const e of entries) {
       try {
-        accepted.push({ id: e.Id, message: this.#prepare(topic, e) });
+        accepted.push({ id: e.Id, message: this.#prepare(topic, e, traceHeader) });
       } catch (error) {
         const err = error as ServiceError;
         failed.push({ Id: e.Id, Code: err.code, Message: err.message, SenderFault: err.senderFault });

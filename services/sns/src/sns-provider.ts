@@ -9,15 +9,39 @@
 // is drained by one node (leadership `sns:fan-out`), HTTP deliveries and their retries are made by
 // one node (`sns:http-retries`), and expired FIFO deduplication ids are swept by one (`sns:sweeper`).
 //
+// Mobile push (platform-operations.ts) and SMS (sms-operations.ts) are recorded in a local delivery
+// sink (mobile-store.ts), read by the account's root through `GET /_atoll/sns/deliveries`.
+//
 // Known limitations:
-// - Mobile push (platform applications and endpoints) and SMS operations are not implemented
-//   (501); `email`, `email-json`, `sms`, `application` and `firehose` subscriptions are refused.
+// - `email`, `email-json` and `firehose` subscriptions are refused.
+// - No push service (FCM, APNs, ADM, Baidu, MPNS, WNS) or SMS carrier is reached: a push or SMS is
+//   recorded in the sink. Platform credentials are checked for presence and form (APNS certificate
+//   PEM, or token-authentication team and bundle ids), never against the provider; so an endpoint is
+//   disabled by provider feedback only when it is simulated (`POST /_atoll/sns/invalidate-token`:
+//   the next delivery fails, disables the endpoint and notifies EventDeliveryFailure). Delivery
+//   status logging (`SuccessFeedbackRoleArn`, `FailureFeedbackRoleArn`, sample rate) is stored only.
+// - InvalidParameter reasons for platform application and endpoint attributes have AWS's code and
+//   `Invalid parameter: <name> Reason: …` shape, with Atoll's wording of the reason. Application event
+//   topics get their events best effort (a failure to publish one is logged); an undeliverable push of
+//   an `application` subscription is reported (`sns.DeliveryFailed`), not sent to its RedrivePolicy queue.
+// - The push payload recorded is the platform's key of a MessageStructure=json message, or the text
+//   as given (AWS's wrapping of a plain message for each push service is not reproduced).
+// - SMS: the account is out of the SMS sandbox (GetSMSSandboxAccountStatus IsInSandbox=false), so
+//   any valid E.164 number can be published to; sandbox numbers are kept and verified with the OTP
+//   recorded in the sink. A number becomes opted out only through `POST /_atoll/sns/opt-out` (a
+//   simulated STOP reply); OptInPhoneNumber's once-per-30-days rule is not applied; no origination
+//   numbers exist (ListOriginationNumbers is empty); MonthlySpendLimit is stored, not enforced.
 // - `ReplayPolicy` and topic `ArchivePolicy` are stored, not applied. An undeliverable message goes to
 //   the subscription's RedrivePolicy dead-letter queue if it has one (else it is logged and dropped);
 //   a Lambda invoke is handed to Lambda's own asynchronous queue (its retries and destinations apply).
 // - Topic policies and `AddPermission` statements are enforced by the edge's authorize step
 //   (resourcePolicy); `DataProtectionPolicy` is stored, not enforced.
 // - Delivery-status logging (`*FeedbackRoleArn`, sample rates) is stored, not acted on; `KmsMasterKeyId` is stored.
+// - Tracing: a Publish (or PublishBatch) that carries a trace header keeps it in the outbox with the
+//   message, and its deliveries carry it on (SQS: the queue's segment and AWSTraceHeader; Lambda: the
+//   invocation's trace; HTTP/S: `X-Amzn-Trace-Id`). Traced messages of different traces do not
+//   share a SendMessageBatch call. `TracingConfig` is stored, not applied (the trace always passes
+//   through); direct publishes to platform endpoints and phone numbers carry none.
 // - The signing certificate is self-signed (served at SigningCertURL under /_atoll/sns/); verifiers that
 //   insist on an `sns.<region>.amazonaws.com` certificate host must be configured to accept it.
 // - The HTTP retry backoff curves (arithmetic, geometric, exponential) approximate AWS's.
@@ -27,6 +51,7 @@
 // - A node's cached topics and subscriptions can lag a change made on another node by the time its
 //   signal takes to arrive, for publish checks and reads (fan-out itself never uses a copy older than
 //   the message it delivers).
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { HttpRoute, PlatformContext, RequestContext, ServiceProvider } from '@atoll/core';
 import { snsAuthorization } from './authorization.js';
@@ -46,6 +71,10 @@ import type { TopicRecord } from './sns-records.js';
 import { SnsStore } from './sns-store.js';
 import { SubscriptionOperations } from './subscription-operations.js';
 import { runEvery } from '@atoll/storage';
+import { MobileStore } from './mobile-store.js';
+import { ApplicationChannel, SmsChannel } from './mobile-delivery.js';
+import { isEndpointArn, PlatformOperations } from './platform-operations.js';
+import { normalizePhoneNumber, SmsOperations } from './sms-operations.js';
 
 const TOPIC_SETTABLE = new Set([
   'DeliveryPolicy', 'DisplayName', 'Policy', 'TracingConfig', 'KmsMasterKeyId', 'SignatureVersion', 'ContentBasedDeduplication',
@@ -72,6 +101,9 @@ export class SnsProvider implements ServiceProvider {
   readonly fanOut: FanOut;
   readonly subscriptions: SubscriptionOperations;
   readonly publishing: PublishOperations;
+  readonly mobile: MobileStore;
+  readonly push: PlatformOperations;
+  readonly sms: SmsOperations;
   readonly operations: ServiceProvider['operations'];
   readonly routes: readonly HttpRoute[];
   readonly authorization = snsAuthorization;
@@ -90,6 +122,9 @@ export class SnsProvider implements ServiceProvider {
   /** `dir` holds the signing key and certificate, shared by every node (under the blob directory). */
   constructor(readonly platform: PlatformContext, options: SnsProviderOptions = {}, dir = join(platform.storage.blobDir, 'sns')) {
     this.store = new SnsStore(platform.storage);
+    this.mobile = new MobileStore(() => this.store.db);
+    this.push = new PlatformOperations(this.mobile, (topicArn, message) => this.#publishEvent(topicArn, message));
+    this.sms = new SmsOperations(this.mobile);
     this.identity = loadOrCreateSigningIdentity(dir);
     this.notifier = new Notifier(this.identity.privateKey, () => platform.endpoint());
     const deadLetter = deadLetterSender(platform, platform.logger);
@@ -102,14 +137,23 @@ export class SnsProvider implements ServiceProvider {
         http: this.http,
         https: this.http,
         lambda: new LambdaChannel(platform, this.notifier, platform.logger, deadLetter),
+        application: new ApplicationChannel(platform, this.push, platform.logger),
+        sms: new SmsChannel(this.sms),
       },
       platform.logger,
       leadership,
     );
     this.subscriptions = new SubscriptionOperations(this.store, platform, this.notifier, this.http);
-    this.publishing = new PublishOperations(this.store, () => this.fanOut.kick());
+    this.publishing = new PublishOperations(this.store, () => this.fanOut.kick(), {
+      isEndpoint: isEndpointArn,
+      endpoint: (arn, m, ctx) => this.push.publishToEndpoint(arn, m, ctx),
+      sms: (phone, message, attributes, messageId, ctx) => this.sms.publishSms(phone, message, attributes, messageId, ctx),
+      normalizePhoneNumber,
+    });
     const s = this.subscriptions;
     const p = this.publishing;
+    const m = this.push;
+    const t = this.sms;
     this.operations = {
       CreateTopic: this.CreateTopic,
       DeleteTopic: this.DeleteTopic,
@@ -132,6 +176,27 @@ export class SnsProvider implements ServiceProvider {
       ListSubscriptionsByTopic: s.ListSubscriptionsByTopic,
       Publish: p.Publish,
       PublishBatch: p.PublishBatch,
+      CreatePlatformApplication: m.CreatePlatformApplication,
+      GetPlatformApplicationAttributes: m.GetPlatformApplicationAttributes,
+      SetPlatformApplicationAttributes: m.SetPlatformApplicationAttributes,
+      ListPlatformApplications: m.ListPlatformApplications,
+      DeletePlatformApplication: m.DeletePlatformApplication,
+      CreatePlatformEndpoint: m.CreatePlatformEndpoint,
+      GetEndpointAttributes: m.GetEndpointAttributes,
+      SetEndpointAttributes: m.SetEndpointAttributes,
+      ListEndpointsByPlatformApplication: m.ListEndpointsByPlatformApplication,
+      DeleteEndpoint: m.DeleteEndpoint,
+      SetSMSAttributes: t.SetSMSAttributes,
+      GetSMSAttributes: t.GetSMSAttributes,
+      CheckIfPhoneNumberIsOptedOut: t.CheckIfPhoneNumberIsOptedOut,
+      ListPhoneNumbersOptedOut: t.ListPhoneNumbersOptedOut,
+      OptInPhoneNumber: t.OptInPhoneNumber,
+      ListOriginationNumbers: t.ListOriginationNumbers,
+      GetSMSSandboxAccountStatus: t.GetSMSSandboxAccountStatus,
+      CreateSMSSandboxPhoneNumber: t.CreateSMSSandboxPhoneNumber,
+      VerifySMSSandboxPhoneNumber: t.VerifySMSSandboxPhoneNumber,
+      ListSMSSandboxPhoneNumbers: t.ListSMSSandboxPhoneNumbers,
+      DeleteSMSSandboxPhoneNumber: t.DeleteSMSSandboxPhoneNumber,
     };
     this.routes = [
       {
@@ -169,6 +234,39 @@ export class SnsProvider implements ServiceProvider {
         },
       },
     ];
+  }
+
+  /**
+   * The delivery sink, for the platform's admin route `GET /_atoll/sns/deliveries`: pushes and SMS
+   * recorded for the account and region, oldest first (`afterId` pages on).
+   */
+  readDeliveries(accountId: string, region: string, filter: { kind?: string; target?: string; afterId?: number; limit?: number }) {
+    return this.mobile.readSink(accountId, region, filter);
+  }
+
+  /** The push service's feedback that an endpoint's token is invalid (admin route `POST /_atoll/sns/invalidate-token`). */
+  invalidateToken(accountId: string, endpointArn: string): Promise<boolean> {
+    return this.push.invalidateToken(accountId, endpointArn);
+  }
+
+  /** A platform application event (EventEndpoint*, EventDeliveryFailure) published to its topic; a topic that is gone or FIFO drops it. */
+  async #publishEvent(topicArn: string, message: string): Promise<void> {
+    try {
+      const topic = await this.store.getTopic(topicArn);
+      if (!topic || topic.fifo) return;
+      await this.store.publish(topic.arn, false, [{ messageId: randomUUID(), message, timestamp: new Date().toISOString() }]);
+      this.fanOut.kick();
+    } catch (error) {
+      this.platform.logger.warn({ err: error, topic: topicArn }, 'sns platform application event not published');
+    }
+  }
+
+  /** Records a phone number's opt-out, as its STOP reply would (admin route `POST /_atoll/sns/opt-out`). */
+  async optOut(accountId: string, region: string, phoneNumber: string): Promise<boolean> {
+    const phone = normalizePhoneNumber(phoneNumber);
+    if (!phone) return false;
+    await this.mobile.setOptedOut(accountId, region, phone, true);
+    return true;
   }
 
   /** Opens the store, then asks for the leadership of fan-out, HTTP deliveries and the sweeper. */

@@ -41,6 +41,12 @@ export interface PublishedMessage {
   groupId?: string;
   dedupId?: string;
   timestamp: string;
+  /**
+   * The publisher's trace (`Root=…;Parent=<SNS's segment>;Sampled=…`), when the Publish carried
+   * one: subscribers get it (SQS as AWSTraceHeader, Lambda as the invocation's trace, HTTP as
+   * `X-Amzn-Trace-Id`).
+   */
+  traceHeader?: string;
 }
 
 /** An HTTP/HTTPS delivery policy's retry schedule (`healthyRetryPolicy`). */

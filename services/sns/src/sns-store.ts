@@ -9,6 +9,7 @@
 import type { SqlDialect, StorageBackend, StoreDatabase, StoreMigration } from '@atoll/core';
 import type { PublishedMessage, RetryPolicy, SubscriptionRecord, TopicRecord } from './sns-records.js';
 import type { SnsAttributeValue } from './filter-policy.js';
+import { MOBILE_MIGRATION } from './mobile-store.js';
 
 const MIGRATIONS: StoreMigration[] = [
   {
@@ -78,6 +79,7 @@ const MIGRATIONS: StoreMigration[] = [
       ALTER TABLE outbox ADD COLUMN topic_version INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  MOBILE_MIGRATION,
 ];
 
 /** Sent (payload: the topic ARN) after any change of a topic or of its subscriptions. */

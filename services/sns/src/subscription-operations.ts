@@ -10,8 +10,8 @@ import { FilterPolicyError, parseFilterPolicy, type FilterScope } from './filter
 import type { SubscriptionRecord, TopicRecord } from './sns-records.js';
 import { TopicGoneError, type SnsStore } from './sns-store.js';
 
-const SUPPORTED_PROTOCOLS = ['sqs', 'http', 'https', 'lambda'];
-const KNOWN_PROTOCOLS = [...SUPPORTED_PROTOCOLS, 'email', 'email-json', 'sms', 'application', 'firehose'];
+const SUPPORTED_PROTOCOLS = ['sqs', 'http', 'https', 'lambda', 'application', 'sms'];
+const KNOWN_PROTOCOLS = [...SUPPORTED_PROTOCOLS, 'email', 'email-json', 'firehose'];
 const SETTABLE = ['DeliveryPolicy', 'FilterPolicy', 'FilterPolicyScope', 'RawMessageDelivery', 'RedrivePolicy', 'SubscriptionRoleArn', 'ReplayPolicy'];
 const PAGE = 100;
 
@@ -87,10 +87,14 @@ export class SubscriptionOperations {
     const protocol = String(input.Protocol ?? '').toLowerCase();
     if (!KNOWN_PROTOCOLS.includes(protocol)) throw invalid('Amazon SNS does not support this protocol string: ' + input.Protocol);
     if (!SUPPORTED_PROTOCOLS.includes(protocol)) throw invalid(`Protocol Reason: Atoll does not deliver to ${protocol} endpoints`);
-    const endpoint = input.Endpoint ?? '';
+    const endpoint = protocol === 'sms' ? String(input.Endpoint ?? '').replace(/[\s-]/g, '') : (input.Endpoint ?? '');
     if (topic.fifo && protocol !== 'sqs') throw invalid(`Invalid protocol type: ${protocol}`);
     if (protocol === 'http' && !/^http:\/\/[^/]+/i.test(endpoint)) throw invalid('Endpoint must match the specified protocol');
     if (protocol === 'https' && !/^https:\/\/[^/]+/i.test(endpoint)) throw invalid('Endpoint must match the specified protocol');
+    if (protocol === 'application' && !/^arn:aws:sns:[^:]+:\d{12}:endpoint\/[A-Z_]+\/[^/]+\/[^/]+$/.test(endpoint)) {
+      throw invalid('Endpoint Reason: An application endpoint ARN is required for protocol application');
+    }
+    if (protocol === 'sms' && !/^\+[1-9]\d{1,14}$/.test(endpoint.replace(/[\s-]/g, ''))) throw invalid('Endpoint Reason: A phone number in E.164 format is required for protocol sms');
     if (protocol === 'lambda' && !/^arn:[^:]+:lambda:[^:]+:\d{12}:function:.+/.test(endpoint)) throw invalid('Lambda endpoint ARN');
     if (protocol === 'sqs') {
       const queue = parseQueueArn(endpoint);
