@@ -4,7 +4,7 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EngineContext } from '@atoll/test-support';
-import { ACCOUNT_LEVEL, ApiGatewayStore, CONFIG_SIGNAL, type Row } from './apigateway-store.js';
+import { ACCOUNT_LEVEL, ApiGatewayStore, CONFIG_SIGNAL, DOMAINS, type Row } from './apigateway-store.js';
 
 const ACCOUNT = '000000000000';
 const REGION = 'us-east-1';
@@ -44,6 +44,29 @@ export function apiGatewayStoreCases(engine: EngineContext): void {
     assert.deepEqual((await store.loadAccountLevel()).map((r) => r.kind).sort(), ['apikey', 'usageplan']);
   });
 
+  it('keeps domain names with their mappings apart from APIs, and deletes a domain with its mappings', async () => {
+    const store = await ApiGatewayStore.open(await engine.open());
+    await store.insert(row('httpapi', 'dom1', 'dom1'));
+    await store.insert(row('domainname', '', 'api.example.com', { domainName: 'api.example.com' }));
+    await store.insert(row('apimapping', 'api.example.com', 'm1', { ApiId: 'dom1', Stage: 'prod', ApiMappingKey: '' }));
+    assert.deepEqual((await store.loadDomains()).map((r) => `${r.kind}:${r.id}`), ['domainname:api.example.com', 'apimapping:m1']);
+    assert.deepEqual((await store.loadApi('dom1'))?.map((r) => r.kind), ['httpapi'], 'an API does not load the mappings of a domain');
+    assert.equal(await store.delete(ACCOUNT, REGION, 'domainname', '', 'api.example.com'), true);
+    assert.deepEqual(await store.loadDomains(), []);
+    assert.ok(await store.get(ACCOUNT, REGION, 'httpapi', 'dom1', 'dom1'), 'the API stays');
+  });
+
+  it('counts quota use atomically: concurrent requests never pass the limit, and periods count apart', async () => {
+    const store = await ApiGatewayStore.open(await engine.open());
+    const results = await Promise.all(Array.from({ length: 25 }, () => store.consumeQuota(ACCOUNT, REGION, 'plan', 'key', '2026-0-5', 10)));
+    assert.equal(results.filter(Boolean).length, 10);
+    assert.equal(await store.consumeQuota(ACCOUNT, REGION, 'plan', 'key', '2026-0-5', 10), false);
+    assert.equal(await store.consumeQuota(ACCOUNT, REGION, 'plan', 'key', '2026-0-6', 10), true, 'a new period starts at zero');
+    assert.equal(await store.consumeQuota(ACCOUNT, REGION, 'plan', 'other', '2026-0-5', 10), true, 'each key has its own count');
+    assert.equal(await store.consumeQuota(ACCOUNT, REGION, 'plan', 'key', '2026-0-5', 11), true, 'a raised limit lets more in');
+    assert.equal(await store.consumeQuota(ACCOUNT, REGION, 'plan', 'zero', '2026-0-5', 0), false);
+  });
+
   it('signals the API id on a change, and `*` for keys and plans', async () => {
     const store = await ApiGatewayStore.open(await engine.open());
     const seen: string[] = [];
@@ -51,9 +74,10 @@ export function apiGatewayStoreCases(engine: EngineContext): void {
     try {
       await store.insert(row('httpapi', 'sig1', 'sig1'));
       await store.insert(row('apikey', '', 'k'));
+      await store.insert(row('domainname', '', 'sig.example.com'));
       const deadline = Date.now() + 3000;
-      while (seen.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      assert.deepEqual(seen, ['sig1', ACCOUNT_LEVEL]);
+      while (seen.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(seen, ['sig1', ACCOUNT_LEVEL, DOMAINS]);
     } finally {
       stop();
     }

@@ -10,6 +10,8 @@ import type { SqlExecutor, StorageBackend, StoreDatabase, StoreMigration } from 
 export const CONFIG_SIGNAL = 'apigateway.config';
 /** The payload of CONFIG_SIGNAL for account-level changes (API keys, usage plans). */
 export const ACCOUNT_LEVEL = '*';
+/** The payload of CONFIG_SIGNAL for custom domain names and their mappings. */
+export const DOMAINS = '#domains';
 
 export type Kind =
   | 'restapi'
@@ -23,7 +25,13 @@ export type Kind =
   | 'usageplankey'
   | 'httpapi'
   | 'route'
-  | 'integration';
+  | 'integration'
+  | 'domainname'
+  | 'apimapping'
+  | 'model'
+  | 'requestvalidator'
+  | 'gatewayresponse'
+  | 'vpclink';
 
 export interface Row<D = Record<string, unknown>> {
   accountId: string;
@@ -50,6 +58,20 @@ const MIGRATIONS: StoreMigration[] = [
         id TEXT NOT NULL, seq BIGINT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (account_id, region, kind, api_id, id));
       CREATE INDEX docs_api ON docs (api_id);
       CREATE INDEX docs_id ON docs (id);
+    `,
+    },
+  },
+  {
+    version: 2,
+    name: 'usage plan quota counts',
+    up: {
+      sqlite: `
+      CREATE TABLE quota_usage (account_id TEXT NOT NULL, region TEXT NOT NULL, plan_id TEXT NOT NULL, key_id TEXT NOT NULL,
+        period_start TEXT NOT NULL, used INTEGER NOT NULL, PRIMARY KEY (account_id, region, plan_id, key_id, period_start));
+    `,
+      postgres: `
+      CREATE TABLE quota_usage (account_id TEXT NOT NULL, region TEXT NOT NULL, plan_id TEXT NOT NULL, key_id TEXT NOT NULL,
+        period_start TEXT NOT NULL, used BIGINT NOT NULL, PRIMARY KEY (account_id, region, plan_id, key_id, period_start));
     `,
     },
   },
@@ -172,6 +194,9 @@ export class ApiGatewayStore {
       if (kind === 'restapi' || kind === 'httpapi') {
         await tx.run(`DELETE FROM docs WHERE account_id = ? AND region = ? AND api_id = ? AND kind NOT IN ('apikey', 'usageplan', 'usageplankey')`, [accountId, region, id]);
       }
+      if (kind === 'domainname') {
+        await tx.run(`DELETE FROM docs WHERE account_id = ? AND region = ? AND kind = 'apimapping' AND api_id = ?`, [accountId, region, id]);
+      }
       tx.notify(CONFIG_SIGNAL, signalOf({ kind, apiId }));
       return true;
     });
@@ -183,13 +208,33 @@ export class ApiGatewayStore {
       for (const key of keys) {
         await tx.run(`DELETE FROM docs WHERE account_id = ? AND region = ? AND kind = ? AND api_id = ? AND id = ?`, [accountId, region, key.kind, apiId, key.id]);
       }
-      tx.notify(CONFIG_SIGNAL, apiId);
+      tx.notify(CONFIG_SIGNAL, keys.some((k) => k.kind === 'apimapping' || k.kind === 'domainname') ? DOMAINS : apiId);
     });
   }
 
   /** An API by its id alone (the data plane knows only the id from the host), with all its children. */
   async loadApi(apiId: string): Promise<Row[] | undefined> {
     return loadApiRows(this.db, apiId);
+  }
+
+  /** Every custom domain name and API mapping of every account (the data plane matches hosts on them). */
+  async loadDomains(): Promise<Row[]> {
+    const rows = await this.db.all<DocRow>(`SELECT ${COLUMNS} FROM docs WHERE kind IN ('domainname', 'apimapping') ORDER BY seq, id`);
+    return rows.map((r) => toRow<Record<string, unknown>>(r));
+  }
+
+  /**
+   * Counts one request against a usage plan's quota for an API key in a period, atomically in the
+   * database (every node shares the count): false, and nothing counted, when `limit` is reached.
+   */
+  async consumeQuota(accountId: string, region: string, planId: string, keyId: string, period: string, limit: number): Promise<boolean> {
+    if (limit <= 0) return false;
+    const result = await this.db.run(
+      `INSERT INTO quota_usage (account_id, region, plan_id, key_id, period_start, used) VALUES (?, ?, ?, ?, ?, 1)
+       ON CONFLICT (account_id, region, plan_id, key_id, period_start) DO UPDATE SET used = quota_usage.used + 1 WHERE quota_usage.used < ?`,
+      [accountId, region, planId, keyId, period, limit],
+    );
+    return result.changes > 0;
   }
 
   /** Every account-level document (API keys, usage plans and their keys) of every account. */
@@ -205,10 +250,11 @@ export class ApiGatewayStore {
 
 async function loadApiRows(db: SqlExecutor, apiId: string): Promise<Row[] | undefined> {
   const rows = await db.all<DocRow>(`SELECT ${COLUMNS} FROM docs WHERE api_id = ? ORDER BY seq, id`, [apiId]);
-  const out = rows.map((r) => toRow<Record<string, unknown>>(r)).filter((r) => r.kind !== 'usageplankey');
+  const out = rows.map((r) => toRow<Record<string, unknown>>(r)).filter((r) => r.kind !== 'usageplankey' && r.kind !== 'apimapping');
   return out.some((r) => (r.kind === 'restapi' || r.kind === 'httpapi') && r.id === apiId) ? out : undefined;
 }
 
 function signalOf(row: { kind: Kind; apiId: string }): string {
+  if (row.kind === 'domainname' || row.kind === 'apimapping') return DOMAINS;
   return row.kind === 'apikey' || row.kind === 'usageplan' || row.kind === 'usageplankey' ? ACCOUNT_LEVEL : row.apiId;
 }

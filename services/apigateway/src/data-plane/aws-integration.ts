@@ -4,10 +4,10 @@
 // and `…:sqs:path/<account>/<queue>` (the queue's URL, SendMessage unless the body names an Action).
 // The answer is the operation's output as JSON with status 200, or the service error's status and
 // `{"__type","message"}`: the status selects the integration response, as in AWS.
-// Known limitations: the integration's `credentials` role is not assumed (the call acts as the API's
-// account), form values stay strings (numeric members of a form body fail validation), S3 `path/`
-// integrations are not served.
-import type { PlatformContext } from '@atoll/core';
+// The call runs as the integration's `credentials` role (integration-role.ts) when it names one.
+// Known limitations: form values stay strings (numeric members of a form body fail validation), S3 `path/`
+// integrations are s3-integration.ts's.
+import type { CallerIdentity, PlatformContext } from '@atoll/core';
 
 const SERVICES: Record<string, string> = { sqs: 'sqs', sns: 'sns', dynamodb: 'dynamodb', lambda: 'lambda', states: 'sfn', events: 'events', kinesis: 'kinesis' };
 
@@ -41,7 +41,12 @@ function inputOf(body: string): Record<string, unknown> {
   return out;
 }
 
-export async function callAwsService(platform: PlatformContext, uri: string, body: string, scope: { accountId: string; region: string; requestId: string }): Promise<AwsCallResult | undefined> {
+export async function callAwsService(
+  platform: PlatformContext,
+  uri: string,
+  body: string,
+  scope: { accountId: string; region: string; requestId: string; identity?: CallerIdentity },
+): Promise<AwsCallResult | undefined> {
   const target = parseAwsUri(uri, platform.endpoint());
   if (!target) return undefined;
   let input: Record<string, unknown>;
@@ -55,7 +60,12 @@ export async function callAwsService(platform: PlatformContext, uri: string, bod
   delete input.Version;
   if (target.queueUrl && input.QueueUrl === undefined) input.QueueUrl = target.queueUrl;
   try {
-    const output = await platform.call(target.service, action, input, { accountId: scope.accountId, region: target.region || scope.region, requestId: scope.requestId });
+    const output = await platform.call(target.service, action, input, {
+      accountId: scope.accountId,
+      region: target.region || scope.region,
+      requestId: scope.requestId,
+      ...(scope.identity ? { identity: scope.identity } : {}),
+    });
     return { status: 200, body: JSON.stringify(output ?? {}, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v)) };
   } catch (error) {
     const e = error as { code?: string; status?: number; message?: string };

@@ -5,10 +5,11 @@
 // `{"message":"Not Found"}` 404, `Unauthorized` 401, `Forbidden` 403, `Internal Server Error` 500
 // (a malformed Lambda result or a denied invoke), `Service Unavailable` 503 (a timeout), 502 for an
 // unreachable upstream.
-// Known limitations: AWS_IAM route authorization, parameter mapping and the SQS/EventBridge
-// first-class integrations are not served (WebSocket APIs are websocket-api.ts's).
+// AWS_IAM routes (iam-authorization.ts), HTTP_PROXY parameter mapping (parameter-mapping.ts) and
+// the AWS service integrations (first-class-integrations.ts) are served; WebSocket APIs are
+// websocket-api.ts's.
 import type { ServerResponse } from 'node:http';
-import type { PlatformContext } from '@atoll/core';
+import type { CallerIdentity, PlatformContext } from '@atoll/core';
 import type { Row } from '../apigateway-store.js';
 import type { CorsDoc, HttpApiDoc, HttpAuthorizerDoc, HttpDeploymentDoc, HttpIntegrationDoc, HttpRouteDoc, HttpStageDoc } from '../v2/http-api-records.js';
 import { sendJson, sendResult } from './answers.js';
@@ -16,6 +17,10 @@ import type { ExecuteApi, LoadedApi } from './execute-api.js';
 import { forward } from './http-forward.js';
 import { executeApiArn, identityValues } from './identity-source.js';
 import { invokeFunction } from './lambda-invoke.js';
+import { authorizeIam, iamAuthorizer } from './iam-authorization.js';
+import { mapRequestParameters, mapResponseParameters } from './parameter-mapping.js';
+import { callSubtype } from './first-class-integrations.js';
+import { RoleNotAssumable } from './integration-role.js';
 import { compareSpecificity, compileTemplate, matchTemplate, splitPath, type PathTemplate } from './path-template.js';
 import { eventV1, eventV2, resultV1, resultV2, type ApiRequest } from './proxy-events.js';
 
@@ -114,12 +119,16 @@ export class HttpApiHandler {
   async handle(api: LoadedApi, req: ApiRequest, res: ServerResponse): Promise<void> {
     const view = (api.views.get('http') as HttpApiView | undefined) ?? buildView(api);
     api.views.set('http', view);
-    const parts = splitPath(req.rawPath);
-    let stage = parts.length > 0 ? view.stages.get(parts[0]!) : undefined;
+    const routePath = req.routePath ?? req.rawPath;
+    const parts = splitPath(routePath);
+    let stage = req.mappedStage !== undefined ? view.stages.get(req.mappedStage) : parts.length > 0 ? view.stages.get(parts[0]!) : undefined;
     let rest = parts;
-    if (stage && stage.stage.StageName !== '$default') {
+    req.path = routePath;
+    if (req.mappedStage !== undefined) {
+      // A custom domain's mapping named the stage: the whole path after its key is the route's.
+    } else if (stage && stage.stage.StageName !== '$default') {
       rest = parts.slice(1);
-      req.path = `/${req.rawPath.split('/').slice(2).join('/')}`;
+      req.path = `/${routePath.split('/').slice(2).join('/')}`;
     } else {
       stage = view.stages.get('$default');
     }
@@ -131,6 +140,7 @@ export class HttpApiHandler {
     const selected = selectRoute(stage, req.method, rest);
     if (!selected) return sendJson(res, 404, NOT_FOUND, corsHeaders(cors, origin));
     const { route, params } = selected;
+    req.routeKey = route.RouteKey;
     const extra = corsHeaders(cors, origin);
     const limits = { ...stage.stage.DefaultRouteSettings, ...stage.stage.RouteSettings?.[route.RouteKey] };
     if (!this.plane.throttles.take(`${api.id}/${req.stage}/${route.RouteKey}`, limits.ThrottlingRateLimit, limits.ThrottlingBurstLimit)) {
@@ -147,11 +157,30 @@ export class HttpApiHandler {
         return sendJson(res, outcome.status, { message }, outcome.status === 401 ? { ...extra, 'www-authenticate': 'Bearer' } : extra);
       }
       authorizer = outcome.authorizer;
+    } else if (route.AuthorizationType === 'AWS_IAM') {
+      const outcome = await authorizeIam(this.platform, req, executeApiArn(req, req.method, req.path));
+      if (!outcome.ok) return sendJson(res, 403, { message: 'Forbidden' }, extra);
+      authorizer = iamAuthorizer(outcome.caller);
     }
     const integrationId = route.Target?.startsWith('integrations/') ? route.Target.slice('integrations/'.length) : undefined;
     const integration = integrationId ? stage.integrations.get(integrationId) : undefined;
     if (!integration) return sendJson(res, 500, { message: 'Internal Server Error' }, extra);
     const timeoutMs = integration.TimeoutInMillis ?? 30000;
+    let role: CallerIdentity | undefined;
+    if (integration.IntegrationType === 'AWS_PROXY' && integration.CredentialsArn) {
+      try {
+        role = await this.plane.roles.identity(integration.CredentialsArn, { accountId: api.accountId, region: api.region, apiId: api.id, requestId: req.requestId });
+      } catch (error) {
+        if (!(error instanceof RoleNotAssumable)) throw error;
+        this.platform.logger.warn({ err: error, apiId: api.id }, 'integration role not assumed');
+        return sendJson(res, 500, { message: 'Internal Server Error' }, extra);
+      }
+    }
+    if (integration.IntegrationType === 'AWS_PROXY' && integration.IntegrationSubtype) {
+      const answer = await callSubtype(this.platform, integration.IntegrationSubtype, integration.RequestParameters ?? {}, { req, pathParameters: params, stageVariables }, role);
+      const body = Buffer.from(answer.body, 'utf8');
+      return sendResult(res, { status: answer.status, headers: { 'content-type': 'application/json' }, body }, extra);
+    }
     if (integration.IntegrationType === 'AWS_PROXY') {
       const v1 = integration.PayloadFormatVersion === '1.0';
       const templatePath = route.RouteKey === '$default' ? '$default' : route.RouteKey.slice(route.RouteKey.indexOf(' ') + 1);
@@ -159,7 +188,7 @@ export class HttpApiHandler {
         ? eventV1(req, { path: templatePath, id: route.RouteId }, params, stageVariables, { version: true, ...(authorizer !== undefined ? { authorizer } : {}) })
         : eventV2(req, route.RouteKey, params, stageVariables, authorizer);
       const sourceArn = executeApiArn(req, req.method, req.path);
-      const outcome = await invokeFunction(this.platform, integration.IntegrationUri ?? '', event, { accountId: api.accountId, region: api.region, sourceArn, requestId: req.requestId }, timeoutMs);
+      const outcome = await invokeFunction(this.platform, integration.IntegrationUri ?? '', event, { accountId: api.accountId, region: api.region, sourceArn, requestId: req.requestId, traceHeader: req.trace?.header }, timeoutMs, role);
       if (outcome.kind === 'timeout') return sendJson(res, 503, { message: 'Service Unavailable' }, extra);
       if (outcome.kind === 'denied' || outcome.kind === 'failed' || outcome.payload === undefined) return sendJson(res, 500, { message: 'Internal Server Error' }, extra);
       const result = outcome.kind === 'function-error' ? undefined : v1 ? resultV1(outcome.payload) : resultV2(outcome.payload);
@@ -170,16 +199,30 @@ export class HttpApiHandler {
       let target = integration.IntegrationUri ?? '';
       for (const [name, value] of Object.entries(params)) target = target.replace(`{${name}}`, value).replace(`{${name}+}`, value);
       let url: URL;
-      try {
-        url = new URL(target);
-      } catch {
-        return sendJson(res, 500, { message: 'Internal Server Error' }, extra);
+      if (integration.ConnectionType === 'VPC_LINK') {
+        // A private integration: the listener or Cloud Map service gets the request's own path.
+        const base = await this.plane.vpcLinks.base(integration.IntegrationUri ?? '', { accountId: api.accountId, region: api.region, requestId: req.requestId });
+        if (!base) return sendJson(res, 503, { message: 'Service Unavailable' }, extra);
+        url = new URL(req.path, base);
+      } else {
+        try {
+          url = new URL(target);
+        } catch {
+          return sendJson(res, 500, { message: 'Internal Server Error' }, extra);
+        }
+        // The $default route passes the request path on; others send to the URI as configured.
+        if (route.RouteKey === '$default') url.pathname = `${url.pathname.replace(/\/$/, '')}${req.path}`;
       }
-      // The $default route passes the request path on; others send to the URI as configured.
-      if (route.RouteKey === '$default') url.pathname = `${url.pathname.replace(/\/$/, '')}${req.path}`;
       if (req.rawQuery) url.search = url.search ? `${url.search}&${req.rawQuery}` : `?${req.rawQuery}`;
       const method = !integration.IntegrationMethod || integration.IntegrationMethod === 'ANY' ? req.method : integration.IntegrationMethod;
-      forward({ method, url, headers: req.headers, body: req.body, sourceIp: req.sourceIp, timeoutMs, extraHeaders: extra }, res, (failure) => {
+      const sources = { req, pathParameters: params, stageVariables };
+      let headers = req.headers;
+      if (integration.RequestParameters) {
+        headers = { ...req.headers };
+        mapRequestParameters(integration.RequestParameters, sources, headers, url);
+      }
+      const mapResponse = integration.ResponseParameters ? (status: number, out: Record<string, string | string[]>) => mapResponseParameters(integration.ResponseParameters, status, out, sources) : undefined;
+      forward({ method, url, headers, body: req.body, sourceIp: req.sourceIp, timeoutMs, extraHeaders: extra, ...(mapResponse ? { mapResponse } : {}) }, res, (failure) => {
         if (failure === 'timeout') sendJson(res, 504, { message: 'Service Unavailable' }, extra);
         else sendJson(res, 502, { message: 'Internal Server Error' }, extra);
       });

@@ -19,9 +19,20 @@ export interface ForwardRequest {
   timeoutMs: number;
   /** Response headers to add (CORS). */
   extraHeaders?: Record<string, string>;
+  /** Rewrites the answer's status and headers (HTTP APIs' response parameter mapping). */
+  mapResponse?: (status: number, headers: Record<string, string | string[]>) => number;
 }
 
 export type ForwardFailure = 'unreachable' | 'timeout';
+
+/**
+ * The address to connect to for a URL: names under `localhost` (load balancers' DNS names,
+ * `*.elb.localhost`) are loopback (RFC 6761), whatever the system resolver says.
+ */
+export function connectHost(url: URL): string {
+  const name = url.hostname.replace(/^\[|\]$/g, '');
+  return name === 'localhost' || name.endsWith('.localhost') ? '127.0.0.1' : name;
+}
 
 export function forward(req: ForwardRequest, res: ServerResponse, onError: (failure: ForwardFailure) => void): void {
   const headers: Record<string, string | string[]> = {};
@@ -43,7 +54,7 @@ export function forward(req: ForwardRequest, res: ServerResponse, onError: (fail
   const upstream = (https ? httpsRequest : httpRequest)(
     {
       method: req.method,
-      host: req.url.hostname.replace(/^\[|\]$/g, ''),
+      host: connectHost(req.url),
       port: req.url.port || (https ? 443 : 80),
       path: `${req.url.pathname}${req.url.search}`,
       headers,
@@ -57,7 +68,8 @@ export function forward(req: ForwardRequest, res: ServerResponse, onError: (fail
         if (value === undefined || (HOP_BY_HOP.has(name) && name !== 'content-length')) continue;
         out[name] = value;
       }
-      res.writeHead(answer.statusCode ?? 502, out);
+      const status = req.mapResponse ? req.mapResponse(answer.statusCode ?? 502, out) : (answer.statusCode ?? 502);
+      res.writeHead(status, out);
       answer.pipe(res);
       answer.on('error', () => res.destroy());
     },

@@ -1,6 +1,7 @@
 // Authorizers' identity sources: `$request.header.Authorization`, `$request.querystring.token`,
 // `$stageVariables.name`, `$context.name` (HTTP APIs) and `method.request.header.Authorization`,
-// `method.request.querystring.token`, `stageVariables.name` (REST APIs). All must be present.
+// `method.request.querystring.token`, `stageVariables.name` (REST APIs), `route.request.header.x`
+// and `route.request.querystring.x` (WebSocket APIs). All must be present.
 import type { ApiRequest } from './proxy-events.js';
 
 /** The values of the identity sources, or undefined when one is missing or empty. */
@@ -9,8 +10,8 @@ export function identityValues(sources: readonly string[], req: ApiRequest, stag
   let query: URLSearchParams | undefined;
   for (const raw of sources.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean)) {
     let value: string | undefined;
-    const header = /^(?:\$request|method\.request)\.header\.(.+)$/i.exec(raw);
-    const qs = /^(?:\$request|method\.request)\.querystring\.(.+)$/i.exec(raw);
+    const header = /^(?:\$request|method\.request|route\.request)\.header\.(.+)$/i.exec(raw);
+    const qs = /^(?:\$request|method\.request|route\.request)\.querystring\.(.+)$/i.exec(raw);
     const sv = /^\$?stageVariables\.(.+)$/.exec(raw);
     if (header) {
       const v = req.headers[header[1]!.toLowerCase()];

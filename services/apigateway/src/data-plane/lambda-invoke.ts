@@ -30,8 +30,10 @@ export async function invokeFunction(
   platform: PlatformContext,
   uri: string,
   event: unknown,
-  scope: { accountId: string; region: string; sourceArn: string; requestId: string },
+  scope: { accountId: string; region: string; sourceArn: string; requestId: string; traceHeader?: string | undefined },
   timeoutMs: number,
+  /** The integration's credentials role session, instead of the service principal. */
+  identity?: CallerIdentity,
 ): Promise<InvokeOutcome> {
   const arn = functionArnOf(uri);
   const region = /^arn:aws:lambda:([^:]+):/.exec(arn)?.[1] ?? scope.region;
@@ -40,7 +42,7 @@ export async function invokeFunction(
       'lambda',
       'Invoke',
       { FunctionName: arn, Payload: Buffer.from(JSON.stringify(event)) },
-      { accountId: scope.accountId, region, identity: apiGatewayIdentity(scope.accountId, scope.sourceArn), requestId: scope.requestId },
+      { accountId: scope.accountId, region, identity: identity ?? apiGatewayIdentity(scope.accountId, scope.sourceArn), requestId: scope.requestId, ...(scope.traceHeader ? { traceHeader: scope.traceHeader } : {}) },
     )
     .then(
       (out): InvokeOutcome => {

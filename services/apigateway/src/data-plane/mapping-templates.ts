@@ -69,6 +69,8 @@ export interface TemplateScope {
   resourcePath: string;
   resourceId: string;
   authorizer?: Record<string, unknown>;
+  /** Gateway responses: `$context.error` (message, messageString, responseType, validationErrorString). */
+  error?: Record<string, string>;
 }
 
 export function renderTemplate(template: string, scope: TemplateScope): string {
@@ -114,7 +116,7 @@ export function renderTemplate(template: string, scope: TemplateScope): string {
     domainPrefix: req.domainName.split('.')[0],
     extendedRequestId: req.requestId,
     httpMethod: req.method,
-    identity: { sourceIp: req.sourceIp, userAgent: String(req.headers['user-agent'] ?? '') },
+    identity: { sourceIp: req.sourceIp, userAgent: String(req.headers['user-agent'] ?? ''), ...req.caller },
     path: req.rawPath,
     protocol: 'HTTP/1.1',
     requestId: req.requestId,
@@ -124,6 +126,7 @@ export function renderTemplate(template: string, scope: TemplateScope): string {
     resourcePath: scope.resourcePath,
     stage: req.stage,
     authorizer: scope.authorizer ?? {},
+    ...(scope.error ? { error: scope.error } : {}),
   };
   return render(template, { input, util, context, stageVariables: scope.stageVariables });
 }
@@ -151,6 +154,8 @@ export interface IntegrationResponseDoc {
   selectionPattern?: string;
   responseTemplates?: Record<string, string>;
   responseParameters?: Record<string, string>;
+  /** CONVERT_TO_BINARY: the mapped body is base64 text to decode; CONVERT_TO_TEXT: binary to encode. */
+  contentHandling?: string;
 }
 
 /** The integration response whose selection pattern matches `selector` (whole match), else the default one. */
@@ -185,5 +190,5 @@ export function mapResponse(
   const templates = chosen.responseTemplates ?? {};
   const template = templates['application/json'] ?? Object.values(templates)[0];
   const body = template === undefined || template === '' ? scope.body : renderTemplate(template, scope);
-  return { status: Number(chosen.statusCode), headers, body: Buffer.from(body, 'utf8') };
+  return { status: Number(chosen.statusCode), headers, body: Buffer.from(body, chosen.contentHandling === 'CONVERT_TO_BINARY' ? 'base64' : 'utf8') };
 }

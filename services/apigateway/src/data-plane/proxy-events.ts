@@ -10,6 +10,22 @@ export interface ApiRequest {
   rawPath: string;
   /** The path after the stage (`/items/1`). */
   path: string;
+  /**
+   * The path routing starts from: `rawPath` on the execute-api forms, the path after the mapping's
+   * key on a custom domain (with the stage first unless `mappedStage` names it).
+   */
+  routePath?: string;
+  /** The stage a custom domain's mapping names. */
+  mappedStage?: string;
+  /** The request target as received (signatures cover it). */
+  url?: string;
+  /** A REST API's binary media types (when it has any): they alone decide what is binary. */
+  binaryMediaTypes?: readonly string[];
+  /** What the handler matched, for access logs: REST APIs' resource path, HTTP APIs' route key. */
+  resourcePath?: string;
+  routeKey?: string;
+  /** The AWS_IAM caller (`$context.identity`'s accessKey, accountId, caller, user, userArn). */
+  caller?: Record<string, string | null>;
   rawQuery: string;
   headers: IncomingHttpHeaders;
   body: Buffer;
@@ -21,6 +37,10 @@ export interface ApiRequest {
   region: string;
   stage: string;
   domainName: string;
+  /** A traced request's stage segment and the header its integrations get (stage-trace.ts). */
+  trace?: { root: string; parent?: string; id: string; header: string };
+  /** The headers as received, when `headers` was given the stage's trace header (SigV4 checks these). */
+  receivedHeaders?: IncomingHttpHeaders;
 }
 
 export interface ProxyResult {
@@ -38,9 +58,25 @@ export function isBinaryBody(headers: IncomingHttpHeaders, body: Buffer): boolea
   return type !== '' && !TEXT_TYPE.test(type);
 }
 
+/** Whether a Content-Type matches one of a REST API's binary media types (an exact type, `image/` with a star, or any). */
+export function matchesMediaType(contentType: unknown, types: readonly string[]): boolean {
+  const type = String(contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type === '') return types.includes('*/*');
+  return types.some((t) => {
+    const want = t.toLowerCase();
+    return want === '*/*' || want === type || (want.endsWith('/*') && type.startsWith(want.slice(0, -1)));
+  });
+}
+
+/** Whether a request's body goes on base64-encoded: by the API's binary media types, else by its content. */
+export function isBinaryRequest(req: ApiRequest): boolean {
+  if (req.body.length === 0) return false;
+  return req.binaryMediaTypes ? matchesMediaType(req.headers['content-type'], req.binaryMediaTypes) : isBinaryBody(req.headers, req.body);
+}
+
 function bodyField(req: ApiRequest): { body: string | null; isBase64Encoded: boolean } {
   if (req.body.length === 0) return { body: null, isBase64Encoded: false };
-  const binary = isBinaryBody(req.headers, req.body);
+  const binary = isBinaryRequest(req);
   return { body: binary ? req.body.toString('base64') : req.body.toString('utf8'), isBase64Encoded: binary };
 }
 
@@ -106,7 +142,7 @@ export function eventV1(
   resource: { path: string; id: string },
   pathParameters: Record<string, string>,
   stageVariables: Record<string, string>,
-  extra: { version?: boolean; authorizer?: unknown; apiKey?: string; apiKeyId?: string } = {},
+  extra: { version?: boolean; authorizer?: unknown; apiKey?: string; apiKeyId?: string; caller?: Record<string, string | null> } = {},
 ): Record<string, unknown> {
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
@@ -151,6 +187,7 @@ export function eventV1(
         user: null,
         userAgent: String(req.headers['user-agent'] ?? ''),
         userArn: null,
+        ...extra.caller,
       },
       path: req.rawPath,
       protocol: 'HTTP/1.1',

@@ -1,7 +1,8 @@
 // Stage and route throttling: HTTP APIs' `DefaultRouteSettings`/`RouteSettings` and REST APIs'
 // `methodSettings` (`*/*` or `<resource path>/<METHOD>`) rate and burst limits, as token buckets
 // per API, stage and route (429 Too Many Requests when empty).
-// Known limitation: buckets live in this node's memory (each node limits its own share).
+// Known limitation: buckets live in this node's memory (each node limits its own share): sharing
+// them would put a database round trip on every request of a throttled route.
 import { TokenBucket } from './usage-plans.js';
 
 export class StageThrottles {

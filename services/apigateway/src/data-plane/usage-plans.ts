@@ -2,9 +2,10 @@
 // exist, be enabled and belong to a usage plan of the API's stage, else 403 Forbidden; the plan's
 // throttle is a token bucket per key (rate per second, burst as the bucket's size: 429 Too Many
 // Requests) and its quota a count per key and period (DAY, WEEK, MONTH in UTC: 429 Limit Exceeded).
-// Known limitations: buckets and quota counts live in this node's memory (each node of a
-// PostgreSQL deployment enforces the limits on its own share of the traffic), and quotas start
-// again when the platform restarts.
+// Quota counts live in the store (ApiGatewayStore.consumeQuota: one atomic increment per request
+// with a quota), so every node shares them and they survive restarts.
+// Known limitation: the throttle's buckets live in this node's memory (each node of a PostgreSQL
+// deployment enforces the rate on its own share of the traffic).
 import type { ApiGatewayStore } from '../apigateway-store.js';
 import type { ApiKeyDoc, UsagePlanDoc } from '../v1/rest-api-records.js';
 
@@ -58,7 +59,6 @@ export function quotaWindow(period: string | undefined, now: Date): string {
 export class UsagePlans {
   #directory: Promise<Directory> | undefined;
   readonly #buckets = new Map<string, TokenBucket>();
-  readonly #quotas = new Map<string, { window: string; used: number }>();
 
   constructor(private readonly store: ApiGatewayStore) {}
 
@@ -116,10 +116,9 @@ export class UsagePlans {
     const quota = plan.quota;
     if (quota?.limit !== undefined) {
       const window = quotaWindow(quota.period, now);
-      let count = this.#quotas.get(id);
-      if (!count || count.window !== window) this.#quotas.set(id, (count = { window, used: 0 }));
-      if (count.used >= quota.limit) return { ok: false, status: 429, message: 'Limit Exceeded' };
-      count.used++;
+      if (!(await this.store.consumeQuota(scope.accountId, scope.region, plan.id, key.id, window, quota.limit))) {
+        return { ok: false, status: 429, message: 'Limit Exceeded' };
+      }
     }
     return { ok: true, key };
   }

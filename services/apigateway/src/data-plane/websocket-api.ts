@@ -5,16 +5,22 @@
 // (HTTP_PROXY); a route with a RouteResponseSelectionExpression sends the integration's answer back
 // (two-way). The `@connections` API (`POST`/`GET`/`DELETE /<stage>/@connections/<id>`, as
 // @aws-sdk/client-apigatewaymanagementapi calls it) posts to, describes and closes connections.
+// `$connect` may carry a Lambda REQUEST authorizer (identity sources `route.request.header.x`,
+// `route.request.querystring.x`; an IAM policy answer; 401/403 refuse the handshake) or AWS_IAM
+// (a SigV4-signed upgrade request); the authorizer's context reaches every route of the connection.
 // Known limitations: connections live on the node that accepted them (`@connections` calls reach
 // only that node's); `@connections` calls must be SigV4-signed but the signature is not verified;
-// authorizers on `$connect`, route responses beyond the integration's body, and frames over 128 KB
-// are not served.
+// route responses beyond the integration's body, and frames over 128 KB are not served.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { PlatformContext } from '@atoll/core';
-import type { HttpApiDoc, HttpDeploymentDoc, HttpIntegrationDoc, HttpRouteDoc, HttpStageDoc } from '../v2/http-api-records.js';
+import type { HttpApiDoc, HttpAuthorizerDoc, HttpDeploymentDoc, HttpIntegrationDoc, HttpRouteDoc, HttpStageDoc } from '../v2/http-api-records.js';
+import type { LambdaAuthorizers } from './lambda-authorizer.js';
+import { identityValues } from './identity-source.js';
+import { authorizeIam } from './iam-authorization.js';
+import type { ApiRequest } from './proxy-events.js';
 import { sendJson } from './answers.js';
 import type { LoadedApi } from './execute-api.js';
 import { invokeFunction } from './lambda-invoke.js';
@@ -31,6 +37,8 @@ interface Connection {
   userAgent: string;
   domainName: string;
   headers: Record<string, string>;
+  /** The $connect authorizer's context (principalId and its context), for every route. */
+  authorizer?: Record<string, unknown>;
 }
 
 interface StageRoutes {
@@ -38,6 +46,7 @@ interface StageRoutes {
   stage: HttpStageDoc;
   routes: Map<string, HttpRouteDoc>;
   integrations: Map<string, HttpIntegrationDoc>;
+  authorizers: Map<string, HttpAuthorizerDoc>;
 }
 
 function stageRoutes(api: LoadedApi, name: string): StageRoutes | undefined {
@@ -46,9 +55,15 @@ function stageRoutes(api: LoadedApi, name: string): StageRoutes | undefined {
   if (!stage) return undefined;
   const of = <D>(kind: string) => api.rows.filter((r) => r.kind === kind).map((r) => r.doc as unknown as D);
   const deployment = stage.DeploymentId ? of<HttpDeploymentDoc>('deployment').find((d) => d.DeploymentId === stage.DeploymentId) : undefined;
-  const source = stage.AutoDeploy ? { routes: of<HttpRouteDoc>('route'), integrations: of<HttpIntegrationDoc>('integration') } : deployment?.snapshot;
+  const source = stage.AutoDeploy ? { routes: of<HttpRouteDoc>('route'), integrations: of<HttpIntegrationDoc>('integration'), authorizers: of<HttpAuthorizerDoc>('authorizer') } : deployment?.snapshot;
   if (!source) return undefined;
-  return { api: doc, stage, routes: new Map(source.routes.map((r) => [r.RouteKey, r])), integrations: new Map(source.integrations.map((i) => [i.IntegrationId, i])) };
+  return {
+    api: doc,
+    stage,
+    routes: new Map(source.routes.map((r) => [r.RouteKey, r])),
+    integrations: new Map(source.integrations.map((i) => [i.IntegrationId, i])),
+    authorizers: new Map((source.authorizers ?? []).map((a) => [a.AuthorizerId, a])),
+  };
 }
 
 /** The route key a message selects: `$request.body.a.b` read from the JSON body. */
@@ -74,7 +89,10 @@ export class WebSocketApis {
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: 128 * 1024 });
   readonly #connections = new Map<string, Connection>();
 
-  constructor(private readonly platform: PlatformContext) {}
+  constructor(
+    private readonly platform: PlatformContext,
+    private readonly authorizers: LambdaAuthorizers,
+  ) {}
 
   async upgrade(api: LoadedApi, req: IncomingMessage, socket: Duplex, head: Buffer, rawPath: string, rawQuery: string, domainName: string): Promise<void> {
     const stageName = rawPath.replace(/^\//, '').split('/')[0] ?? '';
@@ -96,6 +114,11 @@ export class WebSocketApis {
       headers,
     };
     const connect = view.routes.get('$connect');
+    if (connect && (connect.AuthorizationType === 'CUSTOM' || connect.AuthorizationType === 'AWS_IAM')) {
+      const outcome = await this.#authorizeConnect(api, view, connect, conn, req, rawQuery);
+      if (!outcome.ok) return reject(socket, outcome.status, outcome.status === 401 ? 'Unauthorized' : outcome.status === 403 ? 'Forbidden' : 'Internal Server Error');
+      conn.authorizer = outcome.authorizer;
+    }
     if (connect) {
       const query = rawQuery ? Object.fromEntries(new URLSearchParams(rawQuery)) : undefined;
       const answer = await this.#integrate(api, view, connect, conn, 'CONNECT', undefined, { headers, ...(query ? { queryStringParameters: query } : {}) });
@@ -116,6 +139,84 @@ export class WebSocketApis {
       });
       ws.on('error', () => ws.terminate());
     });
+  }
+
+  /** The $connect route's authorizer: a Lambda REQUEST authorizer (IAM policy answer) or AWS_IAM. */
+  async #authorizeConnect(
+    api: LoadedApi,
+    view: StageRoutes,
+    route: HttpRouteDoc,
+    conn: Connection,
+    req: IncomingMessage,
+    rawQuery: string,
+  ): Promise<{ ok: true; authorizer?: Record<string, unknown> } | { ok: false; status: 401 | 403 | 500 }> {
+    const methodArn = `arn:aws:execute-api:${api.region}:${api.accountId}:${api.id}/${conn.stage}/$connect`;
+    const requestId = randomUUID();
+    const request: ApiRequest = {
+      method: 'GET',
+      rawPath: `/${conn.stage}`,
+      path: '/',
+      rawQuery,
+      url: req.url ?? '/',
+      headers: req.headers,
+      body: Buffer.alloc(0),
+      sourceIp: conn.sourceIp,
+      requestId,
+      time: new Date(),
+      apiId: api.id,
+      accountId: api.accountId,
+      region: api.region,
+      stage: conn.stage,
+      domainName: conn.domainName,
+    };
+    if (route.AuthorizationType === 'AWS_IAM') {
+      const outcome = await authorizeIam(this.platform, request, methodArn);
+      if (!outcome.ok) return { ok: false, status: 403 };
+      return { ok: true, authorizer: { principalId: outcome.caller.principalId } };
+    }
+    const auth = route.AuthorizerId ? view.authorizers.get(route.AuthorizerId) : undefined;
+    if (!auth || auth.AuthorizerType !== 'REQUEST') return { ok: false, status: 500 };
+    const stageVariables = view.stage.StageVariables ?? {};
+    const sources = auth.IdentitySource;
+    const identity = identityValues(sources, request, stageVariables);
+    const query = new URLSearchParams(rawQuery);
+    const multiQuery: Record<string, string[]> = {};
+    for (const [k, v] of query) (multiQuery[k] ??= []).push(v);
+    const event = {
+      type: 'REQUEST',
+      methodArn,
+      headers: conn.headers,
+      multiValueHeaders: Object.fromEntries(Object.entries(conn.headers).map(([k, v]) => [k, [v]])),
+      queryStringParameters: Object.fromEntries(query),
+      multiValueQueryStringParameters: multiQuery,
+      stageVariables,
+      requestContext: {
+        routeKey: '$connect',
+        eventType: 'CONNECT',
+        extendedRequestId: requestId,
+        requestTime: requestTime(request.time),
+        stage: conn.stage,
+        connectedAt: conn.connectedAt.getTime(),
+        requestTimeEpoch: request.time.getTime(),
+        identity: { sourceIp: conn.sourceIp, userAgent: conn.userAgent },
+        requestId,
+        domainName: conn.domainName,
+        connectionId: conn.id,
+        apiId: api.id,
+      },
+    };
+    const outcome = await this.authorizers.authorize({
+      key: `${api.id}/${auth.AuthorizerId}`,
+      uri: auth.AuthorizerUri ?? '',
+      identity: sources.length === 0 ? [] : identity,
+      ttlSeconds: auth.AuthorizerResultTtlInSeconds ?? 0,
+      simple: false,
+      event,
+      resourceArn: methodArn,
+      scope: { accountId: api.accountId, region: api.region, sourceArn: `arn:aws:execute-api:${api.region}:${api.accountId}:${api.id}/authorizers/${auth.AuthorizerId}`, requestId },
+    });
+    if (!outcome.ok) return outcome;
+    return { ok: true, authorizer: { ...outcome.context, ...(outcome.principalId !== undefined ? { principalId: outcome.principalId } : {}) } };
   }
 
   async #message(api: LoadedApi, view: StageRoutes, conn: Connection, body: string): Promise<void> {
@@ -150,6 +251,7 @@ export class WebSocketApis {
         connectedAt: conn.connectedAt.getTime(),
         requestTimeEpoch: now.getTime(),
         identity: { sourceIp: conn.sourceIp, userAgent: conn.userAgent },
+        ...(conn.authorizer ? { authorizer: conn.authorizer } : {}),
         requestId,
         domainName: conn.domainName,
         connectionId: conn.id,

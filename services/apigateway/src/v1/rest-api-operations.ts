@@ -3,15 +3,18 @@
 // and their keys. Documents are kept in the shapes AWS returns them.
 import type { OperationHandler, RequestContext } from '@atoll/core';
 import { BadRequestException, ConflictException, NotFoundException } from '@atoll/aws-models/apigateway';
-import { importRestApi } from '../openapi/openapi-import.js';
 import type { ApiGatewayStore, Kind, Row } from '../apigateway-store.js';
+import { vpcLinkExists } from '../vpc-links/vpc-link-operations.js';
 import { apiId as newApiId, apiKeyId, apiKeyValue, randomId, resourceId } from '../ids.js';
-import type { ApiKeyDoc, MethodDoc, ResourceDoc, RestApiDoc, RestAuthorizerDoc, RestDeploymentDoc, RestStageDoc, UsagePlanDoc, UsagePlanKeyDoc } from './rest-api-records.js';
+import type { ApiKeyDoc, GatewayResponseDoc, ModelDoc, RequestValidatorDoc, MethodDoc, ResourceDoc, RestApiDoc, RestAuthorizerDoc, RestDeploymentDoc, RestStageDoc, UsagePlanDoc, UsagePlanKeyDoc } from './rest-api-records.js';
 
 type Input = Record<string, unknown>;
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'ANY']);
 const INTEGRATION_TYPES = new Set(['HTTP', 'AWS', 'MOCK', 'HTTP_PROXY', 'AWS_PROXY']);
+/** Atoll serves no Cognito user pools, so an authorizer on them could never let a request in. */
+export const COGNITO_UNSUPPORTED =
+  'Cognito user pool authorizers (COGNITO_USER_POOLS) are not supported: Atoll does not serve Amazon Cognito. Use a Lambda (TOKEN or REQUEST) authorizer, AWS_IAM, or an HTTP API JWT authorizer.';
 
 function now(): string {
   return new Date().toISOString();
@@ -24,7 +27,7 @@ function defined(input: Input, omit: readonly string[]): Input {
 }
 
 /** Applies JSON-patch style `patchOperations` (replace/add/remove on `/name`, `/variables/x`, `/throttle/rateLimit` …). */
-function applyPatch<D extends object>(doc: D, ops: unknown): D {
+export function applyPatch<D extends object>(doc: D, ops: unknown): D {
   const out = structuredClone(doc) as Record<string, unknown>;
   for (const op of (ops as { op?: string; path?: string; value?: string }[] | undefined) ?? []) {
     const keys = String(op.path ?? '')
@@ -122,7 +125,18 @@ export function createRestApiOperations(store: ApiGatewayStore): Record<string, 
     },
     async UpdateRestApi(input: Input, ctx) {
       const found = await api(ctx, String(input.restApiId));
-      const doc = applyPatch(found.doc, input.patchOperations);
+      // `/binaryMediaTypes/<type with ~1 for />` is added or removed as a list member.
+      const ops = (input.patchOperations as { op?: string; path?: string; value?: string }[] | undefined) ?? [];
+      let types = [...(found.doc.binaryMediaTypes ?? [])];
+      const rest = ops.filter((op) => {
+        const m = /^\/binaryMediaTypes\/(.+)$/.exec(op.path ?? '');
+        if (!m) return true;
+        const type = m[1]!.replace(/~1/g, '/').replace(/~0/g, '~');
+        types = types.filter((t) => t !== type);
+        if (op.op === 'add' || op.op === 'replace') types.push(op.op === 'replace' && op.value ? op.value : type);
+        return false;
+      });
+      const doc = { ...applyPatch(found.doc, rest), binaryMediaTypes: types };
       await store.update({ ...found, doc });
       return doc;
     },
@@ -186,9 +200,14 @@ export function createRestApiOperations(store: ApiGatewayStore): Record<string, 
       if (!['NONE', 'AWS_IAM', 'CUSTOM', 'COGNITO_USER_POOLS'].includes(authorizationType)) {
         throw new BadRequestException(`Invalid authorization type specified. Valid options are NONE,AWS_IAM,CUSTOM,COGNITO_USER_POOLS`);
       }
-      if (authorizationType === 'CUSTOM' || authorizationType === 'COGNITO_USER_POOLS') {
+      if (authorizationType === 'COGNITO_USER_POOLS') throw new BadRequestException(COGNITO_UNSUPPORTED);
+      if (authorizationType === 'CUSTOM') {
         if (!input.authorizerId) throw new BadRequestException('Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer.');
         await child(ctx, 'authorizer', apiId, String(input.authorizerId), 'Authorizer');
+      }
+      if (input.requestValidatorId !== undefined) await child(ctx, 'requestvalidator', apiId, String(input.requestValidatorId), 'Request Validator');
+      for (const model of Object.values((input.requestModels as Record<string, string> | undefined) ?? {})) {
+        if (!(await store.get(ctx.accountId, ctx.region, 'model', apiId, model))) throw new BadRequestException(`Invalid model identifier specified: ${model}`);
       }
       const doc: MethodDoc = {
         apiKeyRequired: false,
@@ -228,6 +247,9 @@ export function createRestApiOperations(store: ApiGatewayStore): Record<string, 
       if (!INTEGRATION_TYPES.has(type)) throw new BadRequestException(`Invalid integration type specified. Valid options are HTTP,AWS,MOCK,HTTP_PROXY,AWS_PROXY`);
       if (type !== 'MOCK' && !input.uri) throw new BadRequestException('Enumeration value for Integration uri must be non-empty');
       if (type !== 'MOCK' && !input.integrationHttpMethod) throw new BadRequestException('Enumeration value for HttpMethod must be non-empty');
+      if (input.connectionType === 'VPC_LINK' && !(input.connectionId && (await vpcLinkExists(store, ctx, input.connectionId)))) {
+        throw new BadRequestException('Invalid VPC link identifier specified');
+      }
       if (type === 'HTTP_PROXY' || type === 'HTTP') {
         try {
           new URL(String(input.uri));
@@ -273,7 +295,8 @@ export function createRestApiOperations(store: ApiGatewayStore): Record<string, 
       await api(ctx, apiId);
       const type = String(input.type);
       if (!['TOKEN', 'REQUEST', 'COGNITO_USER_POOLS'].includes(type)) throw new BadRequestException('Invalid authorizer type specified. Valid options are TOKEN,REQUEST,COGNITO_USER_POOLS');
-      if (type !== 'COGNITO_USER_POOLS' && !input.authorizerUri) throw new BadRequestException('Authorizer URI is required for TOKEN and REQUEST authorizers');
+      if (type === 'COGNITO_USER_POOLS') throw new BadRequestException(COGNITO_UNSUPPORTED);
+      if (!input.authorizerUri) throw new BadRequestException('Authorizer URI is required for TOKEN and REQUEST authorizers');
       if (type === 'TOKEN' && !input.identitySource) throw new BadRequestException('Identity source is required for TOKEN authorizers');
       const doc: RestAuthorizerDoc = {
         authorizerResultTtlInSeconds: 300,
@@ -323,7 +346,13 @@ export function createRestApiOperations(store: ApiGatewayStore): Record<string, 
         id: randomId(6),
         createdDate: now(),
         ...(input.description !== undefined ? { description: String(input.description) } : {}),
-        snapshot: { resources, authorizers: (await store.list<RestAuthorizerDoc>(ctx.accountId, ctx.region, 'authorizer', apiId)).map((r) => r.doc) },
+        snapshot: {
+          resources,
+          authorizers: (await store.list<RestAuthorizerDoc>(ctx.accountId, ctx.region, 'authorizer', apiId)).map((r) => r.doc),
+          models: (await store.list<ModelDoc>(ctx.accountId, ctx.region, 'model', apiId)).map((r) => r.doc),
+          validators: (await store.list<RequestValidatorDoc>(ctx.accountId, ctx.region, 'requestvalidator', apiId)).map((r) => r.doc),
+          gatewayResponses: (await store.list<GatewayResponseDoc>(ctx.accountId, ctx.region, 'gatewayresponse', apiId)).map((r) => r.doc),
+        },
       };
       await store.insert(row(ctx, 'deployment', apiId, doc.id, doc));
       if (input.stageName !== undefined) {
@@ -525,6 +554,5 @@ export function createRestApiOperations(store: ApiGatewayStore): Record<string, 
       return {};
     },
   };
-  ops.ImportRestApi = (input: Input, ctx) => importRestApi(Buffer.from(input.body as Uint8Array).toString('utf8'), ops, ctx, (message) => new BadRequestException(message));
   return ops;
 }

@@ -1,4 +1,6 @@
 // The stored documents of REST APIs, in the shapes apigateway returns (plus a deployment's snapshot).
+import type { GatewayResponseDoc } from '../data-plane/gateway-responses.js';
+export type { GatewayResponseDoc };
 
 export interface RestApiDoc {
   id: string;
@@ -30,6 +32,8 @@ export interface MethodDoc {
   authorizerId?: string;
   apiKeyRequired?: boolean;
   requestParameters?: Record<string, boolean>;
+  requestModels?: Record<string, string>;
+  requestValidatorId?: string;
   methodResponses?: Record<string, unknown>;
   methodIntegration?: IntegrationDoc;
 }
@@ -47,7 +51,28 @@ export interface RestDeploymentDoc {
   description?: string;
   createdDate: string;
   /** The resources and their methods as deployed (not part of AWS's output). */
-  snapshot: { resources: ResourceDoc[]; authorizers?: RestAuthorizerDoc[] };
+  snapshot: {
+    resources: ResourceDoc[];
+    authorizers?: RestAuthorizerDoc[];
+    models?: ModelDoc[];
+    validators?: RequestValidatorDoc[];
+    gatewayResponses?: GatewayResponseDoc[];
+  };
+}
+
+export interface ModelDoc {
+  id: string;
+  name: string;
+  description?: string;
+  schema?: string;
+  contentType: string;
+}
+
+export interface RequestValidatorDoc {
+  id: string;
+  name: string;
+  validateRequestBody: boolean;
+  validateRequestParameters: boolean;
 }
 
 export interface RestStageDoc {

@@ -4,10 +4,11 @@
 // froze, which the data plane serves for stages that are not auto-deployed.
 import type { OperationHandler, RequestContext } from '@atoll/core';
 import { BadRequestException, ConflictException, NotFoundException } from '@atoll/aws-models/apigatewayv2';
-import { importHttpApi } from '../openapi/openapi-import.js';
 import type { ApiGatewayStore, Kind, Row } from '../apigateway-store.js';
 import { apiId as newApiId, childId } from '../ids.js';
 import { invokeUrl } from '../invoke-url.js';
+import { SUBTYPES } from '../data-plane/first-class-integrations.js';
+import { vpcLinkExists } from '../vpc-links/vpc-link-operations.js';
 import type { HttpApiDoc, HttpAuthorizerDoc, HttpDeploymentDoc, HttpIntegrationDoc, HttpRouteDoc, HttpStageDoc } from './http-api-records.js';
 
 type Input = Record<string, unknown>;
@@ -80,10 +81,35 @@ export function createHttpApiOperations(store: ApiGatewayStore, edge: () => stri
     if (type === 'AWS_PROXY' && input.PayloadFormatVersion !== undefined && !['1.0', '2.0'].includes(String(input.PayloadFormatVersion))) {
       throw new BadRequestException(`Invalid payload format version ${String(input.PayloadFormatVersion)}. Supported versions are 1.0 and 2.0.`);
     }
+    if (input.ConnectionType === 'VPC_LINK') {
+      if (!input.ConnectionId || !(await vpcLinkExists(store, ctx, input.ConnectionId))) {
+        throw new NotFoundException(`Invalid VpcLink identifier specified ${ctx.accountId}:${String(input.ConnectionId)}`, { ResourceType: 'VpcLink' });
+      }
+      if (type !== 'HTTP_PROXY') throw new BadRequestException('VPC_LINK connections are supported with HTTP_PROXY integrations.');
+      if (!/^arn:aws[a-z-]*:(elasticloadbalancing|servicediscovery):/.test(String(input.IntegrationUri ?? ''))) {
+        throw new BadRequestException('A private integration takes a load balancer listener ARN or a Cloud Map service ARN as its IntegrationUri.');
+      }
+    } else if (type === 'HTTP_PROXY' && input.IntegrationUri !== undefined && !String(input.IntegrationUri).includes('${')) {
+      try {
+        new URL(String(input.IntegrationUri));
+      } catch {
+        throw new BadRequestException(`Invalid IntegrationUri ${String(input.IntegrationUri)}: an HTTP_PROXY integration takes an http(s) URL.`);
+      }
+    }
+    if (input.IntegrationSubtype !== undefined) {
+      const subtype = SUBTYPES[String(input.IntegrationSubtype)];
+      if (type !== 'AWS_PROXY' || !subtype) {
+        throw new BadRequestException(`Invalid IntegrationSubtype ${String(input.IntegrationSubtype)}: supported with AWS_PROXY are ${Object.keys(SUBTYPES).join(', ')}.`);
+      }
+      const params = (input.RequestParameters as Record<string, string> | undefined) ?? {};
+      const missing = subtype.required.filter((p) => params[p] === undefined);
+      if (missing.length > 0) throw new BadRequestException(`Missing required parameters for integration subtype ${String(input.IntegrationSubtype)}: ${missing.join(', ')}.`);
+      if (input.PayloadFormatVersion !== undefined && input.PayloadFormatVersion !== '1.0') throw new BadRequestException('AWS service integrations support only payload format version 1.0.');
+    }
     const doc: HttpIntegrationDoc = {
       ConnectionType: 'INTERNET',
       IntegrationMethod: type === 'HTTP_PROXY' ? 'ANY' : type === 'AWS_PROXY' ? 'POST' : undefined,
-      PayloadFormatVersion: type === 'HTTP_PROXY' ? '1.0' : '2.0',
+      PayloadFormatVersion: type === 'HTTP_PROXY' || input.IntegrationSubtype !== undefined ? '1.0' : '2.0',
       TimeoutInMillis: 30000,
       ...(defined(input, ['ApiId']) as Partial<HttpIntegrationDoc>),
       IntegrationId: childId(),
@@ -178,6 +204,9 @@ export function createHttpApiOperations(store: ApiGatewayStore, edge: () => stri
       const existing = await store.list<HttpRouteDoc>(ctx.accountId, ctx.region, 'route', id);
       if (existing.some((r) => r.doc.RouteKey === routeKey)) throw new ConflictException(`Unable to create Route. Route with key ${routeKey} already exists for this API`);
       const authorizationType = (input.AuthorizationType as string | undefined) ?? 'NONE';
+      if (!['NONE', 'AWS_IAM', 'CUSTOM', 'JWT'].includes(authorizationType)) {
+        throw new BadRequestException(`Unable to create route. Invalid authorization type ${authorizationType}: valid options are NONE, AWS_IAM, CUSTOM and JWT.`);
+      }
       if ((authorizationType === 'JWT' || authorizationType === 'CUSTOM') && !input.AuthorizerId) {
         throw new BadRequestException(`Unable to create route. AuthorizerId is required for authorization type ${authorizationType}.`);
       }
@@ -239,7 +268,7 @@ export function createHttpApiOperations(store: ApiGatewayStore, edge: () => stri
 
     async CreateAuthorizer(input: Input, ctx) {
       const id = String(input.ApiId);
-      await api(ctx, id);
+      const parent = await api(ctx, id);
       const type = String(input.AuthorizerType);
       if (type === 'JWT') {
         const jwt = input.JwtConfiguration as { Issuer?: string; Audience?: string[] } | undefined;
@@ -247,7 +276,7 @@ export function createHttpApiOperations(store: ApiGatewayStore, edge: () => stri
         if (!jwt.Audience || jwt.Audience.length === 0) throw new BadRequestException('JwtConfiguration.Audience is required for JWT authorizers.');
       } else if (type === 'REQUEST') {
         if (!input.AuthorizerUri) throw new BadRequestException('AuthorizerUri is required for REQUEST authorizers.');
-        if (input.AuthorizerPayloadFormatVersion === undefined) throw new BadRequestException('AuthorizerPayloadFormatVersion is required for REQUEST authorizers.');
+        if (input.AuthorizerPayloadFormatVersion === undefined && parent.doc.ProtocolType === 'HTTP') throw new BadRequestException('AuthorizerPayloadFormatVersion is required for REQUEST authorizers.');
       } else throw new BadRequestException(`Invalid authorizer type ${type}`);
       const doc: HttpAuthorizerDoc = {
         AuthorizerResultTtlInSeconds: 0,
@@ -345,13 +374,18 @@ export function createHttpApiOperations(store: ApiGatewayStore, edge: () => stri
       if (input.DeploymentId !== undefined) await child(ctx, 'deployment', String(input.ApiId), String(input.DeploymentId), 'Deployment');
       return replace(row, { ...row.doc, ...(defined(input, ['ApiId', 'StageName']) as Partial<HttpStageDoc>), LastUpdatedDate: now() });
     },
+    async DeleteAccessLogSettings(input: Input, ctx) {
+      const row = await child<HttpStageDoc>(ctx, 'stage', String(input.ApiId), String(input.StageName), 'Stage');
+      const { AccessLogSettings: _gone, ...doc } = row.doc as HttpStageDoc & { AccessLogSettings?: unknown };
+      await replace(row, { ...doc, LastUpdatedDate: now() });
+      return {};
+    },
     async DeleteStage(input: Input, ctx) {
       await child(ctx, 'stage', String(input.ApiId), String(input.StageName), 'Stage');
       await store.delete(ctx.accountId, ctx.region, 'stage', String(input.ApiId), String(input.StageName));
       return {};
     },
   };
-  ops.ImportApi = (input: Input, ctx) => importHttpApi(String(input.Body), ops, ctx, (message) => new BadRequestException(message));
   return ops;
 }
 

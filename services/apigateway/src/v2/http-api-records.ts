@@ -49,6 +49,7 @@ export interface HttpIntegrationDoc {
   ConnectionType?: string;
   RequestParameters?: Record<string, string>;
   ResponseParameters?: Record<string, Record<string, string>>;
+  CredentialsArn?: string;
   ApiGatewayManaged?: boolean;
 }
 
