@@ -38,12 +38,7 @@ class AdminError extends Error {
 export function handleAdminRoute(deps: AdminRouteDeps, req: IncomingMessage, res: ServerResponse, path: string, query: string): boolean {
   if (path === SNS_DELIVERIES || path === SNS_OPT_OUT || path === SNS_INVALIDATE) return handleSnsSinkRoute(deps, req, res, path, query);
   if (path !== '/_atoll/reset') return false;
-  const requestId = newRequestId();
-  res.setHeader('x-amzn-requestid', requestId);
-  void (async () => {
-    if (req.method !== 'POST') throw new AdminError(405, 'MethodNotAllowed', `${req.method} is not allowed on ${path}; use POST`);
-    const body = await readBody(req);
-    const identity = await authenticateRoot(deps, req, path, query, body);
+  serveRootRoute(deps, req, res, path, query, 'POST', async (identity, requestId) => {
     const params = new URLSearchParams(query);
     const list = params.get('services');
     const services = list === null ? undefined : list.split(',').map((s) => s.trim()).filter(Boolean);
@@ -62,13 +57,35 @@ export function handleAdminRoute(deps: AdminRouteDeps, req: IncomingMessage, res
       if (error instanceof UnknownServiceError) throw new AdminError(400, 'InvalidParameterValue', error.message);
       throw error;
     }
+  });
+  return true;
+}
+
+/**
+ * Runs one signed root-only route: a request id, the method check, the body, SigV4 with the root
+ * identity, then `work`; errors answer as JSON (`{ "__type", "message" }`), unexpected ones as 500.
+ */
+function serveRootRoute(
+  deps: AdminRouteDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  query: string,
+  method: 'GET' | 'POST',
+  work: (identity: CallerIdentity, requestId: string) => Promise<void>,
+): void {
+  const requestId = newRequestId();
+  res.setHeader('x-amzn-requestid', requestId);
+  void (async () => {
+    if (req.method !== method) throw new AdminError(405, 'MethodNotAllowed', `${req.method} is not allowed on ${path}; use ${method}`);
+    const body = await readBody(req);
+    await work(await authenticateRoot(deps, req, path, query, body), requestId);
   })().catch((error: unknown) => {
     if (error instanceof AdminError) return send(res, error.status, { __type: error.code, message: error.message });
     if (error instanceof ServiceError) return send(res, error.status, { __type: error.code, message: error.message });
     deps.logger.error({ err: error, path }, 'admin route failed');
     send(res, 500, { __type: 'InternalFailure', message: 'the platform could not complete the request' });
   });
-  return true;
 }
 
 /** SigV4 with any key the edge knows; only the root identity is let through. */
@@ -130,13 +147,7 @@ interface SnsSink {
 }
 
 function handleSnsSinkRoute(deps: AdminRouteDeps, req: IncomingMessage, res: ServerResponse, path: string, query: string): boolean {
-  const requestId = newRequestId();
-  res.setHeader('x-amzn-requestid', requestId);
-  void (async () => {
-    const method = path === SNS_DELIVERIES ? 'GET' : 'POST';
-    if (req.method !== method) throw new AdminError(405, 'MethodNotAllowed', `${req.method} is not allowed on ${path}; use ${method}`);
-    const body = await readBody(req);
-    const identity = await authenticateRoot(deps, req, path, query, body);
+  serveRootRoute(deps, req, res, path, query, path === SNS_DELIVERIES ? 'GET' : 'POST', async (identity) => {
     const served = deps.directory?.get('sns');
     if (!served) throw new AdminError(404, 'NotFound', 'SNS is not served by this platform');
     const sns = (await served.activate()) as unknown as SnsSink;
@@ -165,11 +176,6 @@ function handleSnsSinkRoute(deps: AdminRouteDeps, req: IncomingMessage, res: Ser
       limit: number('limit'),
     });
     send(res, 200, { deliveries });
-  })().catch((error: unknown) => {
-    if (error instanceof AdminError) return send(res, error.status, { __type: error.code, message: error.message });
-    if (error instanceof ServiceError) return send(res, error.status, { __type: error.code, message: error.message });
-    deps.logger.error({ err: error, path }, 'admin route failed');
-    send(res, 500, { __type: 'InternalFailure', message: 'the platform could not complete the request' });
   });
   return true;
 }
