@@ -3,7 +3,9 @@
 // --warm requests (5,000) and then measured in --rounds alternating rounds (5) of --ops requests
 // (3,000), so that every target sees the same moments of the machine's load. Replayed pre-signed
 // requests over raw HTTP (16 keep-alive connections); CPU is each server process's own (utime+stime).
-// Usage: node bench/platform/cost-interleaved.mjs [--ops N] [--rounds N] [--warm N] [--base DIR]
+// --variant NAME:KEY=VALUE[,KEY=VALUE] (repeatable) adds this tree started with those environment
+// variables (for example `permissive:ATOLL_AUTH=permissive`), to see what one setting costs.
+// Usage: node bench/platform/cost-interleaved.mjs [--ops N] [--rounds N] [--warm N] [--base DIR] [--variant …]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -17,10 +19,10 @@ import { spawnPlatform } from '@atoll/test-support';
 const arg = (n, d) => { const i = process.argv.indexOf(n); return i >= 0 ? process.argv[i + 1] : d; };
 const OPS = Number(arg('--ops', 3000)), ROUNDS = Number(arg('--rounds', 5)), WARM = Number(arg('--warm', 5000));
 const targets = [];
-async function atoll(name, root) {
+async function atoll(name, root, env = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'atoll-ab-'));
   const sp = root ? (await import(join(root, 'packages/test-support/dist/src/index.js'))).spawnPlatform : spawnPlatform;
-  const p = await sp({ dataDir, services: ['dynamodb'], env: { ATOLL_LOG_LEVEL: 'error' } });
+  const p = await sp({ dataDir, services: ['dynamodb'], env: { ATOLL_LOG_LEVEL: 'error', ...env } });
   return { name, endpoint: p.endpoint, credentials: p.credentials, pid: p.process.pid, stop: async () => { await p.kill('SIGTERM'); rmSync(dataDir, { recursive: true, force: true }); } };
 }
 async function dynalite() {
@@ -30,6 +32,11 @@ async function dynalite() {
 }
 targets.push(await atoll('atoll'));
 if (arg('--base')) targets.push(await atoll('base', arg('--base')));
+for (let i = 0; i < process.argv.length; i++) {
+  if (process.argv[i] !== '--variant') continue;
+  const [name, settings = ''] = process.argv[i + 1].split(/:(.*)/s);
+  targets.push(await atoll(name, undefined, Object.fromEntries(settings.split(',').filter(Boolean).map((kv) => kv.split(/=(.*)/s).slice(0, 2)))));
+}
 targets.push(await dynalite());
 const cpu = (pid) => { const s = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '); return (Number(s[11]) + Number(s[12])) / 100; };
 const agent = new Agent({ keepAlive: true, maxSockets: 16 });

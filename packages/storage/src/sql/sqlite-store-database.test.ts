@@ -65,3 +65,48 @@ test('a failing OR FAIL statement leaves none of its rows, as a savepoint rollba
     assert.deepEqual(await db.all('SELECT k FROM t ORDER BY k'), [{ k: 'a' }]);
   });
 });
+
+test('reads share one read transaction that a write ends first, and that ends by itself within milliseconds', async () => {
+  await withStore(async (db, file) => {
+    await db.run('INSERT INTO t (k, v) VALUES (?, ?)', ['a', 1]);
+    assert.deepEqual(await db.get('SELECT v FROM t WHERE k = ?', ['a']), { v: 1 });
+    assert.equal(db.db.inTransaction, true, 'the read left its transaction open for the reads that follow');
+    // A write queued while the read transaction is open sees, and is seen by, the next read.
+    const write = db.run('UPDATE t SET v = 2 WHERE k = ?', ['a']);
+    assert.deepEqual(await db.get('SELECT v FROM t WHERE k = ?', ['a']), { v: 1 }, 'not committed yet');
+    await write;
+    assert.deepEqual(await db.get('SELECT v FROM t WHERE k = ?', ['a']), { v: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(db.db.inTransaction, false, 'the shared read ended by itself');
+    // Another connection writes, and this one reads its write once its own read has ended.
+    const other = await SqliteStoreDatabase.open(file, MIGRATIONS);
+    try {
+      await other.run('INSERT INTO t (k, v) VALUES (?, ?)', ['b', 3]);
+      assert.deepEqual(await db.all('SELECT k FROM t ORDER BY k'), [{ k: 'a' }, { k: 'b' }]);
+    } finally {
+      await other.close();
+    }
+    // A checkpoint by another connection completes once the shared read has ended.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const checkpoint = (await import('better-sqlite3')).default;
+    const raw = new checkpoint(file);
+    try {
+      const [row] = raw.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      assert.equal(row!.busy, 0);
+    } finally {
+      raw.close();
+    }
+  });
+});
+
+test('a transaction waits for nothing from the shared read, and close ends it', async () => {
+  await withStore(async (db) => {
+    await db.get('SELECT 1 AS one');
+    const value = await db.transaction(async (tx) => {
+      await tx.run('INSERT INTO t (k, v) VALUES (?, ?)', ['c', 5]);
+      return (await tx.get<{ v: number }>('SELECT v FROM t WHERE k = ?', ['c']))!.v;
+    });
+    assert.equal(value, 5);
+    await db.get('SELECT 1 AS one');
+  });
+});
