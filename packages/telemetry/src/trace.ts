@@ -12,9 +12,14 @@ export interface TraceContext {
   header: string;
 }
 
+/** The header as the X-Ray SDKs and Atoll itself write it: read with one expression, the general parser else. */
+const SDK_FORM = /^Root=(1-[0-9a-f]{8}-[0-9a-f]{24});Parent=([0-9a-f]{16});Sampled=([01])$/;
+
 export function traceFromHeaders(headers: IncomingHttpHeaders): TraceContext {
   const amzn = headers['x-amzn-trace-id'];
   if (typeof amzn === 'string') {
+    const sdk = SDK_FORM.exec(amzn);
+    if (sdk) return { traceId: sdk[1]!, parentId: sdk[2]!, sampled: sdk[3] === '1', header: amzn };
     const parts = Object.fromEntries(amzn.split(';').map((p) => p.trim().split('=') as [string, string]));
     if (parts.Root && /^1-[0-9a-f]{8}-[0-9a-f]{24}$/.test(parts.Root)) {
       return { traceId: parts.Root, parentId: parts.Parent, sampled: parts.Sampled !== '0', header: amzn };

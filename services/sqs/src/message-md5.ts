@@ -1,6 +1,9 @@
 // The MD5 digests SQS returns and the SDKs verify: of the body, and of the message (or system)
 // attributes in AWS's binary encoding (names sorted; length-prefixed name, type, transport byte, value).
-import { createHash } from 'node:crypto';
+import crypto, { createHash } from 'node:crypto';
+
+/** `crypto.hash` (Node 20.12 and later): a one-shot digest without a Hash object (~1 µs less). */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string | Buffer, encoding: 'hex') => string }).hash;
 
 export interface MessageAttributeValue {
   DataType: string;
@@ -11,7 +14,7 @@ export interface MessageAttributeValue {
 }
 
 export function md5Hex(data: string | Buffer): string {
-  return createHash('md5').update(data).digest('hex');
+  return oneShot ? oneShot('md5', data, 'hex') : createHash('md5').update(data).digest('hex');
 }
 
 function lengthPrefixed(bytes: Buffer): Buffer {

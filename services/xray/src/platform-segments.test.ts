@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { callNode, callSegment, parseTraceHeader, platformRows } from './platform-segments.js';
+import { callItem, callNode, callSegment, docItem, expandItems, parseTraceHeader } from './platform-segments.js';
 
 const detail = (over: Record<string, unknown> = {}) =>
   ({ service: 'sqs', operation: 'SendMessage', status: 200, durationMs: 12, time: 1_700_000_000_000, resources: {}, traceHeader: 'Root=1-65553f00-0123456789abcdef01234567;Parent=89abcdef01234567;Sampled=1', requestId: 'r-1', ...over }) as never;
@@ -30,16 +30,20 @@ describe('platform segments', () => {
     assert.equal(callSegment(detail({ status: 404, errorCode: 'ResourceNotFoundException' }), 'a', 'r')!.error, true);
   });
 
-  it('turns pending calls into stored rows by account and region, without the unsampled ones', () => {
-    const batches = platformRows([
-      { detail: detail({ requestId: 'r-1' }), accountId: 'a', region: 'r' },
-      { detail: detail({ requestId: 'r-2', traceHeader: 'Root=1-65553f00-0123456789abcdef01234567;Sampled=0' }), accountId: 'a', region: 'r' },
-      { detail: detail({ requestId: 'r-3', time: 1_700_000_000_500 }), accountId: 'b', region: 'r' },
-    ]);
-    assert.deepEqual([...batches.keys()], ['a/r', 'b/r']);
-    const [row] = batches.get('a/r')!.rows;
-    const doc = JSON.parse(row!.doc);
-    assert.deepEqual([row!.traceId, row!.id, row!.startMs, row!.inProgress], [doc.trace_id, doc.id, 1_700_000_000_000, false]);
-    assert.equal(batches.get('b/r')!.rows[0]!.startMs, 1_700_000_000_500);
+  it('turns pending items into stored rows, without the unsampled calls', () => {
+    const items = [
+      callItem(detail({ requestId: 'r-1', errorCode: 'ResourceNotFoundException', status: 400, resources: { queueName: 'jobs' } })),
+      callItem(detail({ requestId: 'r-2', traceHeader: 'Root=1-65553f00-0123456789abcdef01234567;Sampled=0' })),
+      callItem(detail({ requestId: 'r-3', time: 1_700_000_000_500 })),
+      docItem({ traceId: '1-65553f00-0123456789abcdef01234567', id: '0123456789abcdef', startMs: 1_700_000_000_100, inProgress: true, doc: '{"id":"0123456789abcdef"}' }),
+    ];
+    const rows = expandItems(items.map((t) => JSON.parse(t)), '000000000000', 'us-east-1');
+    assert.equal(rows.length, 3);
+    const doc = JSON.parse(rows[0]!.doc);
+    // The same segment as one built straight from the call.
+    assert.deepEqual(doc, { ...callSegment(detail({ requestId: 'r-1', errorCode: 'ResourceNotFoundException', status: 400, resources: { queueName: 'jobs' } }), '000000000000', 'us-east-1'), cause: doc.cause });
+    assert.deepEqual([rows[0]!.traceId, rows[0]!.id, rows[0]!.startMs, rows[0]!.inProgress, doc.error, doc.cause.exceptions[0].type], [doc.trace_id, doc.id, 1_700_000_000_000, false, true, 'ResourceNotFoundException']);
+    assert.equal(rows[1]!.startMs, 1_700_000_000_500);
+    assert.deepEqual(rows[2], { traceId: '1-65553f00-0123456789abcdef01234567', id: '0123456789abcdef', startMs: 1_700_000_000_100, inProgress: true, doc: '{"id":"0123456789abcdef"}' });
   });
 });

@@ -1,8 +1,9 @@
 // The platform in the trace: the edge publishes `edge.ApiCallTraced` for every AWS API call that
 // carried a trace header, and this module turns it into the call's segment (the service as a node,
-// named after the resource the call named: the queue, table, topic, bucket), built and stored in
-// batches, one store transaction per 50 ms (recordPlatformSegments). A segment whose parent is the caller's `aws` subsegment for the same
-// resource takes the place of the inferred segment X-Ray would otherwise add.
+// named after the resource the call named: the queue, table, topic, bucket). Calls are written as
+// pending items once a second and built into segments by the first query that needs them
+// (recordPlatformSegments, XrayStore.materialize). A segment whose parent is the caller's `aws`
+// subsegment for the same resource takes the place of the inferred segment X-Ray would otherwise add.
 import { randomBytes } from 'node:crypto';
 import { API_CALL_TRACED, platformSegmentId, type ApiCallTracedDetail, type EventBus, type Logger, type PlatformEvent } from '@atoll/core';
 import { checkSegment, rejected, type SegmentDoc } from './segment-document.js';
@@ -92,81 +93,99 @@ export function callSegment(d: ApiCallTracedDetail, accountId: string, region: s
  */
 export const PLATFORM_SEGMENT = 'xray.PlatformSegment';
 
-/** A traced call waiting for the next flush (its segment is built then, off the request path), or a built segment. */
-type PendingCall = { detail: ApiCallTracedDetail; accountId: string; region: string } | { row: StoredSegment; accountId: string; region: string };
+/**
+ * A traced call or a platform-built segment as it waits to become a stored segment: a JSON array
+ * (`["c", traceHeader, requestId, service, operation, status, errorCode, durationMs, time, resources]`
+ * or `["d", traceId, id, startMs, inProgress, doc]`). The request path only writes this text; the
+ * segment document is built when a query first needs it (XrayStore materializes pending items).
+ */
+export type PendingItem = string;
 
-/** The stored rows of the pending calls' segments, by account and region (the sampled ones only). */
-export function platformRows(calls: readonly PendingCall[]): Map<string, { accountId: string; region: string; rows: StoredSegment[] }> {
-  const out = new Map<string, { accountId: string; region: string; rows: StoredSegment[] }>();
-  for (const c of calls) {
-    let row: StoredSegment;
-    if ('row' in c) row = c.row;
-    else {
-      const doc = callSegment(c.detail, c.accountId, c.region);
-      if (!doc) continue;
-      // Built here from known fields: no validation round trip (parse of the text) is needed.
-      row = { traceId: doc.trace_id!, id: doc.id, startMs: Math.round(c.detail.time), inProgress: false, doc: JSON.stringify(doc) };
+export function callItem(d: Pick<ApiCallTracedDetail, 'traceHeader' | 'requestId' | 'service' | 'operation' | 'status' | 'errorCode' | 'durationMs' | 'time' | 'resources'>): PendingItem {
+  return JSON.stringify(['c', d.traceHeader, d.requestId, d.service, d.operation, d.status, d.errorCode ?? null, d.durationMs, d.time, d.resources]);
+}
+
+export function docItem(row: StoredSegment): PendingItem {
+  return JSON.stringify(['d', row.traceId, row.id, row.startMs, row.inProgress, row.doc]);
+}
+
+/** The stored rows of pending items (parsed JSON arrays): the sampled calls' segments and the documents. */
+export function expandItems(items: readonly unknown[], accountId: string, region: string): StoredSegment[] {
+  const rows: StoredSegment[] = [];
+  for (const item of items) {
+    if (!Array.isArray(item)) continue;
+    if (item[0] === 'd') {
+      rows.push({ traceId: String(item[1]), id: String(item[2]), startMs: Number(item[3]), inProgress: item[4] === true, doc: String(item[5]) });
+      continue;
     }
-    const scope = `${c.accountId}/${c.region}`;
-    let batch = out.get(scope);
-    if (!batch) out.set(scope, (batch = { accountId: c.accountId, region: c.region, rows: [] }));
-    batch.rows.push(row);
+    if (item[0] !== 'c') continue;
+    const [, traceHeader, requestId, service, operation, status, errorCode, durationMs, time, resources] = item as [string, string, string, string, string, number, string | null, number, number, ApiCallTracedDetail['resources']];
+    const detail = { traceHeader, requestId, service, operation, status, durationMs, time, resources: resources ?? {}, ...(errorCode ? { errorCode } : {}) } as ApiCallTracedDetail;
+    const doc = callSegment(detail, accountId, region);
+    // Built here from known fields: no validation round trip (parse of the text) is needed.
+    if (doc) rows.push({ traceId: doc.trace_id!, id: doc.id, startMs: Math.round(time), inProgress: false, doc: JSON.stringify(doc) });
   }
-  return out;
+  return rows;
 }
 
 /**
- * How long traced calls wait to be stored, and how many may wait. A store transaction costs a
- * commit (an fsync on SQLite, a round trip on PostgreSQL) that a batch shares: at 50 ms a busy
- * queue paid ~25 µs of it per request, at 1 s it is ~1 µs. The price is that a traced call shows in
- * queries up to a second later (X-Ray itself takes seconds).
+ * How long traced calls wait in memory, and how many may wait. A batch is one row written without
+ * waiting for the disk (~0.1 ms), so it can be written often: items that wait a second outlive
+ * V8's young generation and cost the old one's collector more than their write (a traced
+ * SendMessage cost ~4 µs more at 1 s than at 50 ms). A traced call shows in queries 0.1 s later.
  */
-export const FLUSH_MS = 1000;
+export const FLUSH_MS = 100;
 export const MAX_PENDING = 2000;
 
 /**
- * Subscribes to traced calls and stores their segments: a call costs the request path one array
- * push; every FLUSH_MS (or at MAX_PENDING calls) the calls' segments are built and written, one
- * store transaction per account and region. Answers the unsubscribe (which writes what is pending).
+ * Subscribes to traced calls and platform-built segments and hands them on as pending items: a
+ * sampled call costs the request path one short JSON text; every FLUSH_MS (or at MAX_PENDING
+ * items) they are written, one store call per account and region, as they are. Building and
+ * indexing the segments waits for the first query that needs them (XrayStore.materialize): a
+ * busy platform's calls cost ~40 µs each when every one was built and indexed as it came
+ * (bench/xray/edge-overhead.mjs). Answers the unsubscribe (which writes what is pending).
  */
 export function recordPlatformSegments(
   bus: EventBus,
-  store: (accountId: string, region: string, rows: StoredSegment[]) => Promise<unknown>,
+  store: (accountId: string, region: string, items: PendingItem[]) => Promise<unknown>,
   logger: Logger,
 ): { stop(): Promise<void> } {
-  let pending: PendingCall[] = [];
+  let pending = new Map<string, { accountId: string; region: string; items: PendingItem[] }>();
+  let count = 0;
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> = Promise.resolve();
   const flush = () => {
     timer = undefined;
-    const calls = pending;
-    pending = [];
+    const batches = pending;
+    pending = new Map();
+    count = 0;
     flushing = flushing.then(async () => {
-      for (const { accountId, region, rows } of platformRows(calls).values()) {
-        await store(accountId, region, rows).catch((error: unknown) => logger.warn({ err: error, segments: rows.length }, 'xray: platform segments not stored'));
+      for (const { accountId, region, items } of batches.values()) {
+        await store(accountId, region, items).catch((error: unknown) => logger.warn({ err: error, segments: items.length }, 'xray: platform segments not stored'));
       }
     });
   };
-  const queue = (call: PendingCall) => {
-    pending.push(call);
-    if (pending.length >= MAX_PENDING) {
+  const queue = (accountId: string, region: string, item: PendingItem) => {
+    const scope = `${accountId}/${region}`;
+    let batch = pending.get(scope);
+    if (!batch) pending.set(scope, (batch = { accountId, region, items: [] }));
+    batch.items.push(item);
+    if (++count >= MAX_PENDING) {
       if (timer) clearTimeout(timer);
       flush();
     } else timer ??= setTimeout(flush, FLUSH_MS);
   };
   const offCalls = bus.on(API_CALL_TRACED, (event: PlatformEvent) => {
     const d = event.detail as ApiCallTracedDetail;
-    if (d.service === 'xray') return;
-    // Only what the segment needs: holding the call's input and output until the flush would keep
-    // them alive past the young generation (major GC work for every traced request).
-    const detail = { service: d.service, operation: d.operation, status: d.status, errorCode: d.errorCode, durationMs: d.durationMs, time: d.time, resources: d.resources, traceHeader: d.traceHeader, requestId: d.requestId };
-    queue({ detail, accountId: event.accountId, region: event.region });
+    // An unsampled call has no segment; X-Ray's own calls are not traced.
+    if (d.service === 'xray' || d.traceHeader.includes('Sampled=0')) return;
+    queue(event.accountId, event.region, callItem(d));
   });
   const offSegments = bus.on(PLATFORM_SEGMENT, (event: PlatformEvent) => {
     const text = String(event.detail.document ?? '');
     const checked = checkSegment(text, Date.now(), { anyTraceEpoch: true });
     if (rejected(checked)) logger.warn({ code: checked.code, id: checked.id }, 'xray: a platform segment was refused');
-    else queue({ row: { traceId: checked.traceId, id: checked.id, startMs: checked.startMs, inProgress: checked.inProgress, doc: text }, accountId: event.accountId, region: event.region });
+    else queue(event.accountId, event.region, docItem({ traceId: checked.traceId, id: checked.id, startMs: checked.startMs, inProgress: checked.inProgress, doc: text }));
   });
   const off = () => {
     offCalls();

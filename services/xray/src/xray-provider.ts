@@ -60,7 +60,7 @@ import { assemble, inferredSegments, mergeGraph, summarize, type EdgeStats, type
 import { XrayStore, type TraceRow } from './xray-store.js';
 import { parseDaemonAddress, XrayDaemon } from './daemon.js';
 import { otlpRoutes, startOtlpListener } from './otlp/otlp-receiver.js';
-import { recordPlatformSegments } from './platform-segments.js';
+import { expandItems, recordPlatformSegments } from './platform-segments.js';
 
 const SUMMARY_PAGE = 100;
 const SUMMARY_SCAN = 10_000;
@@ -260,10 +260,10 @@ export class XrayProvider implements ServiceProvider {
   }
 
   async start(): Promise<void> {
-    this.#store = await XrayStore.open(this.platform.storage, summaryRow);
+    this.#store = await XrayStore.open(this.platform.storage, summaryRow, expandItems);
     const { config, logger } = this.platform;
-    // The edge's segments are built by the platform itself: stored without the validation round trip.
-    this.#platformSegments = recordPlatformSegments(this.platform.bus, (a, r, rows) => this.store.putSegments(a, r, rows), logger);
+    // The edge's segments wait as pending items until a query needs them (XrayStore.materialize).
+    this.#platformSegments = recordPlatformSegments(this.platform.bus, (a, r, items) => this.store.putPending(a, r, items), logger);
     // Retention: traces are kept 30 days, as in X-Ray; one node sweeps for all.
     this.#stopRetention = this.platform.storage.leadership.lead('xray:retention', (signal) =>
       runEvery(signal, this.options.retentionSweepMs ?? RETENTION_SWEEP_MS, () => this.expireTraces(), (error) => logger.error({ err: error }, 'xray: retention sweep failed')),

@@ -2,17 +2,20 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EngineContext } from '@atoll/test-support';
-import { XrayStore, type Summarize } from './xray-store.js';
+import { XrayStore, type Expand, type Summarize } from './xray-store.js';
 
 const A = '000000000000';
 const R = 'us-east-1';
 const count: Summarize = (traceId, docs) => ({ startMs: Math.min(...docs.map((d) => JSON.parse(d).t)), endMs: 0, summary: { traceId, n: docs.length } });
+/** Pending items in this test: `[traceId, id, t]`, one segment each, the scope written into the doc. */
+const expand: Expand = (items, accountId, region) =>
+  (items as [string, string, number][]).map(([traceId, id, t]) => ({ traceId, id, startMs: t, inProgress: false, doc: JSON.stringify({ id, t, scope: `${accountId}/${region}` }) }));
 const seg = (traceId: string, id: string, t: number, inProgress = false) => ({ traceId, id, startMs: t, inProgress, doc: JSON.stringify({ id, t, inProgress }) });
 
 export function xrayStoreCases(engine: EngineContext): void {
   async function withStore(body: (store: XrayStore) => Promise<void>): Promise<void> {
     const backend = await engine.open();
-    const store = await XrayStore.open(backend, count);
+    const store = await XrayStore.open(backend, count, expand);
     try {
       await body(store);
     } finally {
@@ -64,6 +67,27 @@ export function xrayStoreCases(engine: EngineContext): void {
       assert.deepEqual((await store.traces(A, R, { fromMs: 0, toMs: 10_000, limit: 10 })).map((t) => t.traceId), ['new1']);
       assert.deepEqual((await store.traces('111111111111', 'eu-west-1', { fromMs: 0, toMs: 10_000, limit: 10 })).map((t) => t.traceId), ['new2']);
       assert.equal(await store.telemetryCount(A, R), 1);
+    }));
+
+  it('keeps pending items until a read needs them, then every read sees their segments once', () =>
+    withStore(async (store) => {
+      await store.putSegments(A, R, [seg('p1', 'user', 50)]);
+      const items = Array.from({ length: 1203 }, (_, i) => JSON.stringify([`q${String(i).padStart(4, '0')}`, 'edge', 100 + i]));
+      await store.putPending(A, R, [JSON.stringify(['p1', 'edge', 40]), ...items]);
+      await store.putPending('111111111111', R, [JSON.stringify(['p1', 'other', 60])]);
+      // More rows than one materializing round takes (500 items a row, 20 rows a round would hold
+      // them all: this also checks the rows of one put are all taken).
+      const docs = await store.segments(A, R, ['p1']);
+      assert.deepEqual(docs.map((d) => [d.id, d.startMs, JSON.parse(d.doc).scope ?? 'user']), [['edge', 40, `${A}/${R}`], ['user', 50, 'user']]);
+      assert.equal((await store.traces(A, R, { fromMs: 0, toMs: 10_000, limit: 2000 })).length, 1 + 1203);
+      assert.deepEqual((await store.tracesById(A, R, ['p1'])).map((t) => [t.startMs, t.summary]), [[40, { traceId: 'p1', n: 2 }]]);
+      // Materialized once: reading again finds the same segments, not copies.
+      assert.equal((await store.segments(A, R, ['p1'])).length, 2);
+      assert.deepEqual((await store.segments('111111111111', R, ['p1'])).map((d) => d.id), ['other']);
+      // Pending items older than the retention cut are dropped with the traces.
+      await store.putPending(A, 'eu-west-1', [JSON.stringify(['old', 'edge', 1])]);
+      await store.expire(Date.now() + 1000);
+      assert.deepEqual(await store.segments(A, 'eu-west-1', ['old']), []);
     }));
 
   it('counts sampling clients per rule, enforces the rule limit and merges tags', () =>

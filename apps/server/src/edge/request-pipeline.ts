@@ -639,15 +639,22 @@ export class RequestPipeline {
     const status = ex.status ?? 500;
     metrics.record(service, operation, status, seconds, ex.error?.code);
     // Platform metrics (CloudWatch): one API call event, built only when something subscribes.
-    const bus = this.#deps.bus;
-    if (bus?.hasHandlers(API_CALL_COMPLETED) && ex.service && ex.operation) {
-      const detail = apiCallDetail(service, operation, status, ex.error?.code, seconds * 1000, ex.time.getTime(), ex.input, ex.output);
-      bus.emit({ type: API_CALL_COMPLETED, accountId: ex.identity?.accountId || config.accountId, region: ex.region, detail });
-    }
     // Tracing (X-Ray): the call's own segment, only for a request that carried a trace header.
-    if (ex.service && ex.operation && (ex.req.headers['x-amzn-trace-id'] !== undefined || ex.req.headers.traceparent !== undefined) && bus?.hasHandlers(API_CALL_TRACED)) {
-      const detail = apiCallDetail(service, operation, status, ex.error?.code, seconds * 1000, ex.time.getTime(), ex.input, ex.output);
-      bus.emit({ type: API_CALL_TRACED, accountId: ex.identity?.accountId || config.accountId, region: ex.region, detail: { ...detail, traceHeader: ex.traceHeader, requestId: ex.requestId } });
+    const bus = this.#deps.bus;
+    if (bus && ex.service && ex.operation) {
+      const completed = bus.hasHandlers(API_CALL_COMPLETED);
+      const traced = (ex.req.headers['x-amzn-trace-id'] !== undefined || ex.req.headers.traceparent !== undefined) && bus.hasHandlers(API_CALL_TRACED);
+      if (completed || traced) {
+        const detail = apiCallDetail(service, operation, status, ex.error?.code, seconds * 1000, ex.time.getTime(), ex.input, ex.output);
+        const accountId = ex.identity?.accountId || config.accountId;
+        if (completed) bus.emit({ type: API_CALL_COMPLETED, accountId, region: ex.region, detail });
+        if (traced) {
+          const tracedDetail = completed ? { ...detail } : detail;
+          tracedDetail.traceHeader = ex.traceHeader;
+          tracedDetail.requestId = ex.requestId;
+          bus.emit({ type: API_CALL_TRACED, accountId, region: ex.region, detail: tracedDetail });
+        }
+      }
     }
     if (ex.service && ex.operation) {
       try {
