@@ -2,7 +2,7 @@
 // malformed input, unimplemented operations, audit events, and clean shutdown.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -121,9 +121,14 @@ describe('the edge', () => {
     await new Promise((r) => setTimeout(r, 60));
     const db = new Database(join(p.dataDir, 'audit', 'audit.db'), { readonly: true });
     try {
-      // The trail keeps a row per batch of events.
+      // The trail keeps a row per batch of events, which names where the batch's text lies in the
+      // trail's files (`@<file>:<offset>:<length>`).
       const batches = db.prepare('SELECT events FROM audit_batches ORDER BY seq').all() as { events: string }[];
-      const event = batches.flatMap((b) => JSON.parse(b.events) as { eventName: string }[]).reverse().find((e) => e.eventName === 'GetCallerIdentity') as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+      const text = (located: string) => {
+        const [file, offset, length] = located.slice(1).split(':').map(Number) as [number, number, number];
+        return readFileSync(join(p.dataDir, 'audit', 'trail', `${String(file).padStart(6, '0')}.json`)).subarray(offset, offset + length).toString('utf8');
+      };
+      const event = batches.flatMap((b) => JSON.parse(text(b.events)) as { eventName: string }[]).reverse().find((e) => e.eventName === 'GetCallerIdentity') as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
       assert.ok(event, 'no GetCallerIdentity event in the trail');
       assert.equal(event.eventSource, 'sts.amazonaws.com');
       assert.equal(event.eventName, 'GetCallerIdentity');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '@atoll/storage';
@@ -143,5 +143,43 @@ test(
     assert.equal(all.events.length, 15);
     assert.equal(all.next, all.events[14]!.seq);
     await log.close();
+  }),
+);
+
+test(
+  'an embedded trail keeps its events in append-only files that rows name; bytes no row names and a cut file are skipped',
+  withDir(async (dir) => {
+    const log = new AuditLog(dir);
+    await log.open();
+    log.record(event('First'));
+    await log.flush();
+    log.record(event('Second'));
+    await log.close();
+    const db = openDatabase(join(dir, 'audit', 'audit.db'), []);
+    const rows = db.prepare('SELECT events FROM audit_batches ORDER BY seq').pluck().all() as string[];
+    db.close();
+    assert.equal(rows.length, 2);
+    for (const r of rows) assert.match(r, /^@1:\d+:\d+$/);
+    const file = join(dir, 'audit', 'trail', '000001.json');
+    const bytes = readFileSync(file, 'utf8');
+    assert.equal(JSON.parse(bytes.slice(0, Number(rows[0]!.split(':')[2])))[0].eventName, 'First');
+    // A crash between an append and its row leaves bytes nothing names: the next batch goes after them.
+    appendFileSync(file, '[{"torn":');
+    const reopened = new AuditLog(dir);
+    reopened.record(event('Third'));
+    assert.deepEqual((await reopened.query({ accountId: '111111111111' })).map((r) => r.event.eventName), ['Third', 'Second', 'First']);
+    await reopened.close();
+    // A batch whose bytes were lost (zeros after a power cut) reads as empty; the others as before.
+    const fd = openSync(file, 'r+');
+    writeSync(fd, Buffer.alloc(8), 0, 8, Number(rows[1]!.split(':')[1]));
+    closeSync(fd);
+    const damaged = new AuditLog(dir);
+    assert.deepEqual((await damaged.query({ accountId: '111111111111' })).map((r) => r.event.eventName), ['Third', 'First']);
+    await damaged.close();
+    // A file cut short: the batches past its end read as empty.
+    truncateSync(file, Number(rows[1]!.split(':')[1]));
+    const cut = new AuditLog(dir);
+    assert.deepEqual((await cut.query({ accountId: '111111111111' })).map((r) => r.event.eventName), ['First']);
+    await cut.close();
   }),
 );

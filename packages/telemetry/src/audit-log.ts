@@ -5,8 +5,11 @@
 // one row (as CloudTrail delivers its trail in files of events): a row per event cost ~17 µs of a
 // busy server's time on every call. Queries read batches newest first, narrowed by their time
 // range, and filter their events. Events are kept as their JSON text until written (the edge
-// writes that text itself, see recordJson), so a batch is joined, not stringified.
+// writes that text itself, see recordJson), so a batch is joined, not stringified. On the embedded
+// engine a batch's text goes to an append-only file and its row names where (audit-trail-files.ts).
+import { join } from 'node:path';
 import { embeddedStorage } from '@atoll/storage/backend';
+import { AuditTrailFiles } from './audit-trail-files.js';
 import type { AuditEvent, AuditPage, AuditQuery, AuditTrail, SqlValue, StorageBackend, StoreDatabase, StoreMigration } from '@atoll/core';
 
 export type { AuditEvent, AuditPage, AuditQuery } from '@atoll/core';
@@ -82,6 +85,8 @@ const eventTimeText = (date: Date): string => date.toISOString().replace(/\.\d{3
  */
 export class AuditLog implements AuditTrail {
   readonly #storage: StorageBackend;
+  /** The embedded engine's event files (undefined on PostgreSQL, whose rows hold the events). */
+  readonly #files: AuditTrailFiles | undefined;
   #db: StoreDatabase | undefined;
   #opening: Promise<void> | undefined;
   /** Events' JSON texts, and their times (`2024-01-01T00:00:00Z`) for the batch's time range. */
@@ -95,6 +100,8 @@ export class AuditLog implements AuditTrail {
   /** `storage` is the node's storage backend, or a data directory (its embedded SQLite). */
   constructor(storage: StorageBackend | string) {
     this.#storage = typeof storage === 'string' ? embeddedStorage({ dataDir: storage }) : storage;
+    // `database` is `sqlite:<dataDir>` on the embedded engine.
+    if (this.#storage.engine === 'sqlite') this.#files = new AuditTrailFiles(join(this.#storage.database.slice('sqlite:'.length), 'audit', 'trail'));
   }
 
   /** Opens the trail's store; a failed open (the database unreachable) is tried again by the next call. */
@@ -151,9 +158,13 @@ export class AuditLog implements AuditTrail {
     // every batch recorded before it (and batches numbered in the order they were recorded).
     const written = this.#writing
       .then(() =>
-        db.transaction((tx) => tx.run('INSERT INTO audit_batches (first_time, last_time, events) VALUES (?, ?, ?)', [first, last, `[${batch.join(',')}]`]), {
-          durable: false,
-        }),
+        db.transaction(
+          (tx) => {
+            const text = `[${batch.join(',')}]`;
+            return tx.run('INSERT INTO audit_batches (first_time, last_time, events) VALUES (?, ?, ?)', [first, last, this.#files ? this.#files.append(text) : text]);
+          },
+          { durable: false },
+        ),
       )
       .catch(() => {
         // The database is unreachable: keep the events for the next flush rather than lose them.
@@ -196,7 +207,7 @@ export class AuditLog implements AuditTrail {
         if (q.maxBatches !== undefined && read >= q.maxBatches) return { events: out, next: lastSeq * POSITIONS_PER_BATCH };
         read++;
         lastSeq = row.seq;
-        const events = JSON.parse(row.events) as AuditEvent[];
+        const events = this.#eventsOf(row.events);
         for (let i = events.length - 1; i >= 0; i--) {
           const position = row.seq * POSITIONS_PER_BATCH + i;
           const e = events[i]!;
@@ -214,6 +225,17 @@ export class AuditLog implements AuditTrail {
     }
   }
 
+  /** A batch row's events: its text, or the text its location names; none when that cannot be read back. */
+  #eventsOf(text: string): AuditEvent[] {
+    const json = AuditTrailFiles.names(text) ? this.#files?.read(text) : text;
+    if (json === undefined) return [];
+    try {
+      return JSON.parse(json) as AuditEvent[];
+    } catch {
+      return [];
+    }
+  }
+
   /** Writes what is recorded (when the database can be reached: otherwise those events are lost) and closes. */
   async close(): Promise<void> {
     try {
@@ -225,5 +247,6 @@ export class AuditLog implements AuditTrail {
     await this.flush();
     await this.#db?.close();
     this.#db = undefined;
+    this.#files?.close();
   }
 }
