@@ -4,7 +4,8 @@
 // replayed over raw HTTP (16 keep-alive connections), so that the client's cost stays out of the
 // machine's way; the trace header is not signed (SDKs leave X-Amzn-Trace-Id unsigned). Each round
 // waits 1.3 s after its last request, so that X-Ray's pending write falls in its own round.
-// Goal (#16): under 5 % more with the header.
+// Goal (#16): under 5 % more with the header. Then the first query's cost: building the segments
+// the rounds left pending, per segment.
 //   node bench/xray/edge-overhead.mjs [--ops N] [--rounds N]
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -15,6 +16,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetTraceSummariesCommand, XRayClient } from '@aws-sdk/client-xray';
 import { spawnPlatform } from '@atoll/test-support';
 
 const arg = (n, d) => { const i = process.argv.indexOf(n); return i >= 0 ? process.argv[i + 1] : d; };
@@ -72,6 +74,16 @@ for (const [op, prepare] of Object.entries(ops)) {
     const plain = med(us.plain), traced = med(us.traced);
     // Each traced round beside the plain round next to it: the machine's drift cancels in the ratio.
     const paired = med(us.traced.map((t, i) => t / us.plain[i]));
+    // The deferred part: the first query builds and indexes every pending segment of the rounds.
+    const pending = 3000 + (OPS * ROUNDS) / 2;
+    const xray = new XRayClient({ endpoint: p.endpoint, region: 'us-east-1', credentials: p.credentials });
+    const q0 = cpu();
+    const t0 = Date.now();
+    const first = await xray.send(new GetTraceSummariesCommand({ StartTime: new Date(Date.now() - 3_600_000), EndTime: new Date() }));
+    const firstMs = Date.now() - t0;
+    const built = ((cpu() - q0) * 1e6) / pending;
+    xray.destroy();
+    console.log(`${op.padEnd(12)} first GetTraceSummaries after the rounds: ${firstMs} ms, ${built.toFixed(1)} µs of server CPU per pending segment built (${pending} segments; ${first.TraceSummaries?.length ?? 0} summaries on its first page)`);
     console.log(`${op.padEnd(12)} no header ${plain.toFixed(1)} µs  trace header ${traced.toFixed(1)} µs  overhead ${(((traced - plain) / plain) * 100).toFixed(1)} % (median of paired rounds ${((paired - 1) * 100).toFixed(1)} %; goal < 5 %)  rounds ${JSON.stringify({ plain: us.plain.map(Math.round), traced: us.traced.map(Math.round) })}`);
   } finally {
     await p.kill('SIGTERM');

@@ -64,13 +64,17 @@ export function platformSegmentId(requestId: string): string {
  * W3C `traceparent`): the same Root, the platform's segment of this request as Parent, and the
  * sampling decision as received. Undefined for requests without a trace header.
  */
+/** `Root=…;Parent=…;Sampled=…` as the X-Ray SDKs and Atoll write it: read with one expression. */
+const SDK_FORM = /^Root=(1-[0-9a-f]{8}-[0-9a-f]{24});Parent=[0-9a-f]{16};Sampled=([01])$/;
+
 export function propagatedTraceHeader(headers: Record<string, string | string[] | undefined>, requestId: string): string | undefined {
   const amzn = headers['x-amzn-trace-id'];
   let root: string | undefined;
   let sampled = '1';
   if (typeof amzn === 'string') {
-    root = /(?:^|;)\s*Root=(1-[0-9a-f]{8}-[0-9a-f]{24})/.exec(amzn)?.[1];
-    sampled = /(?:^|;)\s*Sampled=([01?])/.exec(amzn)?.[1] ?? '1';
+    const sdk = SDK_FORM.exec(amzn);
+    root = sdk ? sdk[1] : /(?:^|;)\s*Root=(1-[0-9a-f]{8}-[0-9a-f]{24})/.exec(amzn)?.[1];
+    sampled = sdk ? sdk[2]! : (/(?:^|;)\s*Sampled=([01?])/.exec(amzn)?.[1] ?? '1');
   } else if (typeof headers.traceparent === 'string') {
     const m = /^00-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})$/.exec(headers.traceparent.trim());
     if (m) {

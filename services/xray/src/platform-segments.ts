@@ -1,7 +1,7 @@
 // The platform in the trace: the edge publishes `edge.ApiCallTraced` for every AWS API call that
 // carried a trace header, and this module turns it into the call's segment (the service as a node,
 // named after the resource the call named: the queue, table, topic, bucket). Calls are written as
-// pending items once a second and built into segments by the first query that needs them
+// pending items every 100 ms and built into segments by the first query that needs them
 // (recordPlatformSegments, XrayStore.materialize). A segment whose parent is the caller's `aws`
 // subsegment for the same resource takes the place of the inferred segment X-Ray would otherwise add.
 import { randomBytes } from 'node:crypto';

@@ -25,12 +25,11 @@
 //   first ~100 ms after start are not); SQS (AWSTraceHeader), SNS (to SQS, Lambda and HTTP/S
 //   subscribers), Lambda (event sources, Invoke) and API Gateway stages (Lambda and HTTP_PROXY
 //   integrations) carry the trace on; load balancers record no segment (as in AWS). The edge's
-//   segments are stored in batches once a second (or every 2,000 calls): a traced call shows in
-//   queries up to ~1 s later, and a crash loses the last second's platform segments.
-//   Every sampled call still costs a stored segment (two row writes, six B-tree inserts): with every
-//   call sampled, SQS SendMessage costs 8-17 % more server CPU in bench/xray (+47 to +73 µs over
-//   440-553 µs, two runs on the shared 2-core machine, where the same A/B without X-Ray shows 4-6 %
-//   of noise), over the 5 % goal; trace summaries are computed by the first read that needs them.
+//   traced calls are written as pending items every 100 ms (or every 2,000 calls) and built into
+//   segments by the first query that needs them (XrayStore.materialize): a traced call shows in
+//   queries ~0.1 s later, a crash loses the last 0.1 s of platform segments, and the first query
+//   after a busy spell builds what piled up (~115 µs of CPU a segment with its trace's summary,
+//   bench/xray/edge-overhead.mjs). Trace summaries are computed by the first read that needs them.
 import type { Server } from 'node:http';
 import type { PlatformContext, RequestContext, ServiceProvider } from '@atoll/core';
 import type {
