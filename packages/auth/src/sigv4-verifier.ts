@@ -73,7 +73,7 @@ export interface AuthResult {
   /** The payload hash that was signed: a hex digest, `UNSIGNED-PAYLOAD` or a `STREAMING-…` value. */
   contentSha256: string;
   presigned: boolean;
-  signedHeaders: string[];
+  signedHeaders: readonly string[];
   sessionToken?: string;
 }
 
@@ -151,7 +151,7 @@ interface ParsedAuth {
   presigned: boolean;
   credential: string;
   signature: string;
-  signedHeaders: string[];
+  signedHeaders: readonly string[];
   amzDate: string;
   expires?: number;
   sessionToken?: string;
@@ -234,12 +234,29 @@ function parseAuthorizationHeader(ctx: Context): ParsedAuth {
       presigned: false,
       credential: sdk[1]!,
       signature: sdk[3]!,
-      signedHeaders: sdk[2]!.toLowerCase().split(';'),
+      signedHeaders: signedHeaderList(sdk[2]!),
       amzDate,
       sessionToken: headerText(headers, 'x-amz-security-token'),
     };
   }
   return parseAuthorizationFields(ctx);
+}
+
+/**
+ * SignedHeaders as a list of lower-case names, kept per text: a client signs the same set on every
+ * request, and the same name strings then find their header without being looked up afresh.
+ */
+const signedHeaderLists = new Map<string, string[]>();
+const SIGNED_HEADER_LISTS = 256;
+
+function signedHeaderList(text: string): string[] {
+  let list = signedHeaderLists.get(text);
+  if (list === undefined) {
+    list = text.toLowerCase().split(';');
+    if (signedHeaderLists.size >= SIGNED_HEADER_LISTS) signedHeaderLists.delete(signedHeaderLists.keys().next().value as string);
+    signedHeaderLists.set(text, list);
+  }
+  return list;
 }
 
 function parseAuthorizationFields(ctx: Context): ParsedAuth {
@@ -426,6 +443,12 @@ function checkScope(ctx: Context, parsed: ParsedAuth, scope: CredentialScope, te
     }
     return;
   }
+  const matches =
+    (options.region === undefined || scope.region === options.region) &&
+    (options.service === undefined || scope.service === options.service) &&
+    terminator === 'aws4_request' &&
+    scope.date === expectedDate;
+  if (matches) return;
   const problems: string[] = [];
   if (options.region !== undefined && scope.region !== options.region) {
     problems.push(`Credential should be scoped to a valid region, not '${scope.region}'.`);
