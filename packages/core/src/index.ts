@@ -28,6 +28,7 @@ export type {
 export type { AccessKeyCredentials, IdentityDirectory, PrincipalPermissions, SessionDirectory } from './identity.js';
 export type { AuditEvent, AuditPage, AuditQuery, AuditTrail } from './audit.js';
 export { EncodedJson, stringifyJson } from './encoded-json.js';
+export { powerOfTwoChunks, sqlInList } from './sql-lists.js';
 export type {
   LeaderLoop,
   Leadership,

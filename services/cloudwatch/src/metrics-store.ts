@@ -4,7 +4,7 @@
 // Maximum and a value→count histogram for percentiles (dropped past 1,000 distinct values: the
 // bucket then answers no percentiles). `rollUp` moves aged buckets to the next resolution as AWS
 // documents (1 s kept 3 h, 1 min 15 days, 5 min 63 days, 1 h 455 days).
-import type { SqlValue, StorageBackend, StoreDatabase, StoreMigration } from '@atoll/core';
+import { powerOfTwoChunks, sqlInList, type SqlValue, type StorageBackend, type StoreDatabase, type StoreMigration } from '@atoll/core';
 
 const MIGRATIONS: StoreMigration[] = [
   {
@@ -219,18 +219,18 @@ export class MetricsStore {
       for (const { metricId, resolution, buckets } of batches) {
         const stamps = buckets.map((b) => b.ts);
         const existing = new Map<number, Bucket>();
-        for (let i = 0; i < stamps.length; i += 500) {
-          const slice = stamps.slice(i, i + 500);
+        for (let i = 0; i < stamps.length; i += 256) {
+          const list = sqlInList(stamps.slice(i, i + 256));
           const rows = await tx.all<DatapointRow>(
-            `SELECT metric_id, ts, sample_count, sum, min, max, vals, unit FROM datapoints WHERE metric_id = ? AND resolution = ? AND ts IN (${slice.map(() => '?').join(',')})`,
-            [metricId, resolution, ...slice],
+            `SELECT metric_id, ts, sample_count, sum, min, max, vals, unit FROM datapoints WHERE metric_id = ? AND resolution = ? AND ts IN (${list.placeholders})`,
+            [metricId, resolution, ...list.values],
           );
           for (const r of rows) existing.set(Number(r.ts), bucketOf(r));
         }
-        // Written 100 rows a statement (SQLite's parameter limit, with room).
-        for (let i = 0; i < buckets.length; i += 100) {
+        // Written up to 64 rows a statement (SQLite's parameter limit, with room), in power-of-two
+        // chunks so that few statement texts are prepared (see sql-lists).
+        for (const slice of powerOfTwoChunks(buckets, 64)) {
           const params: SqlValue[] = [];
-          const slice = buckets.slice(i, i + 100);
           for (const b of slice) {
             const old = existing.get(b.ts);
             const merged = old ? mergeBucket(old, b) : b;

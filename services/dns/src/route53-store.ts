@@ -3,7 +3,7 @@
 // changes that applied them, tags, and health checks with their last observed status.
 // Every write to a zone's records signals `route53.zone` with the zone id (every node's DNS server
 // reloads that zone); health status changes signal `route53.health`.
-import type { SqlExecutor, SqlTransaction, StorageBackend, StoreDatabase, StoreMigration } from '@atoll/core';
+import { sqlInList, type SqlExecutor, type SqlTransaction, type StorageBackend, type StoreDatabase, type StoreMigration } from '@atoll/core';
 import type { HealthCheckConfig, ResourceRecordSet } from '@atoll/aws-models/route53';
 import { sortKey } from './names.js';
 
@@ -178,9 +178,9 @@ export class Route53Store {
       const zone = parseDoc<ZoneRecord>(zoneRow);
       const current: StoredRecordSet[] = [];
       const unique = [...new Set([...names, zone.name])];
-      for (let i = 0; i < unique.length; i += 500) {
-        const chunk = unique.slice(i, i + 500);
-        const rows = await tx.all<{ doc: string }>(`SELECT doc FROM rrsets WHERE zone_id = ? AND name IN (${chunk.map(() => '?').join(', ')})`, [zoneId, ...chunk]);
+      for (let i = 0; i < unique.length; i += 256) {
+        const list = sqlInList(unique.slice(i, i + 256));
+        const rows = await tx.all<{ doc: string }>(`SELECT doc FROM rrsets WHERE zone_id = ? AND name IN (${list.placeholders})`, [zoneId, ...list.values]);
         for (const row of rows) current.push(parseDoc<StoredRecordSet>(row));
       }
       const writes = plan(zone, current);

@@ -2,7 +2,7 @@
 // log streams and their events. Events are rows ordered by (timestamp, seq) within a stream; a
 // group's reads across streams use the (group, timestamp, seq) index. It owns no AWS semantics
 // beyond that (batch rules, tokens and patterns are the provider's).
-import type { SqlValue, StorageBackend, StoreDatabase, StoreMigration } from '@atoll/core';
+import { powerOfTwoChunks, sqlInList, type SqlValue, type StorageBackend, type StoreDatabase, type StoreMigration } from '@atoll/core';
 
 const MIGRATIONS: StoreMigration[] = [
   {
@@ -300,7 +300,8 @@ export class LogsStore {
 
   async streamNames(ids: readonly number[]): Promise<Map<number, string>> {
     if (ids.length === 0) return new Map();
-    const rows = await this.db.all<{ id: number; name: string }>(`SELECT id, name FROM log_streams WHERE id IN (${ids.map(() => '?').join(',')})`, [...ids]);
+    const list = sqlInList(ids);
+    const rows = await this.db.all<{ id: number; name: string }>(`SELECT id, name FROM log_streams WHERE id IN (${list.placeholders})`, list.values);
     return new Map(rows.map((r) => [Number(r.id), r.name]));
   }
 
@@ -328,9 +329,9 @@ export class LogsStore {
         let bytes = 0;
         let first = Infinity;
         let last = -Infinity;
-        // Multi-row inserts, 100 rows a statement (SQLite's 999-parameter limit, with room).
-        for (let i = 0; i < events.length; i += 100) {
-          const chunk = events.slice(i, i + 100);
+        // Multi-row inserts of up to 128 rows a statement (SQLite's 999-parameter limit, with room),
+        // in power-of-two chunks so that few statement texts are prepared (see sql-lists).
+        for (const chunk of powerOfTwoChunks(events, 128)) {
           const params: SqlValue[] = [];
           for (const e of chunk) {
             params.push(groupId, streamId, e.timestamp, ingested, e.message);
@@ -400,8 +401,10 @@ export class LogsStore {
       params.push(term);
     }
     if (options.streamIds) {
-      where += ` AND stream_id IN (${options.streamIds.map(() => '?').join(',')})`;
-      params.push(...options.streamIds);
+      if (options.streamIds.length === 0) return [];
+      const list = sqlInList(options.streamIds);
+      where += ` AND stream_id IN (${list.placeholders})`;
+      params.push(...list.values);
     }
     if (options.startTime !== undefined) {
       where += ' AND ts >= ?';

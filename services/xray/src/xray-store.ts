@@ -4,7 +4,7 @@
 // pending items (a row a batch, built into segments by the first read: `materialize`),
 // sampling rules with their clients' reservoir shares, groups, tags and telemetry records. It owns no
 // AWS semantics beyond that: validation, filter expressions and graphs are the provider's.
-import type { SqlExecutor, SqlValue, StorageBackend, StoreDatabase, StoreMigration } from '@atoll/core';
+import { powerOfTwoChunks, sqlInList, type SqlExecutor, type SqlValue, type StorageBackend, type StoreDatabase, type StoreMigration } from '@atoll/core';
 
 const MIGRATIONS: StoreMigration[] = [
   {
@@ -58,8 +58,8 @@ const MIGRATIONS: StoreMigration[] = [
 const ITEMS_PER_ROW = 500;
 const PENDING_ROWS_PER_ROUND = 20;
 
-/** Rows a multi-row statement writes (7 parameters each: well under both engines' limits). */
-const ROWS_PER_STATEMENT = 200;
+/** Rows a multi-row statement writes at most, in power-of-two chunks (7 parameters each: well under both engines' limits). */
+const ROWS_PER_STATEMENT = 128;
 
 /** One segment (or independently sent subsegment) as stored. */
 export interface StoredSegment {
@@ -159,7 +159,8 @@ export class XrayStore {
         if (rows.length === 0) return 0;
         const segments = rows.flatMap((r) => this.expand(JSON.parse(r.items) as unknown[], accountId, region));
         await writeSegments(tx, accountId, region, segments);
-        await tx.run(`DELETE FROM xray_pending WHERE seq IN (${rows.map(() => '?').join(', ')})`, rows.map((r) => r.seq));
+        const taken = sqlInList(rows.map((r) => r.seq));
+        await tx.run(`DELETE FROM xray_pending WHERE seq IN (${taken.placeholders})`, taken.values);
         return rows.length;
       });
       if (taken < PENDING_ROWS_PER_ROUND) return;
@@ -178,8 +179,9 @@ export class XrayStore {
       let where = 'account_id = ? AND region = ? AND dirty > 0';
       if ('traceIds' in scope) {
         if (scope.traceIds.length === 0) return;
-        where += ` AND trace_id IN (${scope.traceIds.map(() => '?').join(', ')})`;
-        params.push(...scope.traceIds);
+        const list = sqlInList(scope.traceIds);
+        where += ` AND trace_id IN (${list.placeholders})`;
+        params.push(...list.values);
       } else {
         where += ' AND start_ms >= ? AND start_ms < ?';
         params.push(scope.fromMs, scope.toMs);
@@ -250,9 +252,10 @@ export class XrayStore {
     if (traceIds.length === 0) return [];
     await this.materialize(accountId, region);
     await this.#settle(accountId, region, { traceIds });
+    const list = sqlInList(traceIds);
     const rows = await this.db.all<{ trace_id: string; start_ms: number; end_ms: number; summary: string }>(
-      `SELECT trace_id, start_ms, end_ms, summary FROM xray_traces WHERE account_id = ? AND region = ? AND summary IS NOT NULL AND trace_id IN (${traceIds.map(() => '?').join(', ')}) ORDER BY start_ms, trace_id`,
-      [accountId, region, ...traceIds],
+      `SELECT trace_id, start_ms, end_ms, summary FROM xray_traces WHERE account_id = ? AND region = ? AND summary IS NOT NULL AND trace_id IN (${list.placeholders}) ORDER BY start_ms, trace_id`,
+      [accountId, region, ...list.values],
     );
     return rows.map(traceOf);
   }
@@ -276,10 +279,9 @@ export class XrayStore {
           limit,
         ]);
         for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-          const ids = rows.slice(i, i + ROWS_PER_STATEMENT).map((r) => r.trace_id);
-          const list = ids.map(() => '?').join(', ');
-          await tx.run(`DELETE FROM xray_segments WHERE account_id = ? AND region = ? AND trace_id IN (${list})`, [accountId, region, ...ids]);
-          await tx.run(`DELETE FROM xray_traces WHERE account_id = ? AND region = ? AND trace_id IN (${list})`, [accountId, region, ...ids]);
+          const list = sqlInList(rows.slice(i, i + ROWS_PER_STATEMENT).map((r) => r.trace_id));
+          await tx.run(`DELETE FROM xray_segments WHERE account_id = ? AND region = ? AND trace_id IN (${list.placeholders})`, [accountId, region, ...list.values]);
+          await tx.run(`DELETE FROM xray_traces WHERE account_id = ? AND region = ? AND trace_id IN (${list.placeholders})`, [accountId, region, ...list.values]);
         }
         return rows.length;
       });
@@ -440,9 +442,10 @@ function traceOf(r: { trace_id: string; start_ms: number; end_ms: number; summar
 }
 
 async function segmentDocs(db: SqlExecutor, accountId: string, region: string, traceIds: readonly string[]): Promise<StoredSegment[]> {
+  const list = sqlInList(traceIds);
   const rows = await db.all<{ trace_id: string; id: string; start_ms: number; in_progress: number; doc: string }>(
-    `SELECT trace_id, id, start_ms, in_progress, doc FROM xray_segments WHERE account_id = ? AND region = ? AND trace_id IN (${traceIds.map(() => '?').join(', ')}) ORDER BY trace_id, start_ms, id`,
-    [accountId, region, ...traceIds],
+    `SELECT trace_id, id, start_ms, in_progress, doc FROM xray_segments WHERE account_id = ? AND region = ? AND trace_id IN (${list.placeholders}) ORDER BY trace_id, start_ms, id`,
+    [accountId, region, ...list.values],
   );
   return rows.map((r) => ({ traceId: r.trace_id, id: r.id, startMs: Number(r.start_ms), inProgress: Number(r.in_progress) === 1, doc: r.doc }));
 }
@@ -465,8 +468,7 @@ async function writeSegments(tx: SqlExecutor, accountId: string, region: string,
   }
   const rows = [...unique.values()];
   const traces = [...starts];
-  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-    const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
+  for (const chunk of powerOfTwoChunks(rows, ROWS_PER_STATEMENT)) {
     await tx.run(
       `INSERT INTO xray_segments (account_id, region, trace_id, id, start_ms, in_progress, doc) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}
        ON CONFLICT (account_id, region, trace_id, id) DO UPDATE SET start_ms = excluded.start_ms, in_progress = excluded.in_progress, doc = excluded.doc
@@ -474,8 +476,7 @@ async function writeSegments(tx: SqlExecutor, accountId: string, region: string,
       chunk.flatMap((s) => [accountId, region, s.traceId, s.id, s.startMs, s.inProgress ? 1 : 0, s.doc]),
     );
   }
-  for (let i = 0; i < traces.length; i += ROWS_PER_STATEMENT) {
-    const chunk = traces.slice(i, i + ROWS_PER_STATEMENT);
+  for (const chunk of powerOfTwoChunks(traces, ROWS_PER_STATEMENT)) {
     await tx.run(
       `INSERT INTO xray_traces (account_id, region, trace_id, start_ms, end_ms, summary, dirty) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, NULL, 1)').join(', ')}
        ON CONFLICT (account_id, region, trace_id) DO UPDATE SET

@@ -110,3 +110,16 @@ test('a transaction waits for nothing from the shared read, and close ends it', 
     await db.get('SELECT 1 AS one');
   });
 });
+
+test('statements past the prepared-statement bound are prepared again when needed, OR FAIL ones with their savepoint', async () => {
+  await withStore(async (db) => {
+    const orFail = 'INSERT OR FAIL INTO t (k, v) VALUES (?, ?), (?, ?)';
+    await db.run('INSERT INTO t (k, v) VALUES (?, ?)', ['a', 1]);
+    await assert.rejects(db.run(orFail, ['m', 1, 'a', 2]), /UNIQUE constraint failed/);
+    // 600 distinct texts: more than the connection keeps, so the first ones are dropped.
+    for (let n = 1; n <= 600; n++) assert.deepEqual(await db.get(`SELECT count(*) AS c FROM t WHERE v < ${n}`), { c: n > 1 ? 1 : 0 });
+    await assert.rejects(db.run(orFail, ['n', 1, 'a', 2]), /UNIQUE constraint failed/);
+    assert.deepEqual(await db.all('SELECT k FROM t ORDER BY k'), [{ k: 'a' }]);
+    assert.deepEqual(await db.run('INSERT INTO t (k, v) VALUES (?, ?)', ['b', 2]), { changes: 1 });
+  });
+});

@@ -26,6 +26,11 @@ import type {
 } from '@atoll/core';
 
 const DIALECT: SqlDialect = { name: 'sqlite', forUpdate: '', skipLocked: '' };
+/**
+ * Prepared statements kept per connection. A store's fixed texts are far fewer; texts that vary with
+ * a list are kept to a few sizes (sqlInList, powerOfTwoChunks), and this bound catches the rest.
+ */
+const MAX_STATEMENTS = 512;
 
 interface Pending {
   work: (tx: SqlTransaction) => Promise<unknown>;
@@ -175,6 +180,13 @@ export class SqliteStoreDatabase implements StoreDatabase {
     let stmt = this.#statements.get(sql);
     if (!stmt) {
       stmt = this.db.prepare(sql);
+      if (this.#statements.size >= MAX_STATEMENTS) {
+        // The oldest goes (its native memory is freed once nothing holds it): texts built from a
+        // list's length must not pile up prepared statements for the connection's life.
+        const oldest = this.#statements.keys().next().value as string;
+        this.#statements.delete(oldest);
+        this.#keepsPartialChanges.delete(oldest);
+      }
       this.#statements.set(sql, stmt);
       // `OR FAIL` keeps what a failing statement changed before the failure: such a statement runs
       // in a savepoint even alone.
